@@ -1,0 +1,61 @@
+# ApraNova — two commands: `make up` (install + start with demo data) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STATE  ?= .apranova
+export APRANOVA_STATE_DIR ?= $(abspath $(STATE))
+export PATH := $(abspath node_modules/.bin):$(abspath $(BIN)):$(PATH)
+
+.PHONY: up install init pipeline test lint format compose-config clean help
+
+help:
+	@echo "make up       install everything, load demo data, start the platform on 127.0.0.1:8000"
+	@echo "make test     run the whole test suite (SQLite; PostgreSQL too when configured)"
+	@echo "make lint     ruff check + format check"
+	@echo "make pipeline materialize every Dagster asset into the local warehouse"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+init: install
+	$(BIN)/apranova-hub init
+	$(BIN)/apranova-lms migrate
+	$(BIN)/apranova-lms seed-demo
+	$(BIN)/apranova-hub seed-demo
+
+pipeline: install
+	DAGSTER_HOME=$(APRANOVA_STATE_DIR)/dagster $(BIN)/python -m pipelines.cli
+
+up: init pipeline
+	@$(BIN)/apranova-hub banner
+	$(BIN)/jupyterhub -f jupyterhub_config.py
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+compose-config:
+	docker-compose -f docker-compose.yml config --quiet
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,1 @@
+"""Streamlit dashboards for trainers and admins; they read only the DuckDB marts."""

@@ -1,0 +1,1 @@
+"""ApraNova's JupyterHub extensions: login, track-aware spawners, the service gateway."""

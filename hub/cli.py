@@ -1,0 +1,115 @@
+"""`apranova-hub`: local secrets and local accounts (used by `make up` and by admins)."""
+
+import argparse
+import getpass
+import json
+import secrets
+import sys
+
+from hub.demo import DEMO_ACCOUNTS
+from hub.passwords import ROLES, PasswordStore
+from hub.secrets import ensure_local_secrets
+from hub.settings import state_dir_from_env
+
+
+def accounts_store() -> PasswordStore:
+    return PasswordStore(state_dir_from_env() / "accounts.sqlite")
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def seed_demo(as_json: bool) -> int:
+    store = accounts_store()
+    created = {}
+    for username, role in DEMO_ACCOUNTS.items():
+        if not store.exists(username):
+            password = new_password()
+            store.add(username, password, role)
+            created[username] = {"role": role, "password": password}
+    if as_json:
+        print(json.dumps(created))
+    elif created:
+        print("Demo accounts (passwords are shown only this once):")
+        for username, info in created.items():
+            print(f"  {username:<8} {info['role']:<11} password: {info['password']}")
+    else:
+        print("Demo accounts already exist; reset one with: apranova-hub set-password NAME")
+    return 0
+
+
+def banner() -> int:
+    from hub.settings import get_settings
+
+    s = get_settings()
+    logins = ", ".join(f"{u} ({r})" for u, r in DEMO_ACCOUNTS.items())
+    print(
+        f"""
+  ApraNova is starting at  {s.hub_public_url}
+  Demo logins: {logins}
+  (passwords are printed when the accounts are made; reset one with
+   .venv/bin/apranova-hub set-password NAME --generate)
+  Trainer dashboards:  {s.hub_public_url}/services/dashboards/
+  Pipelines (admins):  {s.hub_public_url}/services/dagster/
+  Ctrl-C stops everything.
+"""
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="apranova-hub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="generate local secrets (kept if present)")
+    sub.add_parser("banner", help="print where the hub listens and the demo logins")
+    seed = sub.add_parser("seed-demo", help="create the demo accounts once")
+    seed.add_argument("--json", action="store_true", help="print new accounts as JSON")
+    add = sub.add_parser("add-user", help="create a local account; prints its password")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, default="student")
+    setpw = sub.add_parser("set-password", help="set a local account's password")
+    setpw.add_argument("username")
+    setpw.add_argument("--generate", action="store_true", help="generate and print one")
+    setrole = sub.add_parser("set-role", help="change the role applied at hub start")
+    setrole.add_argument("username")
+    setrole.add_argument("role", choices=ROLES)
+    args = parser.parse_args(argv)
+
+    if args.command == "init":
+        path = ensure_local_secrets(state_dir_from_env())
+        print(f"Local secrets in {path}")
+        return 0
+    if args.command == "seed-demo":
+        return seed_demo(args.json)
+    if args.command == "banner":
+        return banner()
+    store = accounts_store()
+    if args.command == "add-user":
+        if store.exists(args.username):
+            print(f"error: {args.username} already exists", file=sys.stderr)
+            return 1
+        password = new_password()
+        store.add(args.username, password, args.role)
+        print(f"{args.username} ({args.role}) password: {password}")
+        return 0
+    if args.command == "set-password":
+        password = new_password() if args.generate else getpass.getpass("New password: ")
+        if len(password) < 8:
+            print("error: use at least 8 characters", file=sys.stderr)
+            return 1
+        if not store.set_password(args.username, password):
+            print(f"error: no local account {args.username}", file=sys.stderr)
+            return 1
+        print(f"password of {args.username}: {password}" if args.generate else "password set")
+        return 0
+    if args.command == "set-role":
+        if not store.set_role(args.username, args.role):
+            print(f"error: no local account {args.username}", file=sys.stderr)
+            return 1
+        print(f"{args.username} is now {args.role} (applied at the next hub start)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The hub-managed services (lms-api, dashboards, Dagster) and the roles they need."""
+
+import sys
+from pathlib import Path
+
+from hub.settings import HubSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def shared_environment(s: HubSettings) -> dict[str, str]:
+    return {
+        "APRANOVA_STATE_DIR": str(s.state_dir),
+        "APRANOVA_DATABASE_URL": s.database_url,
+        "APRANOVA_WAREHOUSE_PATH": s.warehouse_path,
+        "APRANOVA_PRODUCTION": str(s.production).lower(),
+        "DAGSTER_HOME": str(s.state_dir / "dagster"),
+    }
+
+
+def hub_services(s: HubSettings) -> list[dict]:
+    env = shared_environment(s)
+    services: list[dict] = [
+        {
+            "name": "lms-api",
+            "url": f"http://127.0.0.1:{s.lms_api_port}",
+            "api_token": s.lms_api_token,
+            "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
+            "environment": {
+                **env,
+                "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
+                "APRANOVA_HUB_API_URL": f"http://127.0.0.1:{s.hub_api_port}/hub/api",
+            },
+            "display": False,
+        },
+        # The hub's own identity when it asks lms-api about enrollments.
+        {"name": "apranova-hub", "api_token": s.hub_service_token, "display": False},
+    ]
+    if s.enable_dashboards:
+        services.append(
+            {
+                "name": "dashboards",
+                "url": f"http://127.0.0.1:{s.dashboards_port}",
+                "oauth_no_confirm": True,
+                "command": gateway_command(
+                    s.dashboards_upstream_port,
+                    ["trainers", "admins"],
+                    [
+                        PY,
+                        "-m",
+                        "streamlit",
+                        "run",
+                        str(REPO_ROOT / "dashboards" / "app.py"),
+                        "--server.address",
+                        "127.0.0.1",
+                        "--server.port",
+                        str(s.dashboards_upstream_port),
+                        "--server.baseUrlPath",
+                        "services/dashboards",
+                        "--server.headless",
+                        "true",
+                        "--browser.gatherUsageStats",
+                        "false",
+                    ],
+                ),
+                "environment": env,
+            }
+        )
+    if s.enable_dagster:
+        services += [
+            {
+                "name": "dagster",
+                "url": f"http://127.0.0.1:{s.dagster_port}",
+                "oauth_no_confirm": True,
+                "command": gateway_command(
+                    s.dagster_upstream_port,
+                    ["admins"],
+                    [
+                        PY,
+                        "-m",
+                        "dagster_webserver",
+                        "-m",
+                        "pipelines.definitions",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(s.dagster_upstream_port),
+                        "--path-prefix",
+                        "/services/dagster",
+                    ],
+                ),
+                "environment": env,
+            },
+            {
+                "name": "dagster-daemon",
+                "command": [PY, "-m", "dagster._daemon", "run", "-m", "pipelines.definitions"],
+                "environment": env,
+                "display": False,
+            },
+        ]
+    return services
+
+
+def gateway_command(upstream_port: int, groups: list[str], upstream: list[str]) -> list[str]:
+    allow = [arg for g in groups for arg in ("--allow-group", g)]
+    return [PY, "-m", "hub.gateway", "--upstream-port", str(upstream_port), *allow, "--", *upstream]
+
+
+def hub_roles(s: HubSettings) -> list[dict]:
+    """Scopes of the services, and which groups may open the dashboards / Dagster UI."""
+    roles = [
+        {
+            "name": "lms-api",
+            "description": "Read users' admin flag and groups to check roles on API calls.",
+            "scopes": ["read:users", "read:users:groups", "read:groups"],
+            "services": ["lms-api"],
+        },
+        {
+            "name": "apranova-hub",
+            "description": "The hub asking lms-api about enrollments.",
+            "scopes": ["read:users:name"],
+            "services": ["apranova-hub"],
+        },
+    ]
+    if s.enable_dashboards:
+        roles.append(
+            {
+                "name": "dashboards-viewer",
+                "scopes": ["access:services!service=dashboards"],
+                "groups": ["trainers", "admins"],
+            }
+        )
+    if s.enable_dagster:
+        roles.append(
+            {
+                "name": "pipelines-operator",
+                "scopes": ["access:services!service=dagster"],
+                "groups": ["admins"],
+            }
+        )
+    return roles
+
+
+def hub_groups(account_roles: dict[str, str]) -> dict[str, dict]:
+    """Group membership from local account roles (applied additively at hub start)."""
+    groups: dict[str, dict] = {"trainers": {"users": []}, "admins": {"users": []}}
+    for username, role in account_roles.items():
+        if role == "trainer":
+            groups["trainers"]["users"].append(username)
+        elif role == "admin":
+            groups["admins"]["users"].append(username)
+    return groups

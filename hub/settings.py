@@ -1,0 +1,111 @@
+"""The one settings object of the hub process (and the `apranova-hub` CLI)."""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "change-me", "changeme", "secret", "placeholder", "xxx"}
+SECRET_FIELDS = ("cookie_secret", "proxy_auth_token", "lms_api_token", "hub_service_token")
+
+
+def state_dir_from_env() -> Path:
+    return Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APRANOVA_", extra="ignore")
+
+    mode: Literal["local", "docker"] = Field(
+        "local", description="Workspaces as processes or containers."
+    )
+    production: bool = Field(
+        False, description="Refuse placeholder secrets; require OAuth or explicit config."
+    )
+    state_dir: Path = Field(default_factory=state_dir_from_env)
+
+    bind_ip: str = "127.0.0.1"
+    public_url: str = Field("", description="External URL, e.g. https://hub.school.example")
+    hub_port: int = Field(8000, description="Port of the public proxy (what users open).")
+    hub_api_port: int = 8081
+    proxy_api_port: int = 8001
+    lms_api_port: int = 8010
+    dashboards_port: int = 8020
+    dashboards_upstream_port: int = 8021
+    dagster_port: int = 8030
+    dagster_upstream_port: int = 8031
+    proxy_command: str = Field(
+        "", description="configurable-http-proxy executable; default: the project's node_modules."
+    )
+    enable_dagster: bool = Field(True, description="Run the Dagster UI and daemon as hub services.")
+    enable_dashboards: bool = True
+
+    database_url: str = Field("", description="LMS database URL; default SQLite in state_dir.")
+    warehouse_path: str = Field("", description="Published DuckDB warehouse; default in state_dir.")
+
+    authenticator: Literal["local", "github", "google", "generic"] = "local"
+    oauth_client_id: str = ""
+    oauth_client_secret: str = ""
+    oauth_callback_url: str = ""
+    oauth_allowed_users: list[str] = Field(default_factory=list)
+    oauth_allowed_orgs: list[str] = Field(default_factory=list)
+    oauth_admin_users: list[str] = Field(default_factory=list)
+    oidc_authorize_url: str = ""
+    oidc_token_url: str = ""
+    oidc_userdata_url: str = ""
+
+    cookie_secret: str = ""
+    proxy_auth_token: str = ""
+    lms_api_token: str = ""
+    hub_service_token: str = ""
+
+    workspace_home_root: str = Field("", description="Local mode: folder holding student homes.")
+    workspace_start_timeout: int = 120
+    docker_image_jupyterlab: str = "apranova/workspace-jupyterlab:latest"
+    docker_network: str = "apranova"
+    cull_idle_seconds: int = Field(3600, description="Stop workspaces idle this long (0: never).")
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> "HubSettings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.state_dir / 'lms.db'}"
+        if not self.warehouse_path:
+            self.warehouse_path = str(self.state_dir / "warehouse" / "warehouse.duckdb")
+        if not self.proxy_command:
+            local = (
+                Path(__file__).resolve().parent.parent / "node_modules/.bin/configurable-http-proxy"
+            )
+            self.proxy_command = str(local) if local.exists() else "configurable-http-proxy"
+        if not self.workspace_home_root:
+            self.workspace_home_root = str(self.state_dir / "homes")
+        if self.production:
+            bad = [f for f in SECRET_FIELDS if getattr(self, f).strip().lower() in PLACEHOLDERS]
+            if bad:
+                names = ", ".join(f"APRANOVA_{f.upper()}" for f in bad)
+                raise ValueError(f"production mode refuses missing or placeholder secrets: {names}")
+            if self.authenticator == "local":
+                pass  # allowed: a school may run local accounts, passwords are hashed
+        return self
+
+    @property
+    def hub_public_url(self) -> str:
+        return self.public_url or f"http://{self.bind_ip}:{self.hub_port}"
+
+    @property
+    def lms_api_base(self) -> str:
+        """Where hub-side code reaches the LMS API directly (not through the proxy)."""
+        return f"http://127.0.0.1:{self.lms_api_port}/services/lms-api/api/v1"
+
+
+def secrets_file(state_dir: Path) -> Path:
+    return state_dir / "secrets.env"
+
+
+@lru_cache
+def get_settings() -> HubSettings:
+    """Settings from the environment, then the local generated secrets file."""
+    state = state_dir_from_env()
+    return HubSettings(_env_file=(".env", secrets_file(state)))  # type: ignore[call-arg]

@@ -1,0 +1,65 @@
+"""JupyterHub configuration: a thin list of settings; all logic lives in the `hub` package."""
+
+from hub.auth import oauthenticator_class
+from hub.passwords import PasswordStore
+from hub.services import hub_groups, hub_roles, hub_services
+from hub.settings import get_settings
+
+s = get_settings()
+accounts = PasswordStore(s.state_dir / "accounts.sqlite")
+account_roles = accounts.roles() if s.authenticator == "local" else {}
+
+# --- network and state ---------------------------------------------------------------
+c.JupyterHub.ip = s.bind_ip
+c.JupyterHub.port = s.hub_port
+c.JupyterHub.hub_ip = "127.0.0.1" if s.mode == "local" else "0.0.0.0"
+c.JupyterHub.hub_port = s.hub_api_port
+c.JupyterHub.hub_connect_ip = "" if s.mode == "local" else "hub"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
+c.ConfigurableHTTPProxy.auth_token = s.proxy_auth_token
+c.ConfigurableHTTPProxy.should_start = True
+c.ConfigurableHTTPProxy.command = [s.proxy_command]
+c.ConfigurableHTTPProxy.pid_file = str(s.state_dir / "proxy.pid")
+c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret)
+c.JupyterHub.db_url = f"sqlite:///{s.state_dir / 'jupyterhub.sqlite'}"
+c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
+c.JupyterHub.cleanup_servers = False  # a hub restart keeps running workspaces
+
+# --- login -----------------------------------------------------------------------------
+if s.authenticator == "local":
+    c.JupyterHub.authenticator_class = "hub.auth.LocalPasswordAuthenticator"
+    c.LocalPasswordAuthenticator.accounts_path = str(accounts.path)
+    c.Authenticator.admin_users = {u for u, r in account_roles.items() if r == "superadmin"}
+else:
+    c.JupyterHub.authenticator_class = oauthenticator_class(s.authenticator)
+    c.OAuthenticator.client_id = s.oauth_client_id
+    c.OAuthenticator.client_secret = s.oauth_client_secret
+    c.OAuthenticator.oauth_callback_url = s.oauth_callback_url
+    c.OAuthenticator.allowed_users = set(s.oauth_allowed_users)
+    c.OAuthenticator.admin_users = set(s.oauth_admin_users)
+    c.GitHubOAuthenticator.allowed_organizations = set(s.oauth_allowed_orgs)
+    c.GenericOAuthenticator.authorize_url = s.oidc_authorize_url
+    c.GenericOAuthenticator.token_url = s.oidc_token_url
+    c.GenericOAuthenticator.userdata_url = s.oidc_userdata_url
+c.JupyterHub.load_groups = hub_groups(account_roles)
+c.JupyterHub.load_roles = hub_roles(s)
+
+# --- workspaces ------------------------------------------------------------------------
+c.Spawner.lms_api_url = s.lms_api_base
+c.Spawner.lms_api_token = s.hub_service_token
+c.Spawner.start_timeout = s.workspace_start_timeout
+c.Spawner.http_timeout = 60
+if s.mode == "local":
+    c.JupyterHub.spawner_class = "hub.spawners.LocalTrackSpawner"
+    c.LocalTrackSpawner.home_dir_template = f"{s.workspace_home_root}/{{username}}"
+else:
+    c.JupyterHub.spawner_class = "hub.spawners.DockerTrackSpawner"
+    c.DockerTrackSpawner.workspace_images = {"jupyterlab": s.docker_image_jupyterlab}
+    c.DockerTrackSpawner.network_name = s.docker_network
+    c.DockerTrackSpawner.volumes = {"apranova-home-{username}": "/home/jovyan"}
+    c.DockerTrackSpawner.remove = True
+    c.DockerTrackSpawner.mem_limit = "2G"
+    c.DockerTrackSpawner.cpu_limit = 1.0
+
+# --- services --------------------------------------------------------------------------
+c.JupyterHub.services = hub_services(s)

@@ -1,0 +1,162 @@
+"""Hub-issued token validation: every non-public route knows who calls, and in what role.
+
+JupyterHub is the identity provider. A token is checked by asking the hub who owns it
+(`GET /user` with that token); the owner's admin flag and groups are then read with this
+service's own token, because a notebook server's token may not carry them. Results are
+cached for `auth_cache_seconds` so a busy API does not hammer the hub.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+
+from lms_api.errors import ApiError
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+    SERVICE = "service"
+
+
+STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.SUPERADMIN})
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    kind: str  # "user" or "service"
+    role: Role
+    groups: tuple[str, ...] = ()
+
+
+def role_from_hub(admin: bool, groups: list[str] | tuple[str, ...]) -> Role:
+    """Hub admin = superadmin, group `admins` = admin, group `trainers` = trainer."""
+    if admin:
+        return Role.SUPERADMIN
+    if "admins" in groups:
+        return Role.ADMIN
+    if "trainers" in groups:
+        return Role.TRAINER
+    return Role.STUDENT
+
+
+class HubUnavailable(Exception):
+    pass
+
+
+class HubTokenValidator:
+    """Resolves a hub token to a Principal, with a short in-memory cache."""
+
+    MAX_CACHE_ENTRIES = 10_000
+
+    def __init__(
+        self, hub_api_url: str, service_token: str, cache_seconds: float, timeout: float = 5.0
+    ) -> None:
+        self.hub_api_url = hub_api_url.rstrip("/")
+        self.service_token = service_token
+        self.cache_seconds = cache_seconds
+        self._client = httpx.AsyncClient(timeout=timeout)
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def principal_for(self, token: str) -> Principal | None:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        cached = self._cache.get(key)
+        now = time.monotonic()
+        if cached and cached[0] > now:
+            return cached[1]
+        principal = await self._ask_hub(token)
+        if principal is not None and self.cache_seconds > 0:
+            if len(self._cache) >= self.MAX_CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (now + self.cache_seconds, principal)
+        return principal
+
+    async def _get(self, path: str, token: str) -> httpx.Response:
+        try:
+            return await self._client.get(
+                f"{self.hub_api_url}{path}", headers={"Authorization": f"token {token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(str(exc)) from exc
+
+    async def _ask_hub(self, token: str) -> Principal | None:
+        whoami = await self._get("/user", token)
+        if whoami.status_code in (401, 403):
+            return None
+        if whoami.status_code != 200:
+            raise HubUnavailable(f"hub answered {whoami.status_code} to a token check")
+        model = whoami.json()
+        if model.get("kind") == "service":
+            return Principal(name=model["name"], kind="service", role=Role.SERVICE)
+        name = model["name"]
+        details = await self._get(f"/users/{name}", self.service_token)
+        if details.status_code != 200:
+            raise HubUnavailable(
+                f"hub answered {details.status_code} when reading the roles of {name!r}; "
+                "is APRANOVA_LMS_API_TOKEN the lms-api service token?"
+            )
+        user = details.json()
+        groups = tuple(user.get("groups") or ())
+        return Principal(
+            name=name,
+            kind="user",
+            role=role_from_hub(bool(user.get("admin")), groups),
+            groups=groups,
+        )
+
+
+def bearer_token(request: Request) -> str | None:
+    """Accept `Authorization: Bearer X` and JupyterHub's own `Authorization: token X`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() in ("bearer", "token") and value.strip():
+        return value.strip()
+    return None
+
+
+async def current_principal(request: Request) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "Authentication required: send 'Authorization: Bearer <hub token>'.")
+    validator: HubTokenValidator = request.app.state.token_validator
+    try:
+        principal = await validator.principal_for(token)
+    except HubUnavailable as exc:
+        raise ApiError(503, f"Cannot check the token with JupyterHub right now: {exc}") from exc
+    if principal is None:
+        raise ApiError(401, "The token is invalid, expired or revoked.")
+    return principal
+
+
+async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.kind != "user":
+        raise ApiError(403, "This route is for users; a service token was sent.")
+    return principal
+
+
+async def trusted_service(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> Principal:
+    trusted = request.app.state.settings.trusted_services
+    if (principal.kind == "service" and principal.name in trusted) or (
+        principal.role in ADMIN_ROLES
+    ):
+        return principal
+    raise ApiError(403, "Only the hub (or an admin) may ask this.")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+TrustedService = Annotated[Principal, Depends(trusted_service)]

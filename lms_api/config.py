@@ -1,0 +1,58 @@
+"""The one settings object of the lms-api process, read from the environment and `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "placeholder"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APRANOVA_", env_file=".env", extra="ignore")
+
+    production: bool = Field(
+        False, description="Refuse placeholder secrets and require explicit configuration."
+    )
+    state_dir: Path = Field(Path(".apranova"), description="Local, git-ignored state folder.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the LMS database; default: SQLite in state_dir."
+    )
+    hub_api_url: str = Field(
+        "http://127.0.0.1:8081/hub/api", description="JupyterHub REST API, for token checks."
+    )
+    lms_api_token: str = Field(
+        "",
+        description="This service's hub token (JUPYTERHUB_API_TOKEN when hub-managed); "
+        "used to read users' roles from the hub.",
+    )
+    auth_cache_seconds: float = Field(
+        30.0, ge=0, description="How long a validated token is trusted before re-asking the hub."
+    )
+    trusted_services: list[str] = Field(
+        default_factory=lambda: ["apranova-hub"],
+        description="Hub services allowed to ask service-only questions (workspace rule).",
+    )
+    service_prefix: str = Field(
+        "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
+    )
+
+    @field_validator("service_prefix")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def model_post_init(self, _context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.state_dir / 'lms.db').resolve()}"
+        if self.production and self.lms_api_token.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "APRANOVA_LMS_API_TOKEN is missing or a placeholder; "
+                "production mode refuses to start without a real secret."
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,86 @@
+"""The FastAPI application, served by the hub as the `lms-api` service."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lms_api.auth import HubTokenValidator
+from lms_api.config import Settings, get_settings
+from lms_api.curriculum.router import router as curriculum_router
+from lms_api.database import Database, SessionDep, get_database
+from lms_api.errors import ApiError, install_error_handlers
+from lms_api.people.router import router as people_router
+from lms_api.workspaces.router import router as workspaces_router
+
+API_PREFIX = "/api/v1"
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/health", response_model=Health)
+async def health(session: SessionDep) -> Health:
+    """Liveness and database reachability (public)."""
+    try:
+        await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ApiError(503, f"The LMS database is unreachable: {exc.__class__.__name__}") from exc
+    return Health(status="ok", database="ok")
+
+
+class ServicePrefix:
+    """Serve under the hub's /services/lms-api prefix and, for local tools, without it."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.prefix:
+            path: str = scope["path"]
+            if path == self.prefix or path.startswith(self.prefix + "/"):
+                scope = {**scope, "root_path": self.prefix}
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.token_validator.aclose()
+        await database.dispose()
+
+    app = FastAPI(
+        title="ApraNova LMS API",
+        version="1.0",
+        summary="Curriculum, enrollments and learning records; identity comes from JupyterHub.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.token_validator = HubTokenValidator(
+        settings.hub_api_url, settings.lms_api_token, settings.auth_cache_seconds
+    )
+    app.dependency_overrides[get_database] = lambda: database
+    install_error_handlers(app)
+    for router in (health_router, people_router, curriculum_router, workspaces_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def asgi_app() -> ASGIApp:
+    """uvicorn entry point (`--factory lms_api.main:asgi_app`)."""
+    settings = get_settings()
+    return ServicePrefix(create_app(settings), settings.service_prefix)

@@ -1,0 +1,25 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from lms_api.auth import TrustedService
+from lms_api.database import SessionDep
+from lms_api.enrollments.service import allowed_workspace_kinds
+
+router = APIRouter(tags=["workspaces"])
+
+
+class AllowedWorkspaces(BaseModel):
+    user: str
+    kinds: list[str]
+
+
+@router.get("/workspaces/allowed", response_model=AllowedWorkspaces)
+async def read_allowed_workspaces(
+    _caller: TrustedService,
+    session: SessionDep,
+    user: Annotated[str, Query(min_length=1, max_length=255, description="Hub username")],
+) -> AllowedWorkspaces:
+    """Workspace kinds a user may launch (asked by the hub's spawner; service token only)."""
+    return AllowedWorkspaces(user=user, kinds=await allowed_workspace_kinds(session, user))

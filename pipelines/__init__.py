@@ -1,0 +1,1 @@
+"""Dagster code location: LMS database -> DuckDB warehouse (raw, staging, marts)."""
