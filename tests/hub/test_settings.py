@@ -1,0 +1,38 @@
+import stat
+
+import pytest
+from pydantic import ValidationError
+
+from hub.secrets import ensure_local_secrets
+from hub.settings import SECRET_FIELDS, HubSettings
+
+
+def test_local_secrets_are_generated_private_and_kept(tmp_path):
+    path = ensure_local_secrets(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = path.read_text()
+    for field in SECRET_FIELDS:
+        assert f"APRANOVA_{field.upper()}=" in first
+    ensure_local_secrets(tmp_path)
+    assert path.read_text() == first  # a second `make up` reuses them
+    settings = HubSettings(_env_file=path, state_dir=tmp_path)
+    assert len(settings.cookie_secret) == 64 and settings.cookie_secret != settings.lms_api_token
+
+
+def test_production_refuses_placeholder_secrets(tmp_path):
+    with pytest.raises(ValidationError, match="APRANOVA_COOKIE_SECRET"):
+        HubSettings(
+            production=True,
+            state_dir=tmp_path,
+            cookie_secret="change-me",
+            proxy_auth_token="a" * 64,
+            lms_api_token="b" * 64,
+            hub_service_token="c" * 64,
+        )
+
+
+def test_local_defaults_live_in_the_state_folder(tmp_path):
+    settings = HubSettings(state_dir=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'lms.db'}"
+    assert settings.warehouse_path.startswith(str(tmp_path))
+    assert settings.mode == "local" and settings.authenticator == "local"

@@ -1,0 +1,198 @@
+"""Start the whole platform as `make up` does, on free loopback ports in a temp folder."""
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PORT_SETTINGS = (
+    "hub_port",
+    "hub_api_port",
+    "proxy_api_port",
+    "lms_api_port",
+    "dashboards_port",
+    "dashboards_upstream_port",
+    "dagster_port",
+    "dagster_upstream_port",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Platform:
+    """A running hub with its services; helpers log in and mint tokens like a user would."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.ports = {name: free_port() for name in PORT_SETTINGS}
+        self.url = f"http://127.0.0.1:{self.ports['hub_port']}"
+        self.hub_api = f"http://127.0.0.1:{self.ports['hub_api_port']}/hub/api"
+        self.log_path = state_dir / "hub.log"
+        self.env = {
+            **os.environ,
+            "APRANOVA_STATE_DIR": str(state_dir),
+            "PATH": f"{REPO_ROOT / 'node_modules/.bin'}:{Path(sys.executable).parent}:"
+            + os.environ.get("PATH", ""),
+            **{f"APRANOVA_{name.upper()}": str(port) for name, port in self.ports.items()},
+        }
+        self.passwords: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}
+        self.process: subprocess.Popen | None = None
+        self._admin_token: str | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, *args], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{args} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self) -> None:
+        self.run("-m", "hub.cli", "init")
+        self.run("-m", "lms_api.cli", "migrate")
+        self.run("-m", "lms_api.cli", "seed-demo")
+        created = json.loads(self.run("-m", "hub.cli", "seed-demo", "--json"))
+        self.passwords = {name: info["password"] for name, info in created.items()}
+        # A student with an account but no enrollment.
+        out = self.run("-m", "hub.cli", "add-user", "grace", "--role", "student")
+        self.passwords["grace"] = out.strip().rsplit(" ", 1)[-1]
+        for line in (self.state_dir / "secrets.env").read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                self.secrets[key] = value
+        self.env["DAGSTER_HOME"] = str(self.state_dir / "dagster")
+        self.run("-m", "pipelines.cli")
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", "jupyterhub_config.py"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_until_ready()
+
+    def wait_until_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        checks = {
+            "hub": f"{self.url}/hub/api/",
+            "lms-api": f"{self.url}/services/lms-api/api/v1/health",
+            "dashboards": f"http://127.0.0.1:{self.ports['dashboards_port']}/services/dashboards/",
+            "dagster": f"http://127.0.0.1:{self.ports['dagster_port']}/services/dagster/",
+        }
+        pending = dict(checks)
+        while pending and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub exited early:\n{self.log_tail()}")
+            for name, url in list(pending.items()):
+                try:
+                    if httpx.get(url, timeout=2).status_code in (200, 302):
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.5)
+        if pending:
+            raise RuntimeError(f"not ready after {timeout}s: {sorted(pending)}\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.stop_all_servers()
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        # Whatever the hub started in its session (proxy, services, workspaces) goes too.
+        if self.process:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def stop_all_servers(self) -> None:
+        """The hub keeps workspaces running across its own restarts; tests clean up."""
+        try:
+            users = self.api("GET", "/users").json()
+        except (httpx.HTTPError, ValueError, subprocess.CalledProcessError):
+            return
+        for user in users:
+            for name in user.get("servers") or {}:
+                path = (
+                    f"/users/{user['name']}/servers/{name}"
+                    if name
+                    else f"/users/{user['name']}/server"
+                )
+                self.api("DELETE", path)
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- acting as people ---------------------------------------------------------------
+    def browser(self, username: str, password: str | None = None) -> httpx.Client:
+        """An HTTP client logged in through the hub's login form, cookies and all."""
+        client = httpx.Client(base_url=self.url, follow_redirects=True, timeout=60)
+        page = client.get("/hub/login")
+        found = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+        assert found, f"no login form at {page.url} ({page.status_code}): {page.text[:500]}"
+        xsrf = found.group(1)
+        client.post(
+            "/hub/login",
+            data={
+                "username": username,
+                "password": self.passwords[username] if password is None else password,
+                "_xsrf": xsrf,
+            },
+        )
+        return client
+
+    @property
+    def admin_token(self) -> str:
+        if self._admin_token is None:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyterhub",
+                    "token",
+                    "admin",
+                    "-f",
+                    "jupyterhub_config.py",
+                ],
+                cwd=REPO_ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            self._admin_token = out.stdout.strip().splitlines()[-1]
+        return self._admin_token
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"token {self.admin_token}"}
+        return httpx.request(method, f"{self.hub_api}{path}", headers=headers, timeout=30, **kwargs)
+
+    def new_token(self, username: str) -> tuple[str, str]:
+        """A hub API token for a user, as the user would make on the hub's token page."""
+        if self.api("GET", f"/users/{username}").status_code == 404:
+            self.api("POST", f"/users/{username}").raise_for_status()
+        response = self.api("POST", f"/users/{username}/tokens", json={"note": "tests"})
+        response.raise_for_status()
+        body = response.json()
+        return body["token"], body["id"]
+
+    def revoke(self, username: str, token_id: str) -> None:
+        self.api("DELETE", f"/users/{username}/tokens/{token_id}").raise_for_status()
