@@ -23,6 +23,7 @@ c.ConfigurableHTTPProxy.pid_file = str(s.state_dir / "proxy.pid")
 c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret)
 c.JupyterHub.db_url = f"sqlite:///{s.state_dir / 'jupyterhub.sqlite'}"
 c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
+c.JupyterHub.default_url = "/hub/home"  # staff have no workspace; students click Start
 c.JupyterHub.cleanup_servers = False  # a hub restart keeps running workspaces
 
 # --- login -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import httpclient, ioloop, web, websocket
 from tornado.httputil import HTTPHeaders
+from tornado.log import app_log
 
 USER_HEADER = "X-Apranova-User"
 ROLE_HEADER = "X-Apranova-Role"
@@ -77,6 +78,14 @@ class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
         origin = self.request.headers.get("Origin")
         if site is None and origin and urlparse(origin).netloc == self.request.host:
             return
+        app_log.warning(
+            "gateway: refusing %s %s from origin %r (site %r, host %r)",
+            self.request.method,
+            self.request.path,
+            origin,
+            site,
+            self.request.host,
+        )
         raise web.HTTPError(403, "cross-site request refused")
 
     def check_access(self) -> dict:
