@@ -24,7 +24,8 @@ c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret)
 c.JupyterHub.db_url = f"sqlite:///{s.state_dir / 'jupyterhub.sqlite'}"
 c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
 c.JupyterHub.default_url = "/hub/home"  # staff have no workspace; students click Start
-c.JupyterHub.cleanup_servers = False  # a hub restart keeps running workspaces
+# Local mode: Ctrl-C stops every workspace too. Docker mode: a hub restart keeps them running.
+c.JupyterHub.cleanup_servers = s.mode == "local"
 
 # --- login -----------------------------------------------------------------------------
 if s.authenticator == "local":

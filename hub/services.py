@@ -62,6 +62,8 @@ def hub_services(s: HubSettings) -> list[dict]:
                         "true",
                         "--browser.gatherUsageStats",
                         "false",
+                        "--client.toolbarMode",
+                        "viewer",
                     ],
                 ),
                 "environment": env,

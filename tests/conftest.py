@@ -56,8 +56,8 @@ def database_url(request, tmp_path) -> str:
 def platform(tmp_path_factory) -> Iterator[Platform]:
     """The real hub + proxy + lms-api + dashboards + Dagster UI, with demo data."""
     running = Platform(tmp_path_factory.mktemp("platform"))
-    running.start()
     try:
+        running.start()  # a failed start still goes through stop() below
         yield running
     finally:
         running.stop()

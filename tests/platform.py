@@ -118,10 +118,28 @@ class Platform:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-        # Whatever the hub started in its session (proxy, services, workspaces) goes too.
+        # Whatever the hub started (proxy, services in their own sessions, workspaces) goes
+        # too: every process whose environment names this platform's state folder.
         if self.process:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in self.leftover_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def leftover_pids(self) -> list[int]:
+        marker = f"APRANOVA_STATE_DIR={self.state_dir}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if marker in environ.split(b"\0"):
+                found.append(int(entry.name))
+        return found
 
     def stop_all_servers(self) -> None:
         """The hub keeps workspaces running across its own restarts; tests clean up."""
