@@ -55,7 +55,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 compose-config:
-	docker-compose -f docker-compose.yml config --quiet
+	docker-compose --env-file .env.example -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf $(VENV) node_modules

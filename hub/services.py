@@ -20,6 +20,54 @@ def shared_environment(s: HubSettings) -> dict[str, str]:
 
 
 def hub_services(s: HubSettings) -> list[dict]:
+    services = external_services(s) if s.external_services else managed_services(s)
+    if s.cull_idle_seconds > 0:
+        services.append(
+            {
+                "name": "idle-culler",
+                "command": [
+                    PY,
+                    "-m",
+                    "jupyterhub_idle_culler",
+                    f"--timeout={s.cull_idle_seconds}",
+                    f"--cull-every={max(60, s.cull_idle_seconds // 10)}",
+                ],
+                "display": False,
+            }
+        )
+    return services
+
+
+def external_services(s: HubSettings) -> list[dict]:
+    """docker compose: each service is its own container; the hub only routes to it and
+    does its login (the gateways use OAuth client `service-<name>`)."""
+    services: list[dict] = [
+        {"name": "lms-api", "url": s.lms_api_url, "api_token": s.lms_api_token, "display": False},
+        {"name": "apranova-hub", "api_token": s.hub_service_token, "display": False},
+    ]
+    if s.enable_dashboards:
+        services.append(
+            {
+                "name": "dashboards",
+                "url": s.dashboards_url,
+                "api_token": s.dashboards_api_token,
+                "oauth_no_confirm": True,
+            }
+        )
+    if s.enable_dagster:
+        services.append(
+            {
+                "name": "dagster",
+                "url": s.dagster_url,
+                "api_token": s.dagster_api_token,
+                "oauth_no_confirm": True,
+            }
+        )
+    return services
+
+
+def managed_services(s: HubSettings) -> list[dict]:
+    """`make up`: the hub starts and supervises every service as a local process."""
     env = shared_environment(s)
     services: list[dict] = [
         {
@@ -125,6 +173,20 @@ def hub_roles(s: HubSettings) -> list[dict]:
             "services": ["apranova-hub"],
         },
     ]
+    if s.cull_idle_seconds > 0:
+        roles.append(
+            {
+                "name": "idle-culler",
+                "description": "Stop workspaces idle longer than APRANOVA_CULL_IDLE_SECONDS.",
+                "scopes": [
+                    "list:users",
+                    "read:users:activity",
+                    "read:servers",
+                    "delete:servers",
+                ],
+                "services": ["idle-culler"],
+            }
+        )
     if s.enable_dashboards:
         roles.append(
             {

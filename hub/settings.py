@@ -42,6 +42,16 @@ class HubSettings(BaseSettings):
     )
     enable_dagster: bool = Field(True, description="Run the Dagster UI and daemon as hub services.")
     enable_dashboards: bool = True
+    external_services: bool = Field(
+        False,
+        description="lms-api, the dashboards and Dagster run in containers of their own "
+        "(docker compose): the hub registers them by URL and token and does not start them.",
+    )
+    lms_api_url: str = Field("", description="lms-api's own URL; default 127.0.0.1:lms_api_port.")
+    dashboards_url: str = Field("", description="External services: the dashboards gateway URL.")
+    dagster_url: str = Field("", description="External services: the Dagster UI gateway URL.")
+    dashboards_api_token: str = Field("", description="External services: the dashboards' token.")
+    dagster_api_token: str = Field("", description="External services: the Dagster UI's token.")
 
     database_url: str = Field("", description="LMS database URL; default SQLite in state_dir.")
     warehouse_path: str = Field("", description="Published DuckDB warehouse; default in state_dir.")
@@ -81,14 +91,34 @@ class HubSettings(BaseSettings):
             self.proxy_command = str(local) if local.exists() else "configurable-http-proxy"
         if not self.workspace_home_root:
             self.workspace_home_root = str(self.state_dir / "homes")
+        self.lms_api_url = (self.lms_api_url or f"http://127.0.0.1:{self.lms_api_port}").rstrip("/")
+        if self.external_services:
+            needed = {"dashboards_url": self.enable_dashboards, "dagster_url": self.enable_dagster}
+            missing = [
+                f"APRANOVA_{f.upper()}" for f, on in needed.items() if on and not getattr(self, f)
+            ]
+            if missing:
+                raise ValueError(f"external services need their URLs: {', '.join(missing)}")
         if self.production:
-            bad = [f for f in SECRET_FIELDS if getattr(self, f).strip().lower() in PLACEHOLDERS]
+            bad = [
+                f for f in self.secret_fields if getattr(self, f).strip().lower() in PLACEHOLDERS
+            ]
             if bad:
                 names = ", ".join(f"APRANOVA_{f.upper()}" for f in bad)
                 raise ValueError(f"production mode refuses missing or placeholder secrets: {names}")
-            if self.authenticator == "local":
-                pass  # allowed: a school may run local accounts, passwords are hashed
         return self
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        """Secrets that must be real in production, given the chosen login and layout."""
+        extra = []
+        if self.authenticator != "local":
+            extra += ["oauth_client_id", "oauth_client_secret"]
+        if self.external_services and self.enable_dashboards:
+            extra.append("dashboards_api_token")
+        if self.external_services and self.enable_dagster:
+            extra.append("dagster_api_token")
+        return (*SECRET_FIELDS, *extra)
 
     @property
     def hub_public_url(self) -> str:
@@ -97,7 +127,7 @@ class HubSettings(BaseSettings):
     @property
     def lms_api_base(self) -> str:
         """Where hub-side code reaches the LMS API directly (not through the proxy)."""
-        return f"http://127.0.0.1:{self.lms_api_port}/services/lms-api/api/v1"
+        return f"{self.lms_api_url}/services/lms-api/api/v1"
 
 
 def secrets_file(state_dir: Path) -> Path:

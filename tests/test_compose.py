@@ -6,6 +6,7 @@ complete environment made from .env.example. The Dockerfiles are parsed. The scr
 images and compose rely on (health checks, the PostgreSQL init script) are run for real.
 """
 
+import json
 import os
 import re
 import secrets
@@ -362,6 +363,79 @@ def test_the_hub_settings_accept_the_hub_environment(services, rendered, no_apra
     assert network["name"] == settings.docker_network and not network.get("internal")
     assert "apranova" in networks_of(hub)
     assert services["workspace-jupyterlab"]["image"] == settings.docker_image_jupyterlab
+
+
+LOAD_HUB_CONFIG = """
+import json
+import sys
+from traitlets.config.loader import PyFileConfigLoader
+c = PyFileConfigLoader("jupyterhub_config.py", path=sys.argv[1]).load_config()
+print(json.dumps({
+    "ip": c.JupyterHub.ip,
+    "port": c.JupyterHub.port,
+    "hub_connect_ip": c.JupyterHub.hub_connect_ip,
+    "spawner": c.JupyterHub.spawner_class,
+    "network": c.DockerTrackSpawner.network_name,
+    "images": c.DockerTrackSpawner.workspace_images,
+    "volumes": c.DockerTrackSpawner.volumes,
+    "lms_api_url": c.Spawner.lms_api_url,
+    "services": c.JupyterHub.services,
+}))
+"""
+
+
+def hub_config(services: dict, tmp_path: Path) -> dict:
+    """jupyterhub_config.py loaded (not run) with the hub container's environment only.
+
+    Run from an empty folder, so that no local `.env` adds settings the container lacks.
+    """
+    environment = {key: str(value) for key, value in services["hub"]["environment"].items()}
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_HUB_CONFIG, str(REPO_ROOT)],
+        cwd=tmp_path,
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(REPO_ROOT),
+            **environment,
+            "APRANOVA_STATE_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_hub_config_spawns_workspaces_where_compose_puts_them(services, rendered, tmp_path):
+    config = hub_config(services, tmp_path)
+    assert config["spawner"] == "hub.spawners.DockerTrackSpawner"
+    assert config["network"] == rendered["networks"]["apranova"]["name"]
+    # Workspaces reach the hub by the compose service name, on that network.
+    assert config["hub_connect_ip"] == "hub" and "apranova" in networks_of(services["hub"])
+    assert config["images"] == {"jupyterlab": services["workspace-jupyterlab"]["image"]}
+    assert list(config["volumes"].values()) == ["/home/jovyan"]
+    assert config["ip"] == "0.0.0.0"
+    assert {target for _, _, target in published_ports(services["hub"])} == {config["port"]}
+
+
+def test_the_hub_config_registers_the_service_containers(services, tmp_path):
+    config = hub_config(services, tmp_path)
+    registered = {service["name"]: service for service in config["services"]}
+    # Only the idle culler (a small client of the hub API) runs inside the hub container.
+    started_by_hub = [name for name, service in registered.items() if service.get("command")]
+    assert started_by_hub in ([], ["idle-culler"])
+    hub = services["hub"]["environment"]
+    expected = {
+        "lms-api": ("http://lms-api:8010", hub["APRANOVA_LMS_API_TOKEN"]),
+        "dashboards": ("http://dashboards:8020", hub["APRANOVA_DASHBOARDS_API_TOKEN"]),
+        "dagster": ("http://dagster-webserver:8030", hub["APRANOVA_DAGSTER_API_TOKEN"]),
+    }
+    for name, (url, token) in expected.items():
+        assert (registered[name]["url"], registered[name]["api_token"]) == (url, token), name
+    assert registered["apranova-hub"]["api_token"] == hub["APRANOVA_HUB_SERVICE_TOKEN"]
+    # The hub asks lms-api about enrollments at the container, not on its own loopback.
+    assert config["lms_api_url"] == "http://lms-api:8010/services/lms-api/api/v1"
 
 
 def test_the_lms_api_settings_accept_its_environment(services, variables, no_apranova_env):

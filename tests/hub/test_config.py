@@ -63,6 +63,7 @@ def test_local_mode_uses_local_accounts_and_their_roles(tmp_path):
         "dashboards",
         "dagster",
         "dagster-daemon",
+        "idle-culler",
     ]
     assert config["cleanup"] is True
 
@@ -82,6 +83,11 @@ def test_oauth_providers_are_selected_by_settings(tmp_path, provider):
     assert "dagster" not in config["services"]
     module, _, name = config["authenticator"].rpartition(".")
     assert hasattr(__import__(module, fromlist=[name]), name)  # the class really exists
+
+
+def test_idle_culling_is_on_by_default_and_can_be_turned_off(tmp_path):
+    assert "idle-culler" in load_config(tmp_path)["services"]
+    assert "idle-culler" not in load_config(tmp_path, cull_idle_seconds="0")["services"]
 
 
 def test_docker_mode_uses_the_docker_spawner_and_keeps_workspaces(tmp_path):

@@ -36,3 +36,29 @@ def test_local_defaults_live_in_the_state_folder(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'lms.db'}"
     assert settings.warehouse_path.startswith(str(tmp_path))
     assert settings.mode == "local" and settings.authenticator == "local"
+
+
+def test_production_oauth_needs_real_client_credentials(tmp_path):
+    real = {f: "f" * 64 for f in SECRET_FIELDS}
+    with pytest.raises(ValidationError, match="APRANOVA_OAUTH_CLIENT_SECRET"):
+        HubSettings(
+            production=True,
+            state_dir=tmp_path,
+            authenticator="github",
+            oauth_client_id="Iv1.abc",
+            oauth_client_secret="change-me",
+            **real,
+        )
+
+
+def test_external_services_need_their_urls(tmp_path):
+    with pytest.raises(ValidationError, match="APRANOVA_DASHBOARDS_URL"):
+        HubSettings(state_dir=tmp_path, external_services=True, dagster_url="http://dagster:8030")
+    settings = HubSettings(
+        state_dir=tmp_path,
+        external_services=True,
+        lms_api_url="http://lms-api:8010/",
+        dashboards_url="http://dashboards:8020",
+        dagster_url="http://dagster-webserver:8030",
+    )
+    assert settings.lms_api_base == "http://lms-api:8010/services/lms-api/api/v1"
