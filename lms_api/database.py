@@ -27,26 +27,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def sync_url(url: str) -> str:
-    """The URL for synchronous tools (Alembic, seed, pipelines): plain sqlite or psycopg."""
+def _with_driver(url: str, sqlite_driver: str) -> str:
+    """Same database, our driver: psycopg 3 for PostgreSQL (sync and async), given SQLite one."""
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+    drivers = {"sqlite": sqlite_driver, "postgresql": "postgresql+psycopg"}
+    driver = drivers.get(parsed.get_backend_name())
+    return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def sync_url(url: str) -> str:
+    """The URL for synchronous tools (Alembic, seed): plain sqlite or psycopg."""
+    return _with_driver(url, "sqlite")
 
 
 def async_url(url: str) -> str:
     """The URL for the API's async engine: aiosqlite or psycopg (async mode)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+    return _with_driver(url, "sqlite+aiosqlite")
 
 
 def _enable_sqlite_foreign_keys(engine: AsyncEngine) -> None:
