@@ -1,6 +1,6 @@
 """JupyterHub configuration: a thin list of settings; all logic lives in the `hub` package."""
 
-from hub.auth import oauthenticator_class
+from hub.auth import TEMPLATES_DIR, oauthenticator_class
 from hub.passwords import PasswordStore
 from hub.services import hub_groups, hub_roles, hub_services
 from hub.settings import get_settings
@@ -26,6 +26,10 @@ c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
 c.JupyterHub.default_url = "/hub/home"  # staff have no workspace; students click Start
 # Local mode: Ctrl-C stops every workspace too. Docker mode: a hub restart keeps them running.
 c.JupyterHub.cleanup_servers = s.mode == "local"
+
+# --- pages -----------------------------------------------------------------------------
+c.JupyterHub.template_paths = [str(TEMPLATES_DIR)]
+c.JupyterHub.template_vars = {"local_accounts": s.authenticator == "local"}
 
 # --- login -----------------------------------------------------------------------------
 if s.authenticator == "local":

@@ -8,6 +8,8 @@ from traitlets import Unicode, default
 
 from hub.passwords import PasswordStore
 
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
 
 class LocalPasswordAuthenticator(Authenticator):
     """Username + password checked against scrypt hashes in the local account store.
@@ -28,6 +30,15 @@ class LocalPasswordAuthenticator(Authenticator):
     @property
     def store(self) -> PasswordStore:
         return PasswordStore(self.accounts_path)
+
+    def get_handlers(self, app):
+        from hub.account_pages import AccountsHandler, ChangePasswordHandler
+
+        return [
+            *super().get_handlers(app),
+            ("/change-password", ChangePasswordHandler),
+            ("/accounts", AccountsHandler),
+        ]
 
     async def authenticate(self, handler, data):
         username = self.normalize_username((data or {}).get("username", ""))

@@ -3,11 +3,10 @@
 import argparse
 import getpass
 import json
-import secrets
 import sys
 
 from hub.demo import DEMO_ACCOUNTS
-from hub.passwords import ROLES, PasswordStore
+from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.secrets import ensure_local_secrets
 from hub.settings import state_dir_from_env
 
@@ -16,16 +15,12 @@ def accounts_store() -> PasswordStore:
     return PasswordStore(state_dir_from_env() / "accounts.sqlite")
 
 
-def new_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
 def seed_demo(as_json: bool) -> int:
     store = accounts_store()
     created = {}
     for username, role in DEMO_ACCOUNTS.items():
         if not store.exists(username):
-            password = new_password()
+            password = generate_password()
             store.add(username, password, role)
             created[username] = {"role": role, "password": password}
     if as_json:
@@ -89,14 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         if store.exists(args.username):
             print(f"error: {args.username} already exists", file=sys.stderr)
             return 1
-        password = new_password()
+        password = generate_password()
         store.add(args.username, password, args.role)
         print(f"{args.username} ({args.role}) password: {password}")
         return 0
     if args.command == "set-password":
-        password = new_password() if args.generate else getpass.getpass("New password: ")
-        if len(password) < 8:
-            print("error: use at least 8 characters", file=sys.stderr)
+        password = generate_password() if args.generate else getpass.getpass("New password: ")
+        problem = password_problem(password)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 1
         if not store.set_password(args.username, password):
             print(f"error: no local account {args.username}", file=sys.stderr)

@@ -13,7 +13,21 @@ from contextlib import closing
 from pathlib import Path
 
 ROLES = ("student", "trainer", "admin", "superadmin")
+MIN_PASSWORD_LENGTH = 8
 _N, _R, _P = 2**14, 8, 1
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def password_problem(new: str, confirm: str | None = None) -> str | None:
+    """What is wrong with a new password, in words for the user; None when it is fine."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if confirm is not None and new != confirm:
+        return "The two new passwords are not the same."
+    return None
 
 
 def hash_password(password: str) -> str:
