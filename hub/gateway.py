@@ -259,8 +259,11 @@ def main(argv: list[str] | None = None) -> None:
         app.listen(service_url.port or 80, service_url.hostname or "127.0.0.1")
         print(f"gateway on {service_url.geturl()} -> 127.0.0.1:{args.upstream_port}", flush=True)
 
-    signal.signal(signal.SIGTERM, lambda *_: ioloop.IOLoop.current().add_callback_from_signal(stop))
     loop = ioloop.IOLoop.current()
+    # The hub stops services with SIGINT, then SIGTERM; answer both at once (even if SIGINT
+    # was inherited as ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: loop.add_callback_from_signal(stop))
     loop.add_callback(run)
     try:
         loop.start()
