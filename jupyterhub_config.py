@@ -53,6 +53,7 @@ c.JupyterHub.load_roles = hub_roles(s)
 # --- workspaces ------------------------------------------------------------------------
 c.Spawner.lms_api_url = s.lms_api_base
 c.Spawner.lms_api_token = s.hub_service_token
+c.Spawner.environment = {"APRANOVA_LMS_API_URL": s.lms_api_base}  # for lms_api.client
 c.Spawner.start_timeout = s.workspace_start_timeout
 c.Spawner.http_timeout = 60
 if s.mode == "local":

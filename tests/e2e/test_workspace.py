@@ -1,6 +1,10 @@
 """A student logs in through the form, launches JupyterLab and uses it through the proxy."""
 
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +24,37 @@ def wait_for_server(platform, username: str, ready: bool, timeout: float = 90) -
     raise AssertionError(f"{username}'s server ready={ready} not reached:\n{platform.log_tail()}")
 
 
+def workspace_environment(username: str) -> dict[str, str]:
+    """The environment of a running local workspace: what its notebooks see."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            raw = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"jupyterhub.singleuser" not in cmdline:
+            continue
+        env = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        if env.get("JUPYTERHUB_USER") == username:
+            return env
+    raise AssertionError(f"no running workspace process for {username}")
+
+
+def run_in_workspace_environment(platform, username: str, code: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=workspace_environment(username),
+        cwd=platform.state_dir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_student_launches_jupyterlab_through_the_hub(platform):
     browser = platform.browser("ada")
     # The spawn page launches directly: in local mode JupyterLab is ada's only kind.
@@ -36,6 +71,14 @@ def test_student_launches_jupyterlab_through_the_hub(platform):
 
     contents = browser.get("/user/ada/api/contents")
     assert contents.status_code == 200 and contents.json()["type"] == "directory"
+
+    # The notebook's own token and environment reach the LMS (as `lms_api.client` in a cell).
+    me = run_in_workspace_environment(
+        platform,
+        "ada",
+        "from lms_api.client import LmsClient; print(LmsClient().me().model_dump_json())",
+    )
+    assert me["username"] == "ada" and me["enrollments"][0]["track_code"] == "DP"
 
     # Another student cannot use ada's workspace.
     linus = platform.browser("linus")

@@ -121,3 +121,17 @@ def test_the_hub_serves_the_api_and_its_docs_under_its_prefix(platform):
     assert docs.status_code == 200 and "/services/lms-api/openapi.json" in docs.text
     spec = httpx.get(f"{base}/openapi.json").json()
     assert {"/api/v1/health", "/api/v1/me", "/api/v1/workspaces/allowed"} <= set(spec["paths"])
+
+
+def test_the_python_client_speaks_for_a_user_and_raises_the_error_body(platform):
+    from lms_api.client import LmsApiError, LmsClient
+
+    base = f"{platform.url}/services/lms-api/api/v1"
+    token, _ = platform.new_token("linus")
+    with LmsClient(base_url=base, token=token) as client:
+        me = client.me()
+        assert (me.username, me.role) == ("linus", "student")
+        assert [t.code for t in client.tracks().results] == ["DP", "FSD"]
+    with pytest.raises(LmsApiError) as raised, LmsClient(base_url=base, token="bogus") as client:
+        client.me()
+    assert (raised.value.status, raised.value.code) == (401, "not_authenticated")
