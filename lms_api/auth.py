@@ -157,6 +157,32 @@ async def trusted_service(
     raise ApiError(403, "Only the hub (or an admin) may ask this.")
 
 
+def optional_principal_dependency():
+    """For public routes that show more to a signed-in caller (e.g. the catalog)."""
+
+    async def optional_principal(request: Request) -> Principal | None:
+        if bearer_token(request) is None:
+            return None
+        return await current_principal(request)
+
+    return optional_principal
+
+
+async def staff_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if user.role not in STAFF_ROLES:
+        raise ApiError(403, "Only trainers and admins may do this.")
+    return user
+
+
+async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if user.role not in ADMIN_ROLES:
+        raise ApiError(403, "Only admins may do this.")
+    return user
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal_dependency())]
+StaffUser = Annotated[Principal, Depends(staff_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
 CurrentUser = Annotated[Principal, Depends(current_user)]
 TrustedService = Annotated[Principal, Depends(trusted_service)]

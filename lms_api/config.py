@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["apranova-hub"],
         description="Hub services allowed to ask service-only questions (workspace rule).",
     )
+    max_students_per_trainer: int = Field(
+        20, ge=1, description="Cap on students assigned to one trainer (enforced atomically)."
+    )
     service_prefix: str = Field(
         "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
     )

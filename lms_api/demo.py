@@ -7,10 +7,18 @@ knows usernames, which must match `hub.demo.DEMO_ACCOUNTS`.
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from lms_api.curriculum.models import Project, ProjectStep, Track, WorkspaceKind
+from lms_api.curriculum.models import (
+    Deliverable,
+    DeliverableKind,
+    Project,
+    ProjectStep,
+    ProjectType,
+    Track,
+    WorkspaceKind,
+)
 from lms_api.database import sync_url
 from lms_api.enrollments.models import Enrollment, EnrollmentSource, EnrollmentStatus
-from lms_api.people.models import Person
+from lms_api.people.models import Person, TrainerAssignment
 
 TRACKS = [
     {
@@ -18,6 +26,8 @@ TRACKS = [
         "name": "Data Professional",
         "description": "SQL, Python, pipelines and dashboards for working data analysts.",
         "duration_weeks": 24,
+        "price_cents": 150000,
+        "tech_stack": ["python", "pandas", "duckdb", "superset"],
         "workspace_kinds": [WorkspaceKind.JUPYTERLAB, WorkspaceKind.SUPERSET],
         "projects": [
             ("Exploring a dataset with pandas", ["Load the data", "Clean it", "Describe it"]),
@@ -30,6 +40,8 @@ TRACKS = [
         "name": "Full-Stack Development",
         "description": "Web applications end to end: APIs, databases, front ends and deployment.",
         "duration_weeks": 28,
+        "price_cents": 180000,
+        "tech_stack": ["python", "fastapi", "postgresql", "typescript"],
         "workspace_kinds": [WorkspaceKind.JUPYTERLAB, WorkspaceKind.CODE_SERVER],
         "projects": [
             ("A REST API with FastAPI", ["Design the routes", "Persist the data", "Test it"]),
@@ -40,6 +52,7 @@ TRACKS = [
 
 # username -> track code (active, granted) for the demo students
 DEMO_ENROLLMENTS = {"ada": "DP", "linus": "FSD"}
+DEMO_TRAINER = "trainer"  # trains both demo students
 
 
 def seed_demo(database_url: str) -> bool:
@@ -57,17 +70,38 @@ def seed_demo(database_url: str) -> bool:
                     description=spec["description"],
                     duration_weeks=spec["duration_weeks"],
                     workspace_kinds=[str(k) for k in spec["workspace_kinds"]],
+                    price_cents=spec["price_cents"],
+                    currency="eur",
                 )
+                last = len(spec["projects"])
                 for number, (title, steps) in enumerate(spec["projects"], start=1):
-                    project = Project(number=number, title=title, description="")
+                    capstone = number == last
+                    project = Project(
+                        number=number,
+                        title=title,
+                        description=f"Project {number} of the {spec['name']} track.",
+                        type=ProjectType.CAPSTONE if capstone else ProjectType.INTERNAL,
+                        tech_stack=spec["tech_stack"][:2] if not capstone else spec["tech_stack"],
+                        estimated_hours=12 * len(steps),
+                    )
                     project.steps = [
-                        ProjectStep(order=i, title=t) for i, t in enumerate(steps, start=1)
+                        ProjectStep(order=i, title=t, description=f"{t}.")
+                        for i, t in enumerate(steps, start=1)
+                    ]
+                    project.deliverables = [
+                        Deliverable(title="Notebook", kind=DeliverableKind.NOTEBOOK, required=True),
+                        Deliverable(
+                            title="Write-up link", kind=DeliverableKind.URL, required=False
+                        ),
                     ]
                     track.projects.append(project)
                 session.add(track)
                 tracks[track.code] = track
+            trainer = Person(username=DEMO_TRAINER, assigned_students=len(DEMO_ENROLLMENTS))
+            session.add(trainer)
             for username, code in DEMO_ENROLLMENTS.items():
                 person = Person(username=username)
+                session.add(TrainerAssignment(trainer=trainer, student=person, assigned_by="seed"))
                 session.add(
                     Enrollment(
                         person=person,

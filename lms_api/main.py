@@ -12,8 +12,10 @@ from lms_api.auth import HubTokenValidator
 from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep, get_database
+from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import ApiError, install_error_handlers
 from lms_api.people.router import router as people_router
+from lms_api.progress.router import router as progress_router
 from lms_api.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -75,7 +77,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.dependency_overrides[get_database] = lambda: database
     install_error_handlers(app)
-    for router in (health_router, people_router, curriculum_router, workspaces_router):
+    routers = (
+        health_router,
+        people_router,
+        curriculum_router,
+        enrollments_router,
+        progress_router,
+        workspaces_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -1,8 +1,22 @@
 """Imports every model so Alembic and create_all see the whole schema."""
 
-from lms_api.curriculum.models import Project, ProjectStep, Track
+from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.database import Base
-from lms_api.enrollments.models import Enrollment
-from lms_api.people.models import Person
+from lms_api.enrollments.models import Enrollment, EnrollmentEvent
+from lms_api.outbox import OutboxEvent
+from lms_api.people.models import Person, TrainerAssignment
+from lms_api.progress.models import StepCompletion
 
-__all__ = ["Base", "Enrollment", "Person", "Project", "ProjectStep", "Track"]
+__all__ = [
+    "Base",
+    "Deliverable",
+    "Enrollment",
+    "EnrollmentEvent",
+    "OutboxEvent",
+    "Person",
+    "Project",
+    "ProjectStep",
+    "StepCompletion",
+    "Track",
+    "TrainerAssignment",
+]

@@ -68,9 +68,11 @@ class Platform:
         self.run("-m", "lms_api.cli", "seed-demo")
         created = json.loads(self.run("-m", "hub.cli", "seed-demo", "--json"))
         self.passwords = {name: info["password"] for name, info in created.items()}
-        # A student with an account but no enrollment.
-        out = self.run("-m", "hub.cli", "add-user", "grace", "--role", "student")
-        self.passwords["grace"] = out.strip().rsplit(" ", 1)[-1]
+        # A student with an account but no enrollment, an admin who is not a hub admin
+        # (group `admins`), and a trainer with no students.
+        for username, role in (("grace", "student"), ("office", "admin"), ("coach", "trainer")):
+            out = self.run("-m", "hub.cli", "add-user", username, "--role", role)
+            self.passwords[username] = out.strip().rsplit(" ", 1)[-1]
         for line in (self.state_dir / "secrets.env").read_text().splitlines():
             key, sep, value = line.partition("=")
             if sep:

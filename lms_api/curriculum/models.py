@@ -1,8 +1,18 @@
-"""Curriculum: tracks, their projects and the ordered steps of each project."""
+"""Curriculum: tracks, their projects, the ordered steps and the deliverables of each project."""
 
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms_api.database import Base
@@ -14,6 +24,18 @@ class WorkspaceKind(StrEnum):
     SUPERSET = "superset"
 
 
+class ProjectType(StrEnum):
+    INTERNAL = "INTERNAL"
+    CAPSTONE = "CAPSTONE"
+
+
+class DeliverableKind(StrEnum):
+    URL = "url"
+    NOTEBOOK = "notebook"
+    FILE = "file"
+    GITHUB_PR = "github_pr"
+
+
 class Track(Base):
     __tablename__ = "tracks"
 
@@ -23,6 +45,10 @@ class Track(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     duration_weeks: Mapped[int] = mapped_column(Integer, default=12)
     workspace_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Price of enrollment in the smallest unit of `currency` (cents), as Stripe counts it.
+    price_cents: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="eur", server_default="eur")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     projects: Mapped[list["Project"]] = relationship(
         back_populates="track", order_by="Project.number", cascade="all, delete-orphan"
@@ -38,10 +64,18 @@ class Project(Base):
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(
+        String(16), default=ProjectType.INTERNAL, server_default=ProjectType.INTERNAL.value
+    )
+    tech_stack: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    estimated_hours: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     track: Mapped[Track] = relationship(back_populates="projects")
     steps: Mapped[list["ProjectStep"]] = relationship(
         back_populates="project", order_by="ProjectStep.order", cascade="all, delete-orphan"
+    )
+    deliverables: Mapped[list["Deliverable"]] = relationship(
+        back_populates="project", order_by="Deliverable.id", cascade="all, delete-orphan"
     )
 
 
@@ -53,5 +87,18 @@ class ProjectStep(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     order: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     project: Mapped[Project] = relationship(back_populates="steps")
+
+
+class Deliverable(Base):
+    __tablename__ = "deliverables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    project: Mapped[Project] = relationship(back_populates="deliverables")

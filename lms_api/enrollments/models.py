@@ -39,3 +39,19 @@ class Enrollment(CreatedAt, Base):
 
     person: Mapped[Person] = relationship()
     track: Mapped[Track] = relationship()
+
+
+class EnrollmentEvent(CreatedAt, Base):
+    """History of an enrollment: every status change, who made it and why."""
+
+    __tablename__ = "enrollment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(500), default="")

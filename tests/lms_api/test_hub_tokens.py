@@ -4,32 +4,10 @@ import time
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from lms_api.config import Settings
-from lms_api.demo import seed_demo
-from lms_api.main import create_app
-from lms_api.migrate import upgrade
+from tests.lms_api.conftest import bearer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def api(platform, database_url):
-    upgrade(database_url)
-    seed_demo(database_url)
-    settings = Settings(
-        database_url=database_url,
-        hub_api_url=platform.hub_api,
-        lms_api_token=platform.secrets["APRANOVA_LMS_API_TOKEN"],
-        auth_cache_seconds=0.5,
-    )
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_health_is_public(api):

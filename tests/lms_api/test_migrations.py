@@ -8,7 +8,18 @@ from lms_api.database import sync_url
 from lms_api.migrate import downgrade, upgrade
 from lms_api.models import Base
 
-TABLES = {"people", "tracks", "projects", "project_steps", "enrollments"}
+TABLES = {
+    "people",
+    "tracks",
+    "projects",
+    "project_steps",
+    "enrollments",
+    "deliverables",
+    "enrollment_events",
+    "step_completions",
+    "trainer_assignments",
+    "outbox_events",
+}
 
 
 def tables(url: str) -> set[str]:

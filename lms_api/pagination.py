@@ -1,0 +1,61 @@
+"""List conventions: `limit`/`offset` in, `{count, next, previous, results}` out, stable order."""
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+MAX_LIMIT = 200
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[T]
+
+
+def _link(request: Request, limit: int, offset: int) -> str:
+    return str(request.url.include_query_params(limit=limit, offset=offset))
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    params: PageParams,
+    request: Request,
+    convert: Any = None,
+) -> dict[str, Any]:
+    """Run `statement` (already ordered) for one page; `convert` maps each row to an item."""
+    count = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = (await session.scalars(statement.limit(params.limit).offset(params.offset))).all()
+    end = params.offset + len(rows)
+    return {
+        "count": count or 0,
+        "next": _link(request, params.limit, end) if end < (count or 0) else None,
+        "previous": _link(request, params.limit, max(0, params.offset - params.limit))
+        if params.offset > 0
+        else None,
+        "results": [convert(r) for r in rows] if convert else list(rows),
+    }
