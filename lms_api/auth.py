@@ -14,8 +14,12 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from lms_api.database import SessionDep
 from lms_api.errors import ApiError
+from lms_api.people.models import Person
 
 
 class Role(StrEnum):
@@ -140,14 +144,43 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def ensure_active(session: AsyncSession, principal: Principal) -> Principal:
+    """A user's profile is made on their first authenticated call; a deactivated one is refused.
+
+    One indexed look-up per request (a write only the very first time); services pass as is.
+    """
+    if principal.kind != "user":
+        return principal
+    active = await session.scalar(select(Person.is_active).where(Person.username == principal.name))
+    if active is None:
+        from lms_api.people.service import get_or_create_person  # people.service imports auth
+
+        active = (await get_or_create_person(session, principal.name)).is_active
+    if not active:
+        raise ApiError(
+            403,
+            f"account deactivated: {principal.name!r} may not use the LMS until an admin "
+            "re-activates it.",
+            code="account_deactivated",
+        )
+    return principal
+
+
+async def active_principal(
+    principal: Annotated[Principal, Depends(current_principal)], session: SessionDep
+) -> Principal:
+    """The caller, refused with 403 when their profile is deactivated."""
+    return await ensure_active(session, principal)
+
+
+async def current_user(principal: Annotated[Principal, Depends(active_principal)]) -> Principal:
     if principal.kind != "user":
         raise ApiError(403, "This route is for users; a service token was sent.")
     return principal
 
 
 async def trusted_service(
-    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    request: Request, principal: Annotated[Principal, Depends(active_principal)]
 ) -> Principal:
     trusted = request.app.state.settings.trusted_services
     if (principal.kind == "service" and principal.name in trusted) or (
@@ -160,10 +193,10 @@ async def trusted_service(
 def optional_principal_dependency():
     """For public routes that show more to a signed-in caller (e.g. the catalog)."""
 
-    async def optional_principal(request: Request) -> Principal | None:
+    async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
         if bearer_token(request) is None:
             return None
-        return await current_principal(request)
+        return await ensure_active(session, await current_principal(request))
 
     return optional_principal
 
@@ -180,7 +213,7 @@ async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Princ
     return user
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(active_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal_dependency())]
 StaffUser = Annotated[Principal, Depends(staff_user)]
 AdminUser = Annotated[Principal, Depends(admin_user)]

@@ -1,3 +1,166 @@
-from fastapi import APIRouter
+"""Enrollments: who is in which track. Admins grant and revoke; everyone reads what they may."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms_api.auth import AdminUser, CurrentUser
+from lms_api.database import SessionDep
+from lms_api.enrollments import service
+from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.schemas import (
+    EnrollmentDetail,
+    EnrollmentEventOut,
+    EnrollmentPage,
+    EnrollmentSummary,
+    GrantIn,
+    RevokeIn,
+)
+from lms_api.errors import ApiError
+from lms_api.pagination import PageDep, paginate
 
 router = APIRouter(tags=["enrollments"])
+
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
+EnrollmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enrollment id")]
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "example": {"error": {"code": "...", "message": description, "details": None}}
+            }
+        },
+    }
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_doc("No token, or a token the hub does not recognise"),
+    403: error_doc("A service token (this route is for users)"),
+    422: error_doc("Invalid input; `details` names each field"),
+    503: error_doc("The hub cannot be asked about the token right now"),
+}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    403: error_doc("The caller is not an admin"),
+}
+
+
+def summary(enrollment: Enrollment) -> EnrollmentSummary:
+    return EnrollmentSummary(
+        id=enrollment.id,
+        username=enrollment.person.username,
+        track_code=enrollment.track.code,
+        track_name=enrollment.track.name,
+        status=enrollment.status,
+        source=enrollment.source,
+        workspace_kinds=enrollment.track.workspace_kinds,
+        created_at=enrollment.created_at,
+        updated_at=enrollment.updated_at,
+    )
+
+
+async def detail(session: AsyncSession, enrollment: Enrollment) -> EnrollmentDetail:
+    history = [
+        EnrollmentEventOut(
+            from_status=event.from_status,
+            to_status=event.to_status,
+            source=event.source,
+            actor=event.actor,
+            reason=event.reason,
+            at=event.created_at,
+        )
+        for event in await service.history_of(session, enrollment.id)
+    ]
+    return EnrollmentDetail(**summary(enrollment).model_dump(), history=history)
+
+
+@router.get("/enrollments", response_model=EnrollmentPage, responses=AUTH_ERRORS)
+async def list_enrollments(
+    caller: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    request: Request,
+    username: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="Only this user's")
+    ] = None,
+    track: Annotated[
+        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+    ] = None,
+    status: Annotated[EnrollmentStatus | None, Query(description="Only this status")] = None,
+) -> dict[str, Any]:
+    """Enrollments by id: all for admins, their students' for trainers, own for students."""
+    statement = service.list_enrollments(caller, username=username, track=track, status=status)
+    return await paginate(session, statement, page, request, summary)
+
+
+@router.get(
+    "/enrollments/{enrollment_id}",
+    response_model=EnrollmentDetail,
+    responses={**AUTH_ERRORS, 404: error_doc("No such enrollment, or not one the caller may see")},
+)
+async def read_enrollment(
+    caller: CurrentUser, session: SessionDep, enrollment_id: EnrollmentId
+) -> EnrollmentDetail:
+    """One enrollment with its history (404 for enrollments the caller may not see)."""
+    try:
+        enrollment = await service.visible_enrollment(session, caller, enrollment_id)
+    except service.EnrollmentNotFound as exc:
+        raise ApiError(404, f"No enrollment {enrollment_id}.") from exc
+    return await detail(session, enrollment)
+
+
+@router.post(
+    "/enrollments",
+    response_model=EnrollmentDetail,
+    status_code=201,
+    responses={
+        **ADMIN_ERRORS,
+        404: error_doc("No track with that code (`details.field` = `track`)"),
+        409: error_doc("The user is already active in that track"),
+    },
+)
+async def grant_enrollment(
+    caller: AdminUser, session: SessionDep, body: GrantIn
+) -> EnrollmentDetail:
+    """Grant a track to a user (admins): creates or re-activates the enrollment."""
+    try:
+        enrollment = await service.grant(
+            session,
+            actor=caller.name,
+            username=body.username,
+            track_code=body.track,
+            reason=body.reason,
+        )
+    except service.UnknownTrack as exc:
+        raise ApiError(404, str(exc), details={"field": "track", "value": exc.code}) from exc
+    except service.EnrollmentConflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return await detail(session, enrollment)
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/revoke",
+    response_model=EnrollmentDetail,
+    responses={
+        **ADMIN_ERRORS,
+        404: error_doc("No such enrollment"),
+        409: error_doc("The enrollment is already cancelled or refunded"),
+    },
+)
+async def revoke_enrollment(
+    caller: AdminUser, session: SessionDep, enrollment_id: EnrollmentId, body: RevokeIn
+) -> EnrollmentDetail:
+    """Revoke an enrollment (admins): it becomes cancelled and its workspaces are refused."""
+    try:
+        enrollment = await service.revoke(
+            session, actor=caller.name, enrollment_id=enrollment_id, reason=body.reason
+        )
+    except service.EnrollmentNotFound as exc:
+        raise ApiError(404, f"No enrollment {enrollment_id}.") from exc
+    except service.EnrollmentConflict as exc:
+        raise ApiError(409, str(exc)) from exc
+    return await detail(session, enrollment)

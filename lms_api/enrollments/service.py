@@ -1,11 +1,41 @@
-"""Questions about enrollments that several routes ask."""
+"""Questions about enrollments that several routes ask, and the changes admins make."""
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.curriculum.models import Track
+from lms_api.enrollments.models import (
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
+from lms_api.outbox import record_event
 from lms_api.people.models import Person
+from lms_api.people.service import get_or_create_person, is_trainer_of, students_of_trainer
+from lms_api.timestamps import utcnow
+
+# Statuses from which a revoke is meaningful; cancelled and refunded are final for a revoke.
+REVOCABLE = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING_PAYMENT)
+
+
+class EnrollmentNotFound(Exception):
+    """No such enrollment, or one the caller may not see."""
+
+
+class UnknownTrack(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"There is no track with code {code!r}.")
+        self.code = code
+
+
+class EnrollmentConflict(Exception):
+    """The enrollment is not in a state that allows the change."""
 
 
 async def enrollments_of(session: AsyncSession, username: str) -> list[Enrollment]:
@@ -27,3 +57,235 @@ async def allowed_workspace_kinds(session: AsyncSession, username: str) -> list[
             continue
         kinds.extend(k for k in enrollment.track.workspace_kinds if k not in kinds)
     return kinds
+
+
+async def insert_if_absent(
+    session: AsyncSession, model: type, values: dict[str, Any], unique_on: list[str]
+) -> bool:
+    """`INSERT ... ON CONFLICT DO NOTHING`: True when this call inserted the row.
+
+    Safe under concurrency without a savepoint: on PostgreSQL a concurrent insert of the same
+    key waits for the other transaction and then does nothing; SQLite serialises writers.
+    Column defaults (e.g. `created_at`) are applied as for an ORM insert.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique_on)
+        .returning(*table.primary_key.columns)
+    )
+    inserted = (await session.execute(statement)).first()
+    return inserted is not None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _visible_to(statement: Select[Any], caller: Principal) -> Select[Any]:
+    """Admins see every enrollment, trainers their students', everyone else their own."""
+    if caller.role in ADMIN_ROLES:
+        return statement
+    if caller.role == Role.TRAINER:
+        return statement.where(Enrollment.person_id.in_(students_of_trainer(caller.name)))
+    return statement.where(Person.username == caller.name)
+
+
+def list_enrollments(
+    caller: Principal,
+    *,
+    username: str | None = None,
+    track: str | None = None,
+    status: EnrollmentStatus | None = None,
+) -> Select[tuple[Enrollment]]:
+    """The enrollments `caller` may see, filtered, ordered by id (for `paginate`)."""
+    statement = (
+        select(Enrollment)
+        .join(Person, Enrollment.person_id == Person.id)
+        .join(Track, Enrollment.track_id == Track.id)
+        .options(selectinload(Enrollment.person), selectinload(Enrollment.track))
+    )
+    statement = _visible_to(statement, caller)
+    if username is not None:
+        statement = statement.where(Person.username == username)
+    if track is not None:
+        statement = statement.where(Track.code == track)
+    if status is not None:
+        statement = statement.where(Enrollment.status == status)
+    return statement.order_by(Enrollment.id)
+
+
+async def load_enrollment(session: AsyncSession, enrollment_id: int) -> Enrollment | None:
+    """An enrollment with its person and track, fresh from the database."""
+    return await session.scalar(
+        select(Enrollment)
+        .where(Enrollment.id == enrollment_id)
+        .options(selectinload(Enrollment.person), selectinload(Enrollment.track))
+        .execution_options(populate_existing=True)
+    )
+
+
+async def visible_enrollment(
+    session: AsyncSession, caller: Principal, enrollment_id: int
+) -> Enrollment:
+    """The enrollment if `caller` may see it; otherwise EnrollmentNotFound (no existence leak)."""
+    enrollment = await load_enrollment(session, enrollment_id)
+    if enrollment is None:
+        raise EnrollmentNotFound
+    owner = enrollment.person.username
+    if caller.role in ADMIN_ROLES or owner == caller.name:
+        return enrollment
+    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, owner):
+        return enrollment
+    raise EnrollmentNotFound
+
+
+async def history_of(session: AsyncSession, enrollment_id: int) -> list[EnrollmentEvent]:
+    rows = await session.scalars(
+        select(EnrollmentEvent)
+        .where(EnrollmentEvent.enrollment_id == enrollment_id)
+        .order_by(EnrollmentEvent.id)
+    )
+    return list(rows)
+
+
+# --- changing ------------------------------------------------------------------------------
+
+
+async def _change_status(
+    session: AsyncSession,
+    enrollment: Enrollment,
+    *,
+    to_status: EnrollmentStatus,
+    source: str,
+    actor: str,
+    reason: str,
+) -> None:
+    """Move `enrollment` from the status we read to `to_status`, and write its history.
+
+    The UPDATE only applies if nobody changed the status since we read it, so two concurrent
+    changes cannot both succeed.
+    """
+    from_status = enrollment.status
+    result = await session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id, Enrollment.status == from_status)
+        .values(status=to_status, source=source, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise EnrollmentConflict("The enrollment changed meanwhile; read it again and retry.")
+    session.add(
+        EnrollmentEvent(
+            enrollment_id=enrollment.id,
+            from_status=from_status,
+            to_status=to_status,
+            source=source,
+            actor=actor,
+            reason=reason,
+        )
+    )
+    await session.flush()
+
+
+async def grant(
+    session: AsyncSession, *, actor: str, username: str, track_code: str, reason: str
+) -> Enrollment:
+    """Make `username` active in a track by grant (creating the profile if needed)."""
+    track = await session.scalar(select(Track).where(Track.code == track_code))
+    if track is None:
+        raise UnknownTrack(track_code)
+    person = await get_or_create_person(session, username)
+    created = await insert_if_absent(
+        session,
+        Enrollment,
+        {
+            "person_id": person.id,
+            "track_id": track.id,
+            "status": EnrollmentStatus.ACTIVE.value,
+            "source": EnrollmentSource.GRANT.value,
+            "updated_at": utcnow(),
+        },
+        ["person_id", "track_id"],
+    )
+    enrollment_id = await session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.person_id == person.id, Enrollment.track_id == track.id
+        )
+    )
+    enrollment = await load_enrollment(session, enrollment_id)
+    assert enrollment is not None
+    from_status: str | None = None
+    if created:
+        session.add(
+            EnrollmentEvent(
+                enrollment_id=enrollment.id,
+                from_status=None,
+                to_status=EnrollmentStatus.ACTIVE,
+                source=EnrollmentSource.GRANT,
+                actor=actor,
+                reason=reason,
+            )
+        )
+    elif enrollment.status == EnrollmentStatus.ACTIVE:
+        raise EnrollmentConflict(f"{username} is already active in {track.code}.")
+    else:
+        from_status = enrollment.status
+        await _change_status(
+            session,
+            enrollment,
+            to_status=EnrollmentStatus.ACTIVE,
+            source=EnrollmentSource.GRANT,
+            actor=actor,
+            reason=reason,
+        )
+    record_event(
+        session,
+        "enrollment.granted",
+        enrollment_id=enrollment.id,
+        username=username,
+        track=track.code,
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+    )
+    await session.flush()
+    fresh = await load_enrollment(session, enrollment.id)
+    assert fresh is not None
+    return fresh
+
+
+async def revoke(
+    session: AsyncSession, *, actor: str, enrollment_id: int, reason: str
+) -> Enrollment:
+    """Cancel an active or pending enrollment; its workspaces stop being allowed."""
+    enrollment = await load_enrollment(session, enrollment_id)
+    if enrollment is None:
+        raise EnrollmentNotFound
+    if enrollment.status not in REVOCABLE:
+        raise EnrollmentConflict(f"The enrollment is already {enrollment.status}.")
+    from_status = enrollment.status
+    await _change_status(
+        session,
+        enrollment,
+        to_status=EnrollmentStatus.CANCELLED,
+        source=enrollment.source,
+        actor=actor,
+        reason=reason,
+    )
+    record_event(
+        session,
+        "enrollment.revoked",
+        enrollment_id=enrollment.id,
+        username=enrollment.person.username,
+        track=enrollment.track.code,
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+    )
+    await session.flush()
+    fresh = await load_enrollment(session, enrollment.id)
+    assert fresh is not None
+    return fresh

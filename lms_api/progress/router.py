@@ -1,3 +1,94 @@
-from fastapi import APIRouter
+"""Progress: students mark steps done and see how far they are; trainers and admins look on."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from lms_api.auth import CurrentUser
+from lms_api.database import SessionDep
+from lms_api.enrollments.router import AUTH_ERRORS, MAX_ID, error_doc
+from lms_api.errors import ApiError
+from lms_api.progress import service
+from lms_api.progress.schemas import ProgressOut, StepCompletionOut
 
 router = APIRouter(tags=["progress"])
+
+StepId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project step id")]
+StudentName = Annotated[
+    str, Path(min_length=1, max_length=255, description="The student's hub username")
+]
+
+
+@router.put(
+    "/progress/steps/{step_id}",
+    response_model=StepCompletionOut,
+    responses={
+        **AUTH_ERRORS,
+        201: {"description": "Marked done now", "model": StepCompletionOut},
+        403: error_doc("Not actively enrolled in the step's track (code `not_enrolled`)"),
+        404: error_doc("No such step"),
+    },
+)
+async def mark_step_done(
+    caller: CurrentUser, session: SessionDep, step_id: StepId, response: Response
+) -> StepCompletionOut:
+    """Mark a step done (idempotent: 201 the first time, then 200 with the same timestamp)."""
+    try:
+        step, completion, created = await service.mark_done(session, caller.name, step_id)
+    except service.StepNotFound as exc:
+        raise ApiError(404, f"No step {step_id}.") from exc
+    except service.NotEnrolled as exc:
+        raise ApiError(
+            403,
+            "You are not enrolled (actively) in the track of this step.",
+            code="not_enrolled",
+        ) from exc
+    response.status_code = 201 if created else 200
+    return StepCompletionOut(
+        step_id=step.id,
+        project_id=step.project_id,
+        track_code=step.project.track.code,
+        completed_at=completion.created_at,
+    )
+
+
+@router.delete(
+    "/progress/steps/{step_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**AUTH_ERRORS, 404: error_doc("No such step, or the step is not marked done")},
+)
+async def unmark_step(caller: CurrentUser, session: SessionDep, step_id: StepId) -> Response:
+    """Take back a step marked done by mistake."""
+    try:
+        await service.unmark(session, caller.name, step_id)
+    except service.StepNotFound as exc:
+        raise ApiError(404, f"No step {step_id}.") from exc
+    except service.NotMarked as exc:
+        raise ApiError(404, f"Step {step_id} is not marked done.") from exc
+    return Response(status_code=204)
+
+
+@router.get("/progress/me", response_model=ProgressOut, responses=AUTH_ERRORS)
+async def read_my_progress(caller: CurrentUser, session: SessionDep) -> ProgressOut:
+    """The caller's progress in each track they are active in, project by project."""
+    return await service.progress_of(session, caller.name)
+
+
+@router.get(
+    "/progress/students/{username}",
+    response_model=ProgressOut,
+    responses={
+        **AUTH_ERRORS,
+        404: error_doc("No such student, or not one the caller trains (admins see everyone)"),
+    },
+)
+async def read_student_progress(
+    caller: CurrentUser, session: SessionDep, username: StudentName
+) -> ProgressOut:
+    """A student's progress, for their assigned trainer and for admins."""
+    try:
+        await service.visible_student(session, caller, username)
+    except service.StudentNotFound as exc:
+        raise ApiError(404, f"No student {username!r}.") from exc
+    return await service.progress_of(session, username)

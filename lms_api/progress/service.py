@@ -1,0 +1,214 @@
+"""Step completions: marking done (idempotent), un-marking, and the progress report."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.curriculum.models import Project, ProjectStep, Track
+from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.service import insert_if_absent
+from lms_api.outbox import record_event
+from lms_api.people.models import Person
+from lms_api.people.service import find_person, is_trainer_of
+from lms_api.progress.models import StepCompletion
+from lms_api.progress.schemas import (
+    ProgressOut,
+    ProjectProgress,
+    StepProgress,
+    TrackProgress,
+)
+
+
+class StepNotFound(Exception):
+    pass
+
+
+class NotEnrolled(Exception):
+    pass
+
+
+class NotMarked(Exception):
+    pass
+
+
+class StudentNotFound(Exception):
+    """No such person, or one the caller may not see."""
+
+
+async def find_step(session: AsyncSession, step_id: int) -> ProjectStep | None:
+    return await session.scalar(
+        select(ProjectStep)
+        .where(ProjectStep.id == step_id)
+        .options(selectinload(ProjectStep.project).selectinload(Project.track))
+    )
+
+
+async def _is_active_in(session: AsyncSession, person_id: int, track_id: int) -> bool:
+    found = await session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.person_id == person_id,
+            Enrollment.track_id == track_id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+    )
+    return found is not None
+
+
+async def mark_done(
+    session: AsyncSession, username: str, step_id: int
+) -> tuple[ProjectStep, StepCompletion, bool]:
+    """Mark a step done for `username`: (step, completion, whether this call created it)."""
+    step = await find_step(session, step_id)
+    if step is None:
+        raise StepNotFound
+    person = await find_person(session, username)
+    if person is None or not await _is_active_in(session, person.id, step.project.track_id):
+        raise NotEnrolled
+    created = await insert_if_absent(
+        session,
+        StepCompletion,
+        {"person_id": person.id, "step_id": step.id},
+        ["person_id", "step_id"],
+    )
+    completion = await session.scalar(
+        select(StepCompletion)
+        .where(StepCompletion.person_id == person.id, StepCompletion.step_id == step.id)
+        .execution_options(populate_existing=True)
+    )
+    assert completion is not None
+    if created:
+        at = completion.created_at
+        record_event(
+            session,
+            "progress.step_completed",
+            username=username,
+            step_id=step.id,
+            project_id=step.project_id,
+            track=step.project.track.code,
+            completed_at=(at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+        )
+        await session.flush()
+    return step, completion, created
+
+
+async def unmark(session: AsyncSession, username: str, step_id: int) -> None:
+    """Take back a completion; NotMarked when there was none."""
+    step = await find_step(session, step_id)
+    if step is None:
+        raise StepNotFound
+    person = await find_person(session, username)
+    if person is None:
+        raise NotMarked
+    result = await session.execute(
+        delete(StepCompletion)
+        .where(StepCompletion.person_id == person.id, StepCompletion.step_id == step.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        raise NotMarked
+    record_event(
+        session,
+        "progress.step_uncompleted",
+        username=username,
+        step_id=step.id,
+        project_id=step.project_id,
+        track=step.project.track.code,
+    )
+    await session.flush()
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def percent(done: int, total: int) -> float:
+    """0..100 with one decimal, rounded half up (2 of 3 = 66.7)."""
+    if total == 0:
+        return 0.0
+    value = Decimal(done * 100) / Decimal(total)
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _latest(moments: Sequence[datetime | None]) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+async def progress_of(session: AsyncSession, username: str) -> ProgressOut:
+    """Progress in every track `username` is active in (tracks by code, projects by number)."""
+    person = await find_person(session, username)
+    if person is None:
+        return ProgressOut(username=username, tracks=[])
+    tracks = (
+        await session.scalars(
+            select(Track)
+            .join(Enrollment, Enrollment.track_id == Track.id)
+            .where(Enrollment.person_id == person.id, Enrollment.status == EnrollmentStatus.ACTIVE)
+            .options(selectinload(Track.projects).selectinload(Project.steps))
+            .order_by(Track.code)
+        )
+    ).all()
+    completed = await session.execute(
+        select(StepCompletion.step_id, StepCompletion.created_at).where(
+            StepCompletion.person_id == person.id
+        )
+    )
+    done_at: dict[int, datetime] = {step_id: at for step_id, at in completed}
+    report = []
+    for track in tracks:
+        projects = []
+        for project in track.projects:
+            steps = [
+                StepProgress(
+                    id=step.id,
+                    order=step.order,
+                    title=step.title,
+                    done=step.id in done_at,
+                    completed_at=done_at.get(step.id),
+                )
+                for step in project.steps
+            ]
+            done = sum(s.done for s in steps)
+            projects.append(
+                ProjectProgress(
+                    id=project.id,
+                    number=project.number,
+                    title=project.title,
+                    steps_done=done,
+                    steps_total=len(steps),
+                    pct_complete=percent(done, len(steps)),
+                    last_step_at=_latest([s.completed_at for s in steps]),
+                    steps=steps,
+                )
+            )
+        done = sum(p.steps_done for p in projects)
+        total = sum(p.steps_total for p in projects)
+        report.append(
+            TrackProgress(
+                code=track.code,
+                name=track.name,
+                steps_done=done,
+                steps_total=total,
+                pct_complete=percent(done, total),
+                last_step_at=_latest([p.last_step_at for p in projects]),
+                projects=projects,
+            )
+        )
+    return ProgressOut(username=username, tracks=report)
+
+
+async def visible_student(session: AsyncSession, caller: Principal, username: str) -> Person:
+    """The person whose progress `caller` asks for: themselves, a trainer's own student, or
+    anyone for admins. Everything else is StudentNotFound, like a missing person."""
+    person = await find_person(session, username)
+    if person is None:
+        raise StudentNotFound
+    if caller.role in ADMIN_ROLES or caller.name == username:
+        return person
+    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, username):
+        return person
+    raise StudentNotFound
