@@ -45,18 +45,35 @@ def async_url(url: str) -> str:
     return _with_driver(url, "sqlite+aiosqlite")
 
 
-def _enable_sqlite_foreign_keys(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Foreign keys on, and real transactions: SQLAlchemy's documented pysqlite recipe.
+
+    Left alone, the sqlite3 driver only opens a transaction at the first INSERT/UPDATE, so a
+    SAVEPOINT that comes first runs outside any transaction and its RELEASE commits at once;
+    a request that fails later would leave that part written. Here the driver stays out of
+    transaction handling and every transaction starts with BEGIN IMMEDIATE: it takes the
+    write lock up front (waiting up to busy_timeout) instead of failing on a read-to-write
+    upgrade under concurrency. SQLite requests are therefore serialized, which suits the
+    zero-setup local default; PostgreSQL is the database for real load.
+    """
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection) -> None:  # pragma: no cover - driver hook
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(async_url(url), pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        _enable_sqlite_foreign_keys(engine)
+        _configure_sqlite(engine)
     return engine
 
 
