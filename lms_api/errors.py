@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 _DEFAULT_CODES = {
@@ -18,6 +19,41 @@ _DEFAULT_CODES = {
     502: "upstream_error",
     503: "unavailable",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["No track with code 'XX'."])
+    details: Any = Field(default=None, examples=[None])
+
+
+class ErrorBody(BaseModel):
+    """The one error body of the API."""
+
+    error: ErrorDetail
+
+
+STANDARD_DESCRIPTIONS = {
+    401: "No token, or a token the hub does not know (expired, revoked)",
+    403: "Not allowed for the caller's role, or the account is deactivated",
+    404: "No such resource, or not one the caller may see",
+    409: "Conflicts with the current state (see the message)",
+    422: "Invalid input; `details` names each field",
+    503: "JupyterHub (or the database) cannot be asked right now",
+}
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    """OpenAPI entry for one error status: the error body with a route-specific description."""
+    return {"model": ErrorBody, "description": description}
+
+
+def error_responses(
+    *statuses: int, described: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the error body under each status it may answer with."""
+    texts = {**STANDARD_DESCRIPTIONS, **(described or {})}
+    return {status: error_doc(texts[status]) for status in statuses}
 
 
 class ApiError(Exception):

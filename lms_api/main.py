@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -86,8 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workspaces_router,
     )
     for router in routers:
+        _docstrings_as_summaries(router)
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def _docstrings_as_summaries(router: APIRouter) -> None:
+    """OpenAPI summary = the route's one-line docstring (FastAPI would use the function name)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.description and not route.summary:
+            route.summary = route.description.strip().splitlines()[0]
 
 
 def asgi_app() -> ASGIApp:

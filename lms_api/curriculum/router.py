@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.routing import APIRoute
 
 from lms_api.auth import AdminUser, CurrentPrincipal, CurrentUser
 from lms_api.curriculum import service
@@ -13,7 +12,6 @@ from lms_api.curriculum.schemas import (
     DeliverableCreate,
     DeliverableOut,
     DeliverableUpdate,
-    ErrorBody,
     ProjectCreate,
     ProjectDetail,
     ProjectUpdate,
@@ -27,6 +25,7 @@ from lms_api.curriculum.schemas import (
     TrackUpdate,
 )
 from lms_api.database import SessionDep
+from lms_api.errors import error_responses
 from lms_api.pagination import PageDep, paginate
 
 router = APIRouter(tags=["curriculum"])
@@ -43,7 +42,7 @@ _DESCRIPTIONS = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for the error statuses of a route (all use the error body)."""
-    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
+    return error_responses(*statuses, described=_DESCRIPTIONS)
 
 
 READ_ERRORS = errors(401, 403, 404, 422, 503)
@@ -245,13 +244,3 @@ async def update_deliverable(
 async def delete_deliverable(deliverable_id: IdPath, user: AdminUser, session: SessionDep) -> None:
     """Delete a deliverable (admins)."""
     await service.delete_deliverable(session, deliverable_id, user.name)
-
-
-def _docstrings_as_summaries() -> None:
-    """OpenAPI summary = the route's one-line docstring (FastAPI would use the function name)."""
-    for route in router.routes:
-        if isinstance(route, APIRoute) and route.description and not route.summary:
-            route.summary = route.description.strip().splitlines()[0]
-
-
-_docstrings_as_summaries()

@@ -71,16 +71,6 @@ class _Patch(_Input):
 
 
 # --- errors (documented in OpenAPI; rendered by lms_api.errors) --------------------------
-class ErrorInfo(BaseModel):
-    code: str = Field(examples=["conflict"])
-    message: str = Field(examples=["A track with code 'DP' already exists."])
-    details: Any = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorInfo
-
-
 # --- public catalog ----------------------------------------------------------------------
 class CatalogProject(BaseModel):
     model_config = ConfigDict(from_attributes=True)

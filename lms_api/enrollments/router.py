@@ -17,24 +17,13 @@ from lms_api.enrollments.schemas import (
     GrantIn,
     RevokeIn,
 )
-from lms_api.errors import ApiError
+from lms_api.errors import ApiError, error_doc
 from lms_api.pagination import PageDep, paginate
 
 router = APIRouter(tags=["enrollments"])
 
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 EnrollmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enrollment id")]
-
-
-def error_doc(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/json": {
-                "example": {"error": {"code": "...", "message": description, "details": None}}
-            }
-        },
-    }
 
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {

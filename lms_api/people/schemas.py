@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from lms_api.auth import Role
 from lms_api.enrollments.schemas import EnrollmentOut
+from lms_api.errors import error_responses as shared_error_responses
 
 # `email-validator` is not installed, so a deliberately simple check: one @, no spaces,
 # a dot in the domain. The hub, not the LMS, is where identity is proven.
@@ -44,29 +45,12 @@ Username = Annotated[
 ]
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["not_found"])
-    message: str = Field(examples=["No user named 'nobody' has a profile."])
-    details: Any = Field(default=None, examples=[None])
-
-
-class ErrorOut(BaseModel):
-    """The one error body of the API."""
-
-    error: ErrorDetail
+PEOPLE_ERRORS = {404: "No such user"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: the error body under each status it may answer with."""
-    described = {
-        401: "No token, or a token the hub does not know",
-        403: "Not allowed for this role, or the account is deactivated",
-        404: "No such user",
-        409: "Conflicts with the current state (e.g. the trainer is full)",
-        422: "Invalid input; `details` names each field",
-        503: "JupyterHub cannot be asked right now",
-    }
-    return {s: {"model": ErrorOut, "description": described[s]} for s in statuses}
+    """`responses=` for a people route (the shared error body, people's wording for 404)."""
+    return shared_error_responses(*statuses, described=PEOPLE_ERRORS)
 
 
 # --- out -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from lms_api.auth import TrustedService
 from lms_api.database import SessionDep
 from lms_api.enrollments.service import allowed_workspace_kinds
+from lms_api.errors import error_responses
 
 router = APIRouter(tags=["workspaces"])
 
@@ -15,7 +16,13 @@ class AllowedWorkspaces(BaseModel):
     kinds: list[str]
 
 
-@router.get("/workspaces/allowed", response_model=AllowedWorkspaces)
+@router.get(
+    "/workspaces/allowed",
+    response_model=AllowedWorkspaces,
+    responses=error_responses(
+        401, 403, 422, 503, described={403: "Only the hub's service token (or an admin) may ask"}
+    ),
+)
 async def read_allowed_workspaces(
     _caller: TrustedService,
     session: SessionDep,
