@@ -7,8 +7,10 @@ admin), `trainer` (trains ada and linus), `coach` (a trainer with no students), 
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from lms_api.config import Settings
+from lms_api.database import sync_url
 from lms_api.demo import seed_demo
 from lms_api.main import create_app
 from lms_api.migrate import upgrade
@@ -26,6 +28,16 @@ def api(platform, database_url):
     )
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+def rows(database_url: str, sql: str, **params) -> list[tuple]:
+    """Read the database behind the app directly, as a check independent of the API."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,19 +6,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lms_api.database import sync_url
+from tests.lms_api.conftest import rows
 
 pytestmark = pytest.mark.e2e
 
 URL = "/api/v1/enrollments"
-
-
-def rows(database_url: str, sql: str, **params) -> list[tuple]:
-    engine = create_engine(sync_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return [tuple(r) for r in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
 
 
 def outbox(database_url: str, topic: str) -> list[dict]:

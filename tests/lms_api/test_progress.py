@@ -4,22 +4,12 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from lms_api.database import sync_url
+from tests.lms_api.conftest import rows
 
 pytestmark = pytest.mark.e2e
 
 ME = "/api/v1/progress/me"
-
-
-def rows(database_url: str, sql: str, **params) -> list[tuple]:
-    engine = create_engine(sync_url(database_url))
-    try:
-        with engine.connect() as connection:
-            return [tuple(r) for r in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
 
 
 def completions(database_url: str) -> list[tuple]:
