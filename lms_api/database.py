@@ -23,6 +23,9 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2_147_483_647  # primary keys are 32-bit integers: larger ids are invalid input
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -56,6 +56,12 @@ def error_responses(
     return {status: error_doc(texts[status]) for status in statuses}
 
 
+# The errors of any route that needs a user token (a service token is refused with 403).
+USER_ROUTE_ERRORS = error_responses(
+    401, 403, 422, 503, described={403: "A service token (this route is for users)"}
+)
+
+
 class ApiError(Exception):
     """An error a client can act on; rendered as the standard error body."""
 

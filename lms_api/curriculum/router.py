@@ -24,7 +24,7 @@ from lms_api.curriculum.schemas import (
     TrackSummary,
     TrackUpdate,
 )
-from lms_api.database import SessionDep
+from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import error_responses
 from lms_api.pagination import PageDep, paginate
 
@@ -50,7 +50,6 @@ WRITE_ERRORS = errors(401, 403, 404, 409, 422, 503)  # writes that can hit a uni
 NO_CONFLICT_ERRORS = READ_ERRORS
 
 TrackCodePath = Annotated[str, Path(max_length=16, examples=["DP"])]
-MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.auth import AdminUser, CurrentUser
-from lms_api.database import SessionDep
+from lms_api.database import MAX_ID, SessionDep
 from lms_api.enrollments import service
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.schemas import (
@@ -17,25 +17,16 @@ from lms_api.enrollments.schemas import (
     GrantIn,
     RevokeIn,
 )
-from lms_api.errors import ApiError, error_doc
+from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc, error_responses
 from lms_api.pagination import PageDep, paginate
 
 router = APIRouter(tags=["enrollments"])
 
-MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 EnrollmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enrollment id")]
 
 
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: error_doc("No token, or a token the hub does not recognise"),
-    403: error_doc("A service token (this route is for users)"),
-    422: error_doc("Invalid input; `details` names each field"),
-    503: error_doc("The hub cannot be asked about the token right now"),
-}
-ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    **AUTH_ERRORS,
-    403: error_doc("The caller is not an admin"),
-}
+AUTH_ERRORS = USER_ROUTE_ERRORS
+ADMIN_ERRORS = error_responses(401, 403, 422, 503, described={403: "The caller is not an admin"})
 
 
 def summary(enrollment: Enrollment) -> EnrollmentSummary:

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from lms_api.auth import CurrentUser
-from lms_api.database import SessionDep
-from lms_api.enrollments.router import AUTH_ERRORS, MAX_ID
+from lms_api.database import MAX_ID, SessionDep
+from lms_api.errors import USER_ROUTE_ERRORS as AUTH_ERRORS
 from lms_api.errors import ApiError, error_doc
 from lms_api.progress import service
 from lms_api.progress.schemas import ProgressOut, StepCompletionOut
