@@ -6,7 +6,6 @@ complete environment made from .env.example. The Dockerfiles are parsed. The scr
 images and compose rely on (health checks, the PostgreSQL init script) are run for real.
 """
 
-import json
 import os
 import re
 import secrets
@@ -35,6 +34,7 @@ from hub import services as hub_services_module
 from hub.services import hub_roles, hub_services
 from hub.settings import SECRET_FIELDS, HubSettings
 from lms_api.config import Settings as LmsSettings
+from tests.hub_config import load_hub_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -365,46 +365,28 @@ def test_the_hub_settings_accept_the_hub_environment(services, rendered, no_apra
     assert services["workspace-jupyterlab"]["image"] == settings.docker_image_jupyterlab
 
 
-LOAD_HUB_CONFIG = """
-import json
-import sys
-from traitlets.config.loader import PyFileConfigLoader
-c = PyFileConfigLoader("jupyterhub_config.py", path=sys.argv[1]).load_config()
-print(json.dumps({
-    "ip": c.JupyterHub.ip,
-    "port": c.JupyterHub.port,
-    "hub_connect_ip": c.JupyterHub.hub_connect_ip,
-    "spawner": c.JupyterHub.spawner_class,
-    "network": c.DockerTrackSpawner.network_name,
-    "images": c.DockerTrackSpawner.workspace_images,
-    "volumes": c.DockerTrackSpawner.volumes,
-    "lms_api_url": c.Spawner.lms_api_url,
-    "services": c.JupyterHub.services,
-}))
-"""
-
-
 def hub_config(services: dict, tmp_path: Path) -> dict:
     """jupyterhub_config.py loaded (not run) with the hub container's environment only.
 
     Run from an empty folder, so that no local `.env` adds settings the container lacks.
     """
     environment = {key: str(value) for key, value in services["hub"]["environment"].items()}
-    done = subprocess.run(
-        [sys.executable, "-c", LOAD_HUB_CONFIG, str(REPO_ROOT)],
+    c = load_hub_config(
+        {"PATH": os.environ["PATH"], **environment, "APRANOVA_STATE_DIR": str(tmp_path)},
         cwd=tmp_path,
-        env={
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(REPO_ROOT),
-            **environment,
-            "APRANOVA_STATE_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    spawner = c["DockerTrackSpawner"]
+    return {
+        "ip": c["JupyterHub"]["ip"],
+        "port": c["JupyterHub"]["port"],
+        "hub_connect_ip": c["JupyterHub"]["hub_connect_ip"],
+        "spawner": c["JupyterHub"]["spawner_class"],
+        "network": spawner["network_name"],
+        "images": spawner["workspace_images"],
+        "volumes": spawner["volumes"],
+        "lms_api_url": c["Spawner"]["lms_api_url"],
+        "services": c["JupyterHub"]["services"],
+    }
 
 
 def test_the_hub_config_spawns_workspaces_where_compose_puts_them(services, rendered, tmp_path):

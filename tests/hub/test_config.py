@@ -1,48 +1,30 @@
 """jupyterhub_config.py turns settings into hub config (loaded fresh in a subprocess)."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from hub.auth import oauthenticator_class
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LOAD = """
-import json
-from traitlets.config.loader import PyFileConfigLoader
-c = PyFileConfigLoader("jupyterhub_config.py", path=".").load_config()
-print(json.dumps({
-    "authenticator": c.JupyterHub.authenticator_class,
-    "spawner": c.JupyterHub.spawner_class,
-    "client_id": c.OAuthenticator.get("client_id"),
-    "orgs": sorted(c.GitHubOAuthenticator.get("allowed_organizations", [])),
-    "admins": sorted(c.Authenticator.get("admin_users", [])),
-    "groups": c.JupyterHub.load_groups,
-    "services": [s["name"] for s in c.JupyterHub.services],
-    "cleanup": c.JupyterHub.cleanup_servers,
-}))
-"""
+from tests.hub_config import load_hub_config
 
 
 def load_config(tmp_path, **env: str) -> dict:
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "APRANOVA_STATE_DIR": str(tmp_path),
-        "APRANOVA_COOKIE_SECRET": "ab" * 32,
-        **{f"APRANOVA_{k.upper()}": v for k, v in env.items()},
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", LOAD],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
+    c = load_hub_config(
+        {
+            "PATH": "/usr/bin:/bin",
+            "APRANOVA_STATE_DIR": str(tmp_path),
+            "APRANOVA_COOKIE_SECRET": "ab" * 32,
+            **{f"APRANOVA_{k.upper()}": v for k, v in env.items()},
+        }
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "authenticator": c["JupyterHub"]["authenticator_class"],
+        "spawner": c["JupyterHub"]["spawner_class"],
+        "client_id": c.get("OAuthenticator", {}).get("client_id"),
+        "orgs": c.get("GitHubOAuthenticator", {}).get("allowed_organizations", []),
+        "admins": c.get("Authenticator", {}).get("admin_users", []),
+        "groups": c["JupyterHub"]["load_groups"],
+        "services": [service["name"] for service in c["JupyterHub"]["services"]],
+        "cleanup": c["JupyterHub"]["cleanup_servers"],
+    }
 
 
 def test_local_mode_uses_local_accounts_and_their_roles(tmp_path):
