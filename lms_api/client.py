@@ -1,19 +1,39 @@
 """A small typed client for the LMS API, usable in a workspace notebook with no arguments.
 
     from lms_api.client import LmsClient
-    LmsClient().me()
+    lms = LmsClient()
+    lms.me()
+    lms.my_progress()
+    lms.submit_file(deliverable_id=3, file="analysis.ipynb")
 
 Inside a workspace the hub already gave the server a token (`JUPYTERHUB_API_TOKEN`) and the
-spawner sets `APRANOVA_LMS_API_URL`; elsewhere pass `base_url` and `token` yourself.
+spawner sets `APRANOVA_LMS_API_URL`; elsewhere pass `base_url` and `token` yourself. Every
+method returns the API's own Pydantic models; an error answer raises `LmsApiError` carrying
+the error body (`status`, `code`, `message`, `details`).
 """
 
 import os
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel
 
-from lms_api.curriculum.schemas import TrackPage
-from lms_api.people.schemas import MeOut
+from lms_api.curriculum.schemas import (
+    CatalogTrack,
+    DeliverableOut,
+    ProjectDetail,
+    StepOut,
+    TrackDetail,
+    TrackPage,
+)
+from lms_api.enrollments.schemas import EnrollmentDetail, EnrollmentPage
+from lms_api.people.schemas import AssignmentOut, MeOut, PersonOut, PersonPage, TrainerPage
+from lms_api.progress.schemas import ProgressOut, StepCompletionOut
+from lms_api.submissions.schemas import SubmissionDetail, SubmissionPage
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class LmsApiError(Exception):
@@ -34,18 +54,39 @@ def default_base_url() -> str:
     raise LmsApiError(0, "not_configured", "Set APRANOVA_LMS_API_URL or pass base_url.")
 
 
+def _seg(value: str) -> str:
+    """A user-supplied value as one path segment (a slash cannot change the route)."""
+    return quote(str(value), safe="")
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
 class LmsClient:
+    """One method per API route, named for what it does."""
+
     def __init__(
-        self, base_url: str | None = None, token: str | None = None, timeout: float = 10.0
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        timeout: float = 10.0,
+        *,
+        http: httpx.Client | None = None,
     ) -> None:
+        """`http`: an httpx client to send requests with (custom TLS, proxies, tests)."""
         token = token or os.environ.get("JUPYTERHUB_API_TOKEN")
         if not token:
             raise LmsApiError(0, "not_configured", "No token: pass token= or run in a workspace.")
-        self._http = httpx.Client(
-            base_url=(base_url or default_base_url()).rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
+        self._base = (base_url or default_base_url()).rstrip("/") + "/"
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        """Where the API is, e.g. http://127.0.0.1:8000/services/lms-api/api/v1/."""
+        return self._base
 
     def __enter__(self) -> "LmsClient":
         return self
@@ -54,12 +95,18 @@ class LmsClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
-    def _get(self, path: str, **params: Any) -> Any:
-        response = self._http.get(path, params=params or None)
+    # --- plumbing ------------------------------------------------------------------------
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if "params" in kwargs:
+            kwargs["params"] = _drop_none(kwargs["params"]) or None
+        response = self._http.request(
+            method, self._base + path.lstrip("/"), headers=self._headers, **kwargs
+        )
         if response.is_success:
-            return response.json()
+            return response
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
@@ -71,12 +118,225 @@ class LmsClient:
             error.get("details"),
         )
 
-    def health(self) -> dict[str, str]:
-        return self._get("health")
+    def _model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        return model.model_validate(self._send(method, path, **kwargs).json())
 
+    @staticmethod
+    def _page(limit: int, offset: int, **filters: Any) -> dict[str, Any]:
+        return {"limit": limit, "offset": offset, **filters}
+
+    # --- health and catalog (public) -----------------------------------------------------
+    def health(self) -> dict[str, str]:
+        return self._send("GET", "health").json()
+
+    def catalog(self) -> list[CatalogTrack]:
+        """Active tracks with prices and project titles."""
+        return [CatalogTrack.model_validate(t) for t in self._send("GET", "catalog").json()]
+
+    # --- you -----------------------------------------------------------------------------
     def me(self) -> MeOut:
         """Who you are to the school: username, role and enrollments."""
-        return MeOut.model_validate(self._get("me"))
+        return self._model(MeOut, "GET", "me")
 
-    def tracks(self) -> TrackPage:
-        return TrackPage.model_validate(self._get("tracks"))
+    def update_me(self, *, name: str | None = None, email: str | None = None) -> MeOut:
+        return self._model(MeOut, "PATCH", "me", json=_drop_none({"name": name, "email": email}))
+
+    # --- curriculum ----------------------------------------------------------------------
+    def tracks(self, *, active: bool | None = None, limit: int = 50, offset: int = 0) -> TrackPage:
+        return self._model(
+            TrackPage, "GET", "tracks", params=self._page(limit, offset, active=active)
+        )
+
+    def track(self, code: str) -> TrackDetail:
+        return self._model(TrackDetail, "GET", f"tracks/{_seg(code)}")
+
+    def project(self, project_id: int) -> ProjectDetail:
+        return self._model(ProjectDetail, "GET", f"projects/{project_id}")
+
+    def create_track(self, **fields: Any) -> TrackDetail:
+        """Admins: code, name, workspace_kinds, and optionally the other track fields."""
+        return self._model(TrackDetail, "POST", "tracks", json=fields)
+
+    def update_track(self, code: str, **changes: Any) -> TrackDetail:
+        return self._model(TrackDetail, "PATCH", f"tracks/{_seg(code)}", json=changes)
+
+    def delete_track(self, code: str) -> None:
+        self._send("DELETE", f"tracks/{_seg(code)}")
+
+    def create_project(self, track_code: str, **fields: Any) -> ProjectDetail:
+        return self._model(
+            ProjectDetail, "POST", f"tracks/{_seg(track_code)}/projects", json=fields
+        )
+
+    def update_project(self, project_id: int, **changes: Any) -> ProjectDetail:
+        return self._model(ProjectDetail, "PATCH", f"projects/{project_id}", json=changes)
+
+    def delete_project(self, project_id: int) -> None:
+        self._send("DELETE", f"projects/{project_id}")
+
+    def create_step(self, project_id: int, **fields: Any) -> StepOut:
+        return self._model(StepOut, "POST", f"projects/{project_id}/steps", json=fields)
+
+    def update_step(self, step_id: int, **changes: Any) -> StepOut:
+        return self._model(StepOut, "PATCH", f"steps/{step_id}", json=changes)
+
+    def delete_step(self, step_id: int) -> None:
+        self._send("DELETE", f"steps/{step_id}")
+
+    def create_deliverable(self, project_id: int, **fields: Any) -> DeliverableOut:
+        return self._model(
+            DeliverableOut, "POST", f"projects/{project_id}/deliverables", json=fields
+        )
+
+    def update_deliverable(self, deliverable_id: int, **changes: Any) -> DeliverableOut:
+        return self._model(DeliverableOut, "PATCH", f"deliverables/{deliverable_id}", json=changes)
+
+    def delete_deliverable(self, deliverable_id: int) -> None:
+        self._send("DELETE", f"deliverables/{deliverable_id}")
+
+    # --- enrollments ---------------------------------------------------------------------
+    def enrollments(
+        self,
+        *,
+        username: str | None = None,
+        track: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> EnrollmentPage:
+        params = self._page(limit, offset, username=username, track=track, status=status)
+        return self._model(EnrollmentPage, "GET", "enrollments", params=params)
+
+    def enrollment(self, enrollment_id: int) -> EnrollmentDetail:
+        return self._model(EnrollmentDetail, "GET", f"enrollments/{enrollment_id}")
+
+    def grant(self, username: str, track: str, reason: str = "") -> EnrollmentDetail:
+        """Admins: give a user a place in a track without payment."""
+        body = {"username": username, "track": track, "reason": reason}
+        return self._model(EnrollmentDetail, "POST", "enrollments", json=body)
+
+    def revoke(self, enrollment_id: int, reason: str) -> EnrollmentDetail:
+        return self._model(
+            EnrollmentDetail,
+            "POST",
+            f"enrollments/{enrollment_id}/revoke",
+            json={"reason": reason},
+        )
+
+    # --- progress ------------------------------------------------------------------------
+    def mark_step_done(self, step_id: int) -> StepCompletionOut:
+        return self._model(StepCompletionOut, "PUT", f"progress/steps/{step_id}")
+
+    def unmark_step(self, step_id: int) -> None:
+        self._send("DELETE", f"progress/steps/{step_id}")
+
+    def my_progress(self) -> ProgressOut:
+        return self._model(ProgressOut, "GET", "progress/me")
+
+    def student_progress(self, username: str) -> ProgressOut:
+        """Trainers (their students) and admins."""
+        return self._model(ProgressOut, "GET", f"progress/students/{_seg(username)}")
+
+    # --- submissions ---------------------------------------------------------------------
+    def submit_link(self, deliverable_id: int, url: str, note: str = "") -> SubmissionDetail:
+        """Hand in (or again) a link for a `url` or `github_pr` deliverable."""
+        body = {"deliverable_id": deliverable_id, "url": url, "note": note}
+        return self._model(SubmissionDetail, "POST", "submissions", json=body)
+
+    def submit_file(
+        self,
+        deliverable_id: int,
+        file: str | Path | bytes,
+        *,
+        filename: str | None = None,
+        note: str = "",
+    ) -> SubmissionDetail:
+        """Upload a notebook or file: a path (e.g. "analysis.ipynb") or bytes with a filename."""
+        if isinstance(file, bytes):
+            if not filename:
+                raise ValueError("pass filename= with bytes")
+            data = file
+        else:
+            data = Path(file).read_bytes()
+            filename = filename or Path(file).name
+        return self._model(
+            SubmissionDetail,
+            "POST",
+            "submissions/upload",
+            data={"deliverable_id": str(deliverable_id), "note": note},
+            files={"file": (filename, data, "application/octet-stream")},
+        )
+
+    def submissions(
+        self,
+        *,
+        username: str | None = None,
+        track: str | None = None,
+        project_id: int | None = None,
+        deliverable_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> SubmissionPage:
+        params = self._page(
+            limit,
+            offset,
+            username=username,
+            track=track,
+            project_id=project_id,
+            deliverable_id=deliverable_id,
+            status=status,
+        )
+        return self._model(SubmissionPage, "GET", "submissions", params=params)
+
+    def submission(self, submission_id: int) -> SubmissionDetail:
+        return self._model(SubmissionDetail, "GET", f"submissions/{submission_id}")
+
+    def download(self, submission_id: int, version: int) -> bytes:
+        """The uploaded file of one version."""
+        return self._send("GET", f"submissions/{submission_id}/versions/{version}/file").content
+
+    def review(
+        self, submission_id: int, version: int, decision: str, feedback: str = ""
+    ) -> SubmissionDetail:
+        """Trainers and admins: `approve`, or `request_changes` with feedback."""
+        body = {"version": version, "decision": decision, "feedback": feedback}
+        return self._model(
+            SubmissionDetail, "POST", f"submissions/{submission_id}/reviews", json=body
+        )
+
+    # --- people (admins; trainers may list trainers) ------------------------------------
+    def users(
+        self,
+        *,
+        q: str | None = None,
+        active: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> PersonPage:
+        params = self._page(limit, offset, q=q, active=active)
+        return self._model(PersonPage, "GET", "users", params=params)
+
+    def user(self, username: str) -> PersonOut:
+        return self._model(PersonOut, "GET", f"users/{_seg(username)}")
+
+    def update_user(self, username: str, **changes: Any) -> PersonOut:
+        return self._model(PersonOut, "PATCH", f"users/{_seg(username)}", json=changes)
+
+    def deactivate_user(self, username: str) -> PersonOut:
+        return self._model(PersonOut, "POST", f"users/{_seg(username)}/deactivate")
+
+    def trainers(self, *, limit: int = 50, offset: int = 0) -> TrainerPage:
+        return self._model(TrainerPage, "GET", "trainers", params=self._page(limit, offset))
+
+    def assign_trainer(self, student: str, trainer: str) -> AssignmentOut:
+        return self._model(
+            AssignmentOut, "PUT", f"users/{_seg(student)}/trainer", json={"trainer": trainer}
+        )
+
+    def unassign_trainer(self, student: str) -> AssignmentOut:
+        return self._model(AssignmentOut, "DELETE", f"users/{_seg(student)}/trainer")
+
+    # --- the workspace rule (the hub's service token, admins) ----------------------------
+    def allowed_workspaces(self, user: str) -> list[str]:
+        return self._send("GET", "workspaces/allowed", params={"user": user}).json()["kinds"]

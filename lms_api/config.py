@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     max_students_per_trainer: int = Field(
         20, ge=1, description="Cap on students assigned to one trainer (enforced atomically)."
     )
+    upload_dir: Path | None = Field(
+        None,
+        description="Where uploaded submission files are kept (outside the database); "
+        "default: state_dir/uploads. Share it between lms-api replicas.",
+    )
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Largest file a student may upload (bytes)."
+    )
     service_prefix: str = Field(
         "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
     )
@@ -49,6 +57,8 @@ class Settings(BaseSettings):
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.state_dir / 'lms.db').resolve()}"
+        if self.upload_dir is None:
+            self.upload_dir = (self.state_dir / "uploads").resolve()
         if self.production and self.lms_api_token.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError(
                 "APRANOVA_LMS_API_TOKEN is missing or a placeholder; "

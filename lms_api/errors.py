@@ -15,6 +15,8 @@ _DEFAULT_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
     422: "invalid_input",
     502: "upstream_error",
     503: "unavailable",
@@ -38,6 +40,7 @@ STANDARD_DESCRIPTIONS = {
     403: "Not allowed for the caller's role, or the account is deactivated",
     404: "No such resource, or not one the caller may see",
     409: "Conflicts with the current state (see the message)",
+    413: "The request body is larger than the server accepts",
     422: "Invalid input; `details` names each field",
     503: "JupyterHub (or the database) cannot be asked right now",
 }

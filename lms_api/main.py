@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lms_api.auth import HubTokenValidator
+from lms_api.body_limit import BodySizeLimit
 from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep, get_database
@@ -17,9 +18,12 @@ from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import ApiError, install_error_handlers
 from lms_api.people.router import router as people_router
 from lms_api.progress.router import router as progress_router
+from lms_api.submissions.router import router as submissions_router
 from lms_api.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
+# Room for the multipart envelope and form fields around the largest allowed upload.
+MULTIPART_OVERHEAD = 1024 * 1024
 
 
 class Health(BaseModel):
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Curriculum, enrollments and learning records; identity comes from JupyterHub.",
         lifespan=lifespan,
     )
+    # Bodies past this are refused with 413 while streaming, before they reach a route.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     app.state.settings = settings
     app.state.database = database
     app.state.token_validator = HubTokenValidator(
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         curriculum_router,
         enrollments_router,
         progress_router,
+        submissions_router,
         workspaces_router,
     )
     for router in routers:

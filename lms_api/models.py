@@ -6,6 +6,7 @@ from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.outbox import OutboxEvent
 from lms_api.people.models import Person, TrainerAssignment
 from lms_api.progress.models import StepCompletion
+from lms_api.submissions.models import Submission, SubmissionEvent, SubmissionVersion
 
 __all__ = [
     "Base",
@@ -17,6 +18,9 @@ __all__ = [
     "Project",
     "ProjectStep",
     "StepCompletion",
+    "Submission",
+    "SubmissionEvent",
+    "SubmissionVersion",
     "Track",
     "TrainerAssignment",
 ]

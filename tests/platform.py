@@ -32,6 +32,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def pids_with_environ(entry: str) -> list[int]:
+    """Processes (other than this one) whose environment holds `entry` (`NAME=value`)."""
+    marker = entry.encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(int(proc.name))
+    return found
+
+
 class Platform:
     """A running hub with its services; helpers log in and mint tokens like a user would."""
 
@@ -130,18 +146,7 @@ class Platform:
                 os.kill(pid, signal.SIGKILL)
 
     def leftover_pids(self) -> list[int]:
-        marker = f"APRANOVA_STATE_DIR={self.state_dir}".encode()
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                environ = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            if marker in environ.split(b"\0"):
-                found.append(int(entry.name))
-        return found
+        return pids_with_environ(f"APRANOVA_STATE_DIR={self.state_dir}")
 
     def stop_all_servers(self) -> None:
         """The hub keeps workspaces running across its own restarts; tests clean up."""

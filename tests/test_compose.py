@@ -420,7 +420,9 @@ def test_the_hub_config_registers_the_service_containers(services, tmp_path):
     assert config["lms_api_url"] == "http://lms-api:8010/services/lms-api/api/v1"
 
 
-def test_the_lms_api_settings_accept_its_environment(services, variables, no_apranova_env):
+def test_the_lms_api_settings_accept_its_environment(
+    rendered, services, variables, no_apranova_env
+):
     service = services["lms-api"]
     for key, value in service["environment"].items():
         no_apranova_env.setenv(key, str(value))
@@ -435,6 +437,10 @@ def test_the_lms_api_settings_accept_its_environment(services, variables, no_apr
     assert url.password == variables["APRANOVA_POSTGRES_PASSWORD"]
     command = " ".join(service["command"])
     assert "apranova-lms migrate && exec apranova-lms serve --host 0.0.0.0 --port 8010" in command
+    # Uploaded submissions live on a named volume at the folder the settings point to.
+    assert ("uploads", str(settings.upload_dir), False) in mounts(service)
+    assert "uploads" in rendered["volumes"]
+    assert settings.max_upload_bytes == 20 * 1024 * 1024
 
 
 def test_the_hub_and_its_external_services_agree_on_urls_and_tokens(services):
@@ -666,6 +672,27 @@ def test_the_workspace_user_owns_the_home_the_spawner_mounts():
     assert any(k == "ENV" and "HOME=/home/jovyan" in a for k, a in stage)
     assert '"/home/jovyan"' in (REPO_ROOT / "jupyterhub_config.py").read_text()
     assert [a for k, a in stage if k == "CMD"][-1] == '["jupyterhub-singleuser"]'
+
+
+def test_the_platform_user_owns_every_volume_its_services_mount(rendered, services):
+    """Docker copies the image folder's owner to a new named volume: a volume mounted where
+    the image made no folder for the non-root user would be root's, and unwritable."""
+    stage = final_stage(dockerfile(DOCKERFILES["platform"][0]))
+    made = " ".join(a for k, a in stage if k == "RUN" and "install -d -o apranova" in a)
+    platform = {
+        name: s for name, s in services.items() if s.get("image") == services["hub"]["image"]
+    }
+    targets = {
+        target
+        for service in platform.values()
+        for source, target, read_only in mounts(service)
+        if source in rendered["volumes"] and not read_only
+    }
+    assert "/var/lib/apranova/uploads" in targets
+    for target in targets:
+        assert target in re.split(r"[\s;]+", made), (
+            f"{target}: not made for the apranova user in the image"
+        )
 
 
 # --- the scripts the images run ------------------------------------------------------------------

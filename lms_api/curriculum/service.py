@@ -18,6 +18,7 @@ from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
+from lms_api.submissions.service import count_for_deliverables
 
 CATALOG_PATH = "/api/v1/catalog"
 
@@ -236,9 +237,28 @@ async def update_project(
     return await _reload_project(session, project_id)
 
 
+async def _refuse_if_submitted(
+    session: AsyncSession, deliverable_ids: list[int], what: str
+) -> None:
+    """Students' submitted work is never deleted with the curriculum: 409 instead."""
+    count = await count_for_deliverables(session, deliverable_ids)
+    if count:
+        raise ApiError(
+            409,
+            f"{what} has {count} student submission(s); it cannot be deleted. "
+            "Edit it instead, or deactivate the track.",
+            code="has_submissions",
+            details={"submissions": count},
+        )
+
+
 async def delete_project(session: AsyncSession, project_id: int, by: str) -> None:
     project = await get_project(session, project_id)
     code, number = project.track.code, project.number
+    deliverable_ids = list(
+        await session.scalars(select(Deliverable.id).where(Deliverable.project_id == project_id))
+    )
+    await _refuse_if_submitted(session, deliverable_ids, f"Project {project_id}")
     # Steps, deliverables and progress on the steps go with it: ON DELETE CASCADE.
     await session.execute(delete(Project).where(Project.id == project_id))
     record_event(
@@ -342,6 +362,7 @@ async def update_deliverable(
 async def delete_deliverable(session: AsyncSession, deliverable_id: int, by: str) -> None:
     deliverable = await get_deliverable(session, deliverable_id)
     project_id = deliverable.project_id
+    await _refuse_if_submitted(session, [deliverable_id], f"Deliverable {deliverable_id}")
     await session.execute(delete(Deliverable).where(Deliverable.id == deliverable_id))
     record_event(
         session, "curriculum.deliverable.deleted", id=deliverable_id, project=project_id, by=by

@@ -5,9 +5,14 @@ admin), `trainer` (trains ada and linus), `coach` (a trainer with no students), 
 (student, DP), `linus` (student, FSD), `grace` (student, no enrollment), and the hub service.
 """
 
+import shutil
+import uuid
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from lms_api.config import Settings
 from lms_api.database import sync_url
@@ -16,17 +21,94 @@ from lms_api.main import create_app
 from lms_api.migrate import upgrade
 
 
+def app_settings(platform, database_url: str, upload_dir, **overrides) -> Settings:
+    """Settings of an LMS app on `database_url` that checks tokens with the test hub."""
+    values = {
+        "database_url": database_url,
+        "hub_api_url": platform.hub_api,
+        "lms_api_token": platform.secrets["APRANOVA_LMS_API_TOKEN"],
+        "auth_cache_seconds": 0.5,
+        "upload_dir": upload_dir,
+    }
+    return Settings(**{**values, **overrides})
+
+
+class SeededTemplates:
+    """The demo school migrated and seeded once per backend, then copied for each test.
+
+    Copying a SQLite file or `CREATE DATABASE ... TEMPLATE` takes milliseconds, where running
+    every migration and the seed again for each of hundreds of tests would take minutes.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite_template: Path | None = None
+        self.postgres_templates: dict[str, str] = {}  # server URL -> template database name
+
+    def restore(self, database_url: str) -> None:
+        """Make `database_url` (a fresh, empty test database) a copy of the seeded school."""
+        url = make_url(sync_url(database_url))
+        if url.get_backend_name() == "sqlite":
+            shutil.copyfile(self._sqlite_template(), str(url.database))
+            return
+        admin = url.set(database="postgres")
+        template = self._postgres_template(admin.render_as_string(hide_password=False))
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+        finally:
+            engine.dispose()
+
+    def _sqlite_template(self) -> Path:
+        if self.sqlite_template is None:
+            path = self.folder / "seeded.db"
+            upgrade(f"sqlite:///{path}")
+            seed_demo(f"sqlite:///{path}")
+            self.sqlite_template = path
+        return self.sqlite_template
+
+    def _postgres_template(self, admin_url: str) -> str:
+        if admin_url not in self.postgres_templates:
+            name = f"apranova_template_{uuid.uuid4().hex[:12]}"
+            self._admin(admin_url, f'CREATE DATABASE "{name}"')
+            seeded = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+            upgrade(seeded)
+            seed_demo(seeded)
+            self.postgres_templates[admin_url] = name
+        return self.postgres_templates[admin_url]
+
+    @staticmethod
+    def _admin(admin_url: str, sql: str) -> None:
+        engine = create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(sql))
+        finally:
+            engine.dispose()
+
+    def drop(self) -> None:
+        for admin_url, name in self.postgres_templates.items():
+            self._admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    templates = SeededTemplates(tmp_path_factory.mktemp("seeded"))
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture
-def api(platform, database_url):
-    upgrade(database_url)
-    seed_demo(database_url)
-    settings = Settings(
-        database_url=database_url,
-        hub_api_url=platform.hub_api,
-        lms_api_token=platform.secrets["APRANOVA_LMS_API_TOKEN"],
-        auth_cache_seconds=0.5,
-    )
-    with TestClient(create_app(settings)) as client:
+def upload_dir(tmp_path):
+    return tmp_path / "uploads"
+
+
+@pytest.fixture
+def api(platform, database_url, upload_dir, seeded):
+    seeded.restore(database_url)
+    with TestClient(create_app(app_settings(platform, database_url, upload_dir))) as client:
         yield client
 
 
@@ -38,6 +120,25 @@ def rows(database_url: str, sql: str, **params) -> list[tuple]:
             return [tuple(r) for r in connection.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def assert_error(
+    response, status: int, code: str | None = None, *words: str, field: str | None = None
+) -> dict:
+    """The one error body, with this status and code; `words` in the message; `field` named
+    in the message and in `details`."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details"}, error
+    assert error["message"], error
+    if code is not None:
+        assert error["code"] == code, error
+    for word in words:
+        assert word in error["message"], (word, error["message"])
+    if field is not None:
+        assert field in error["message"], error
+        assert any(d["field"].endswith(field) for d in error["details"]), error
+    return error
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from lms_api.database import sync_url
 from lms_api.enrollments.models import Enrollment
 from lms_api.outbox import OutboxEvent
 from lms_api.people.models import Person
+from tests.lms_api.conftest import assert_error
 
 pytestmark = pytest.mark.e2e
 
@@ -77,15 +78,6 @@ def ids_of(api, auth, code: str) -> dict[str, int]:
         "step": project["steps"][0]["id"],
         "deliverable": project["deliverables"][0]["id"],
     }
-
-
-def assert_error(response, status: int, code: str, *words: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    for word in words:
-        assert word in error["message"], (word, error["message"])
-    return error
 
 
 # --- public catalog ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lms_api.database import sync_url
-from tests.lms_api.conftest import rows
+from tests.lms_api.conftest import assert_error, rows
 
 pytestmark = pytest.mark.e2e
 
@@ -44,17 +44,6 @@ def allowed(api, auth, username: str) -> list[str]:
 
 def grant(api, auth, username: str, track: str, caller: str = "office", **extra):
     return api.post(URL, json={"username": username, "track": track, **extra}, headers=auth(caller))
-
-
-def assert_error(response, status: int, code: str, *, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code and error["message"]
-    if field is not None:
-        assert field in error["message"]
-        assert any(d["field"].endswith(field) for d in error["details"]), error
-    return error
 
 
 # --- reading ---------------------------------------------------------------------------------

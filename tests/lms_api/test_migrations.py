@@ -19,6 +19,9 @@ TABLES = {
     "step_completions",
     "trainer_assignments",
     "outbox_events",
+    "submissions",
+    "submission_versions",
+    "submission_events",
 }
 
 

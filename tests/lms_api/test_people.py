@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from lms_api.config import Settings
 from lms_api.database import sync_url
 from lms_api.main import create_app
+from tests.lms_api.conftest import assert_error
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +33,6 @@ def scalar(database_url: str, sql: str, **params):
 
 def events(database_url: str, topic: str) -> int:
     return scalar(database_url, "SELECT count(*) FROM outbox_events WHERE topic = :t", t=topic)
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 # --- your own profile ----------------------------------------------------------------------

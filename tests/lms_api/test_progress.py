@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from tests.lms_api.conftest import rows
+from tests.lms_api.conftest import assert_error, rows
 
 pytestmark = pytest.mark.e2e
 
@@ -42,14 +42,6 @@ def all_step_ids(api, auth) -> dict[str, list[list[int]]]:
 
 def mark(api, auth, username: str, step_id: int):
     return api.put(f"/api/v1/progress/steps/{step_id}", headers=auth(username))
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "details"}
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def test_a_fresh_student_has_zero_everywhere(api, auth):

@@ -1,0 +1,206 @@
+"""Uploaded files: what is accepted, the content check, and storage outside the database.
+
+Files are stored under their SHA-256 (`<upload_dir>/ab/abcdef…`), written to a temporary name
+and renamed into place, so a reader never sees half a file and the same bytes are kept once.
+The file is written before the database row that points at it: a request that fails later
+leaves at most an unreferenced file, never a row without its file.
+"""
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import nbformat
+from starlette.datastructures import UploadFile
+
+from lms_api.curriculum.models import DeliverableKind
+from lms_api.errors import ApiError
+
+CHUNK = 1024 * 1024
+NOTEBOOK_TYPE = "application/x-ipynb+json"
+
+# Extension -> (content type we serve it with, leading bytes it must start with or None for text)
+_BINARY = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".zip": ("application/zip", (b"PK\x03\x04", b"PK\x05\x06")),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+_TEXT = {
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".py": "text/x-python",
+    ".sql": "application/sql",
+    ".json": "application/json",
+}
+FILE_EXTENSIONS = tuple(sorted([*_BINARY, *_TEXT, ".ipynb"]))
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def clean_filename(raw: str | None) -> str:
+    """The base name only (no folders, no control characters), at most 255 characters."""
+    name = PureWindowsPath(PurePosixPath(raw or "").name).name
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    if not name or name in (".", ".."):
+        raise ApiError(422, "The uploaded file has no file name.", code="invalid_file")
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 255 - len(ext) - 1] + dot + ext) if dot else name[:255]
+    return name
+
+
+async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+    """The whole upload, or 413 as soon as it passes `max_bytes` (never more is kept)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413,
+        f"The file is larger than the limit of {human_size(max_bytes)}; "
+        "make it smaller (e.g. clear notebook outputs, compress data) and upload again.",
+        code="file_too_large",
+        details={"max_bytes": max_bytes},
+    )
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover
+
+
+def _unsupported(filename: str, kind: str, accepted: tuple[str, ...], why: str) -> ApiError:
+    return ApiError(
+        415,
+        f"{filename!r} is not accepted for a {kind} deliverable: {why}. "
+        f"Accepted: {', '.join(accepted)}.",
+        code="unsupported_file_type",
+        details={"filename": filename, "accepted": list(accepted)},
+    )
+
+
+def _check_notebook(filename: str, data: bytes) -> None:
+    try:
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=nbformat.NO_CONVERT)
+        nbformat.validate(notebook)
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            422,
+            f"{filename!r} is not a Jupyter notebook: it is not UTF-8 text.",
+            code="invalid_notebook",
+        ) from exc
+    except Exception as exc:  # nbformat raises several kinds (JSON, schema, version)
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ApiError(
+            422,
+            f"{filename!r} is not a valid Jupyter notebook ({reason}). "
+            "Save it from JupyterLab (File > Save) and upload the .ipynb file again.",
+            code="invalid_notebook",
+        ) from exc
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_upload(kind: str, raw_filename: str | None, data: bytes) -> CheckedFile:
+    """Accept the bytes for a notebook/file deliverable or raise an ApiError saying why not.
+
+    The content type is decided here from the checked content, never taken from the client.
+    """
+    filename = clean_filename(raw_filename)
+    if not data:
+        raise ApiError(422, f"{filename!r} is empty.", code="empty_file")
+    ext = Path(filename).suffix.lower()
+    if kind == DeliverableKind.NOTEBOOK:
+        if ext != ".ipynb":
+            raise _unsupported(filename, kind, (".ipynb",), "a notebook must be an .ipynb file")
+        _check_notebook(filename, data)
+        return CheckedFile(filename, NOTEBOOK_TYPE, data)
+    if ext == ".ipynb":
+        _check_notebook(filename, data)
+        return CheckedFile(filename, NOTEBOOK_TYPE, data)
+    if ext in _BINARY:
+        content_type, signatures = _BINARY[ext]
+        if not data.startswith(signatures):
+            raise _unsupported(
+                filename, kind, FILE_EXTENSIONS, f"its content is not a {ext[1:].upper()} file"
+            )
+        return CheckedFile(filename, content_type, data)
+    if ext in _TEXT:
+        if not _is_text(data):
+            raise _unsupported(filename, kind, FILE_EXTENSIONS, "it is not UTF-8 text")
+        if ext == ".json":
+            try:
+                json.loads(data)
+            except ValueError as exc:
+                raise _unsupported(filename, kind, FILE_EXTENSIONS, "it is not valid JSON") from exc
+        return CheckedFile(filename, _TEXT[ext], data)
+    raise _unsupported(
+        filename, kind, FILE_EXTENSIONS, f"type {ext or '(none)'!r} is not on the list"
+    )
+
+
+class FileStore:
+    """Content-addressed files on disk (a shared volume when lms-api has replicas)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_of(self, sha256: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256
+
+    def save(self, data: bytes) -> str:
+        """Store `data` (once) and return its SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path_of(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o640)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return digest

@@ -1,0 +1,410 @@
+"""Submitting, resubmitting and reviewing, each safe under concurrency, plus who sees what.
+
+A (re)submission bumps `current_version` with one conditional UPDATE, and a review changes the
+status with another that also names the version reviewed: two concurrent writers can never
+both win, and a review can never land on a version the trainer has not seen.
+"""
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.curriculum.models import Deliverable, DeliverableKind, Project, Track
+from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.service import insert_if_absent
+from lms_api.errors import ApiError
+from lms_api.outbox import record_event
+from lms_api.people.models import Person
+from lms_api.people.service import get_or_create_person, is_trainer_of, students_of_trainer
+from lms_api.submissions.files import CheckedFile
+from lms_api.submissions.models import (
+    ReviewDecision,
+    Submission,
+    SubmissionEvent,
+    SubmissionStatus,
+    SubmissionVersion,
+)
+from lms_api.timestamps import utcnow
+
+LINK_KINDS = (DeliverableKind.URL, DeliverableKind.GITHUB_PR)
+FILE_KINDS = (DeliverableKind.NOTEBOOK, DeliverableKind.FILE)
+RESUBMITTABLE = (SubmissionStatus.SUBMITTED, SubmissionStatus.CHANGES_REQUESTED)
+_GITHUB_PR = re.compile(
+    r"^https://github\.com/[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+/pull/\d+/?$"
+)
+
+
+class SubmissionNotFound(Exception):
+    """No such submission, or one the caller may not see."""
+
+
+# --- what may be submitted -----------------------------------------------------------------
+async def deliverable_for_submission(
+    session: AsyncSession, deliverable_id: int, username: str
+) -> Deliverable:
+    """The deliverable, if `username` is actively enrolled in its track (else 404 / 403)."""
+    deliverable = await session.scalar(
+        select(Deliverable)
+        .where(Deliverable.id == deliverable_id)
+        .options(selectinload(Deliverable.project).selectinload(Project.track))
+    )
+    if deliverable is None:
+        raise ApiError(
+            404,
+            f"No deliverable with id {deliverable_id}.",
+            details={"field": "deliverable_id", "value": deliverable_id},
+        )
+    track = deliverable.project.track
+    active = await session.scalar(
+        select(Enrollment.id)
+        .join(Person, Enrollment.person_id == Person.id)
+        .where(
+            Person.username == username,
+            Enrollment.track_id == track.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+    )
+    if active is None:
+        raise ApiError(
+            403,
+            f"You are not (actively) enrolled in track {track.code!r}, so you cannot submit "
+            "its deliverables.",
+            code="not_enrolled",
+            details={"track": track.code},
+        )
+    return deliverable
+
+
+def _wrong_kind(deliverable: Deliverable, how: str) -> ApiError:
+    return ApiError(
+        422,
+        f"Deliverable {deliverable.id} ({deliverable.title!r}) is of kind "
+        f"{deliverable.kind!r}: {how}",
+        code="wrong_submission_kind",
+        details={"deliverable_id": deliverable.id, "kind": deliverable.kind},
+    )
+
+
+def check_link(deliverable: Deliverable, url: str) -> str:
+    """The URL if it suits the deliverable's kind; a 422 saying what is expected otherwise."""
+    if deliverable.kind in FILE_KINDS:
+        raise _wrong_kind(
+            deliverable, "upload the file with POST /api/v1/submissions/upload instead of a link."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
+        raise ApiError(
+            422,
+            "url must be an http(s) address such as https://example.org/my-report.",
+            code="invalid_input",
+            details=[{"field": "body.url", "message": "not an http(s) URL"}],
+        )
+    if deliverable.kind == DeliverableKind.GITHUB_PR and not _GITHUB_PR.match(url):
+        raise ApiError(
+            422,
+            "url must be a GitHub pull request, like https://github.com/OWNER/REPO/pull/12.",
+            code="invalid_input",
+            details=[{"field": "body.url", "message": "not a GitHub pull request URL"}],
+        )
+    return url
+
+
+def check_file_kind(deliverable: Deliverable) -> None:
+    if deliverable.kind in LINK_KINDS:
+        what = (
+            "a GitHub pull request URL"
+            if deliverable.kind == DeliverableKind.GITHUB_PR
+            else "a URL"
+        )
+        raise _wrong_kind(deliverable, f"send {what} with POST /api/v1/submissions instead.")
+
+
+# --- submitting ----------------------------------------------------------------------------
+async def submit(
+    session: AsyncSession,
+    *,
+    username: str,
+    deliverable: Deliverable,
+    note: str,
+    url: str | None = None,
+    file: CheckedFile | None = None,
+    sha256: str | None = None,
+) -> tuple[int, bool]:
+    """Add a version (the first makes the submission): (submission id, whether it was new)."""
+    person = await get_or_create_person(session, username)
+    await insert_if_absent(
+        session,
+        Submission,
+        {
+            "person_id": person.id,
+            "deliverable_id": deliverable.id,
+            "status": SubmissionStatus.SUBMITTED.value,
+            "current_version": 0,
+            "updated_at": utcnow(),
+        },
+        ["person_id", "deliverable_id"],
+    )
+    submission = await session.scalar(
+        select(Submission)
+        .where(Submission.person_id == person.id, Submission.deliverable_id == deliverable.id)
+        .execution_options(populate_existing=True)
+    )
+    assert submission is not None
+    previous, from_status = submission.current_version, submission.status
+    if previous and from_status == SubmissionStatus.APPROVED:
+        raise ApiError(
+            409,
+            f"Your submission for {deliverable.title!r} is already approved; "
+            "ask your trainer if you want to hand in a new version.",
+            code="already_approved",
+            details={"submission_id": submission.id, "version": previous},
+        )
+    if previous:
+        latest = await session.scalar(
+            select(SubmissionVersion).where(
+                SubmissionVersion.submission_id == submission.id,
+                SubmissionVersion.number == previous,
+            )
+        )
+        if latest is not None and (
+            (url is not None and latest.url == url)
+            or (sha256 is not None and latest.sha256 == sha256)
+        ):
+            raise ApiError(
+                409,
+                f"This is the same as version {previous} you already submitted; "
+                "change something before resubmitting.",
+                code="duplicate_submission",
+                details={"submission_id": submission.id, "version": previous},
+            )
+    number = previous + 1
+    bumped = await session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission.id,
+            Submission.current_version == previous,
+            Submission.status.in_([s.value for s in RESUBMITTABLE]),
+        )
+        .values(
+            current_version=number, status=SubmissionStatus.SUBMITTED.value, updated_at=utcnow()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:
+        raise ApiError(
+            409,
+            "Your submission changed meanwhile (another upload or a review); "
+            "read it again and retry.",
+            code="conflict",
+            details={"submission_id": submission.id},
+        )
+    session.add(
+        SubmissionVersion(
+            submission_id=submission.id,
+            number=number,
+            url=url,
+            filename=file.filename if file else None,
+            content_type=file.content_type if file else None,
+            size_bytes=len(file.data) if file else None,
+            sha256=sha256,
+            note=note,
+        )
+    )
+    session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            version=number,
+            from_status=from_status if previous else None,
+            to_status=SubmissionStatus.SUBMITTED,
+            actor=username,
+        )
+    )
+    record_event(
+        session,
+        "submission.submitted",
+        submission_id=submission.id,
+        username=username,
+        deliverable_id=deliverable.id,
+        project_id=deliverable.project_id,
+        track=deliverable.project.track.code,
+        version=number,
+        kind="url" if url is not None else "file",
+    )
+    await session.flush()
+    return submission.id, previous == 0
+
+
+# --- reviewing -----------------------------------------------------------------------------
+async def review(
+    session: AsyncSession,
+    submission: Submission,
+    *,
+    reviewer: str,
+    version: int,
+    decision: ReviewDecision,
+    feedback: str,
+) -> None:
+    """Approve or request changes on `version`, which must be the latest and not yet reviewed."""
+    if version != submission.current_version:
+        raise ApiError(
+            409,
+            f"Version {version} is not the latest: the student submitted version "
+            f"{submission.current_version}. Review that one.",
+            code="stale_version",
+            details={"version": version, "current_version": submission.current_version},
+        )
+    if submission.status != SubmissionStatus.SUBMITTED:
+        raise ApiError(
+            409,
+            f"Version {version} was already reviewed ({submission.status}); "
+            "wait for the student to resubmit.",
+            code="already_reviewed",
+            details={"status": submission.status},
+        )
+    to_status = (
+        SubmissionStatus.APPROVED
+        if decision == ReviewDecision.APPROVE
+        else SubmissionStatus.CHANGES_REQUESTED
+    )
+    changed = await session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission.id,
+            Submission.current_version == version,
+            Submission.status == SubmissionStatus.SUBMITTED.value,
+        )
+        .values(status=to_status.value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise ApiError(
+            409,
+            "The submission changed meanwhile (a new version or another review); read it again.",
+            code="conflict",
+            details={"submission_id": submission.id},
+        )
+    session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            version=version,
+            from_status=SubmissionStatus.SUBMITTED,
+            to_status=to_status,
+            actor=reviewer,
+            feedback=feedback,
+        )
+    )
+    record_event(
+        session,
+        "submission.reviewed",
+        submission_id=submission.id,
+        username=submission.person.username,
+        deliverable_id=submission.deliverable_id,
+        version=version,
+        decision=decision.value,
+        status=to_status.value,
+        reviewer=reviewer,
+    )
+    await session.flush()
+
+
+# --- reading -------------------------------------------------------------------------------
+def _with_context(statement: Select[Any]) -> Select[Any]:
+    return statement.options(
+        selectinload(Submission.person),
+        selectinload(Submission.deliverable)
+        .selectinload(Deliverable.project)
+        .selectinload(Project.track),
+    )
+
+
+async def load_submission(session: AsyncSession, submission_id: int) -> Submission | None:
+    return await session.scalar(
+        _with_context(select(Submission).where(Submission.id == submission_id))
+        .options(selectinload(Submission.versions))
+        .execution_options(populate_existing=True)
+    )
+
+
+async def visible_submission(
+    session: AsyncSession, caller: Principal, submission_id: int
+) -> Submission:
+    """The submission if `caller` may see it (owner, their trainer, admins); else not found."""
+    submission = await load_submission(session, submission_id)
+    if submission is None:
+        raise SubmissionNotFound
+    owner = submission.person.username
+    if caller.role in ADMIN_ROLES or owner == caller.name:
+        return submission
+    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, owner):
+        return submission
+    raise SubmissionNotFound
+
+
+async def reviewable_submission(
+    session: AsyncSession, caller: Principal, submission_id: int
+) -> Submission:
+    """The submission if `caller` may review it: its student's trainer, or an admin."""
+    submission = await visible_submission(session, caller, submission_id)
+    if caller.role in ADMIN_ROLES:
+        return submission
+    if caller.role == Role.TRAINER and submission.person.username != caller.name:
+        return submission  # visible to a trainer = one of their students
+    raise ApiError(403, "Only the student's trainer or an admin may review a submission.")
+
+
+async def history_of(session: AsyncSession, submission_id: int) -> list[SubmissionEvent]:
+    rows = await session.scalars(
+        select(SubmissionEvent)
+        .where(SubmissionEvent.submission_id == submission_id)
+        .order_by(SubmissionEvent.id)
+    )
+    return list(rows)
+
+
+def list_submissions(
+    caller: Principal,
+    *,
+    username: str | None = None,
+    track: str | None = None,
+    project_id: int | None = None,
+    deliverable_id: int | None = None,
+    status: SubmissionStatus | None = None,
+) -> Select[tuple[Submission]]:
+    """Submissions `caller` may see, filtered, oldest first (for `paginate`)."""
+    statement = _with_context(
+        select(Submission)
+        .join(Person, Submission.person_id == Person.id)
+        .join(Deliverable, Submission.deliverable_id == Deliverable.id)
+        .join(Project, Deliverable.project_id == Project.id)
+        .join(Track, Project.track_id == Track.id)
+    )
+    if caller.role == Role.TRAINER:
+        statement = statement.where(Submission.person_id.in_(students_of_trainer(caller.name)))
+    elif caller.role not in ADMIN_ROLES:
+        statement = statement.where(Person.username == caller.name)
+    if username is not None:
+        statement = statement.where(Person.username == username)
+    if track is not None:
+        statement = statement.where(Track.code == track)
+    if project_id is not None:
+        statement = statement.where(Project.id == project_id)
+    if deliverable_id is not None:
+        statement = statement.where(Submission.deliverable_id == deliverable_id)
+    if status is not None:
+        statement = statement.where(Submission.status == status.value)
+    return statement.order_by(Submission.id)
+
+
+async def count_for_deliverables(session: AsyncSession, deliverable_ids: list[int]) -> int:
+    """How many submissions point at these deliverables (they block deleting them)."""
+    if not deliverable_ids:
+        return 0
+    found = await session.scalar(
+        select(func.count(Submission.id)).where(Submission.deliverable_id.in_(deliverable_ids))
+    )
+    return found or 0

@@ -1,0 +1,142 @@
+"""`lms_api.client`: a school day through the Python client, reaching every route of the API.
+
+The client sends through the test app (its `http=` argument), so each request is recorded
+and the test can prove that the client has a method for every route.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from lms_api.client import LmsApiError, LmsClient
+from tests.lms_api.test_permissions import api_routes
+
+pytestmark = pytest.mark.e2e
+
+BASE = "http://testserver/api/v1"
+
+
+class RouteRecorder:
+    """Maps each request the client sends to the route template it reached."""
+
+    def __init__(self) -> None:
+        self.templates = sorted(api_routes(), key=lambda mt: mt[1].count("{"))
+        self.reached: set[tuple[str, str]] = set()
+
+    def __call__(self, response) -> None:
+        method, path = response.request.method, response.request.url.path.removeprefix("/api/v1")
+        for route_method, template in self.templates:
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+            if route_method == method and re.match(pattern, path):
+                self.reached.add((route_method, template))
+                return
+
+
+@pytest.fixture
+def clients(api, auth):
+    recorder = RouteRecorder()
+    api.event_hooks["response"].append(recorder)
+
+    def client(username: str) -> LmsClient:
+        token = auth(username)["Authorization"].removeprefix("Bearer ")
+        return LmsClient(base_url=BASE, token=token, http=api)
+
+    yield client, recorder
+
+
+def test_a_school_day_through_the_client_reaches_every_route(clients, tmp_path):
+    client, recorder = clients
+    office, ada, trainer, hub = client("office"), client("ada"), client("trainer"), client("hub")
+    linus = client("linus")  # (a hub user from here on)
+
+    # anyone: health and the catalog
+    assert ada.health()["status"] == "ok"
+    assert [t.code for t in ada.catalog()] == ["DP", "FSD"]
+
+    # an admin builds a track
+    track = office.create_track(code="DE", name="Data Engineering", workspace_kinds=["jupyterlab"])
+    assert office.update_track("DE", duration_weeks=10).duration_weeks == 10
+    project = office.create_project("DE", number=1, title="Ingest", estimated_hours=6)
+    step = office.create_step(project.id, order=1, title="Read the files")
+    assert office.update_step(step.id, title="Read the CSV files").title == "Read the CSV files"
+    notebook_deliverable = office.create_deliverable(project.id, title="Notebook", kind="notebook")
+    link = office.create_deliverable(project.id, title="Write-up", kind="url", required=False)
+    assert office.update_deliverable(link.id, required=True).required is True
+    assert office.update_project(project.id, title="Ingest data").title == "Ingest data"
+    extra = office.create_step(project.id, order=2, title="Scratch")
+    office.delete_step(extra.id)
+    spare = office.create_deliverable(project.id, title="Spare", kind="file")
+    office.delete_deliverable(spare.id)
+    scratch = office.create_project("DE", number=2, title="Scratch")
+    office.delete_project(scratch.id)
+    office.create_track(code="TMP", name="Temporary", workspace_kinds=["jupyterlab"])
+    office.delete_track("TMP")
+    assert [t.code for t in office.tracks().results] == ["DE", "DP", "FSD"]
+    assert track.code == "DE"
+
+    # enrollments, people and trainers
+    granted = office.grant("ada", "DE", reason="Scholarship")
+    assert (granted.status, granted.source) == ("active", "grant")
+    assert hub.allowed_workspaces("ada") == ["jupyterlab", "superset"]
+    assert {e.track_code for e in office.enrollments(username="ada").results} == {"DP", "DE"}
+    assert office.enrollment(granted.id).history[0].reason == "Scholarship"
+    assert ada.update_me(name="Ada Lovelace").name == "Ada Lovelace"
+    assert office.user("ada").name == "Ada Lovelace"
+    assert office.update_user("ada", email="ada@example.org").email == "ada@example.org"
+    assert "ada" in [p.username for p in office.users(q="ad").results]
+    assert {t.username for t in trainer.trainers().results} >= {"trainer", "coach"}
+    assert [t.code for t in linus.my_progress().tracks] == ["FSD"]
+    assert office.assign_trainer("linus", "coach").trainer == "coach"
+    assert office.unassign_trainer("linus").trainer is None
+
+    # the student: curriculum, progress and submissions
+    assert ada.me().username == "ada"
+    assert [p.title for p in ada.track("DE").projects] == ["Ingest data"]
+    assert ada.project(project.id).steps[0].title == "Read the CSV files"
+    assert ada.mark_step_done(step.id).step_id == step.id
+    de = next(t for t in ada.my_progress().tracks if t.code == "DE")
+    assert (de.steps_done, de.steps_total) == (1, 1)
+    ada.unmark_step(step.id)
+    ada.mark_step_done(step.id)
+    assert trainer.student_progress("ada").username == "ada"
+    path = tmp_path / "ingest.ipynb"
+    path.write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    uploaded = ada.submit_file(notebook_deliverable.id, path, note="first go")
+    assert ada.download(uploaded.id, 1) == path.read_bytes()
+    linked = ada.submit_link(link.id, "https://example.org/ingest")
+    assert [s.id for s in ada.submissions().results] == [uploaded.id, linked.id]
+    assert ada.submission(linked.id).versions[0].url == "https://example.org/ingest"
+
+    # the trainer reviews (ada is theirs in the demo); an admin can too
+    reviewed = trainer.review(uploaded.id, 1, "request_changes", "Add a chart.")
+    assert reviewed.status == "changes_requested"
+    assert office.review(linked.id, 1, "approve").status == "approved"
+
+    # errors arrive as LmsApiError with the API's code
+    with pytest.raises(LmsApiError) as raised:
+        ada.review(uploaded.id, 1, "approve")
+    assert (raised.value.status, raised.value.code) == (403, "forbidden")
+    with pytest.raises(LmsApiError) as raised:
+        ada.submit_link(link.id, "https://example.org/ingest")
+    assert raised.value.code == "already_approved"
+
+    # the admin ends it
+    assert office.revoke(granted.id, reason="Finished").status == "cancelled"
+    assert office.deactivate_user("linus").is_active is False
+
+    missing = api_routes() - recorder.reached
+    assert not missing, f"routes the client never reached: {sorted(missing)}"
+
+
+def test_the_client_needs_a_token_and_an_address(monkeypatch):
+    for name in ("JUPYTERHUB_API_TOKEN", "APRANOVA_LMS_API_URL", "JUPYTERHUB_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(LmsApiError, match="No token"):
+        LmsClient()
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "t")
+    with pytest.raises(LmsApiError, match="APRANOVA_LMS_API_URL"):
+        LmsClient()
+    monkeypatch.setenv("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+    with LmsClient() as client:  # what a workspace has: the hub tells the address
+        assert client.base_url == "http://127.0.0.1:8081/services/lms-api/api/v1/"

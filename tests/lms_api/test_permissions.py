@@ -1,0 +1,387 @@
+"""The permission matrix: every route of the API x every kind of caller, enforced server-side.
+
+Callers, as the hub knows them: nobody (no token), the hub's service token, `ada` (the
+student who owns the records asked about), `linus` (another student), `trainer` (ada's
+trainer), `coach` (a trainer not assigned to ada), `office` (admin) and `admin` (superadmin).
+Each case runs on a fresh copy of the demo school, so a change one case makes cannot leak
+into another. A route added without a row here fails `test_the_matrix_covers_every_route`.
+"""
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms_api.config import Settings
+from lms_api.database import sync_url
+from lms_api.main import create_app
+from tests.conftest import require
+from tests.lms_api.conftest import app_settings
+
+pytestmark = pytest.mark.e2e
+
+CALLERS = ("nobody", "hub", "ada", "linus", "trainer", "coach", "office", "admin")
+
+
+def expect(*statuses: int) -> dict[str, int]:
+    """Statuses in the order of CALLERS."""
+    assert len(statuses) == len(CALLERS)
+    return dict(zip(CALLERS, statuses, strict=True))
+
+
+# The usual shapes of the matrix.
+PUBLIC = expect(200, 200, 200, 200, 200, 200, 200, 200)
+ANY_USER = expect(401, 403, 200, 200, 200, 200, 200, 200)
+STAFF = expect(401, 403, 403, 403, 200, 200, 200, 200)
+ADMINS = expect(401, 403, 403, 403, 403, 403, 200, 200)
+ADMINS_CREATE = expect(401, 403, 403, 403, 403, 403, 201, 201)
+ADMINS_DELETE = expect(401, 403, 403, 403, 403, 403, 204, 204)
+# Ada's own records: her, her trainer and admins; others get 404 (no existence leak).
+ADAS_RECORD = expect(401, 403, 200, 404, 200, 404, 200, 200)
+# The DP curriculum: staff, and students actively enrolled in DP (linus is in FSD).
+DP_READERS = expect(401, 403, 200, 403, 200, 200, 200, 200)
+# Student work in DP: only a student active in DP may do it.
+DP_STUDENT_CREATE = expect(401, 403, 201, 403, 403, 403, 403, 403)
+
+
+@dataclass
+class Case:
+    method: str
+    route: str  # the path template as FastAPI knows it, without /api/v1
+    expected: dict[str, int]
+    path: Callable[["Ids"], str] | None = None  # the concrete path; default: the route
+    json: Any = None
+    upload: tuple[str, bytes] | None = None  # (form field deliverable_id from ids, file)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ids:
+    """Ids of the demo school in a fresh copy (identical in every copy)."""
+
+    enrollment: int  # ada's DP enrollment
+    project: int  # DP project 1
+    step: int  # its first step
+    notebook: int  # its notebook deliverable
+    link: int  # its url deliverable
+    submission: int = 0  # ada's notebook submission, when the case needs one
+
+
+def notebook() -> bytes:
+    return nbformat.writes(nbformat.v4.new_notebook()).encode()
+
+
+CASES = [
+    # health and catalog: public
+    Case("GET", "/health", PUBLIC),
+    Case("GET", "/catalog", PUBLIC),
+    # your own profile
+    Case("GET", "/me", ANY_USER),
+    Case("PATCH", "/me", ANY_USER, json={"name": "A. Person"}),
+    # admins: profiles and trainer assignment
+    Case("GET", "/users", ADMINS),
+    Case("GET", "/users/{username}", ADMINS, path=lambda i: "/users/ada"),
+    Case("PATCH", "/users/{username}", ADMINS, path=lambda i: "/users/ada", json={"name": "Ada"}),
+    Case("POST", "/users/{username}/deactivate", ADMINS, path=lambda i: "/users/ada/deactivate"),
+    Case("GET", "/trainers", STAFF),
+    Case(
+        "PUT",
+        "/users/{student}/trainer",
+        ADMINS,
+        path=lambda i: "/users/ada/trainer",
+        json={"trainer": "coach"},
+    ),
+    Case("DELETE", "/users/{student}/trainer", ADMINS, path=lambda i: "/users/ada/trainer"),
+    # curriculum: reading
+    Case("GET", "/tracks", expect(401, 200, 200, 200, 200, 200, 200, 200)),
+    Case("GET", "/tracks/{code}", DP_READERS, path=lambda i: "/tracks/DP"),
+    Case("GET", "/projects/{project_id}", DP_READERS, path=lambda i: f"/projects/{i.project}"),
+    # curriculum: writing (admins)
+    Case(
+        "POST",
+        "/tracks",
+        ADMINS_CREATE,
+        json={"code": "DE", "name": "Data Engineering", "workspace_kinds": ["jupyterlab"]},
+    ),
+    Case("PATCH", "/tracks/{code}", ADMINS, path=lambda i: "/tracks/DP", json={"name": "DP 2"}),
+    # a track nobody is enrolled in (made in the set-up); DP itself would be 409
+    Case("DELETE", "/tracks/{code}", ADMINS_DELETE, path=lambda i: "/tracks/OLD"),
+    Case(
+        "POST",
+        "/tracks/{code}/projects",
+        ADMINS_CREATE,
+        path=lambda i: "/tracks/DP/projects",
+        json={"number": 9, "title": "Extra"},
+    ),
+    Case(
+        "PATCH",
+        "/projects/{project_id}",
+        ADMINS,
+        path=lambda i: f"/projects/{i.project}",
+        json={"title": "Renamed"},
+    ),
+    Case(
+        "DELETE",
+        "/projects/{project_id}",
+        ADMINS_DELETE,
+        path=lambda i: f"/projects/{i.project}",
+    ),
+    Case(
+        "POST",
+        "/projects/{project_id}/steps",
+        ADMINS_CREATE,
+        path=lambda i: f"/projects/{i.project}/steps",
+        json={"order": 9, "title": "Extra step"},
+    ),
+    Case(
+        "PATCH",
+        "/steps/{step_id}",
+        ADMINS,
+        path=lambda i: f"/steps/{i.step}",
+        json={"title": "Renamed"},
+    ),
+    Case("DELETE", "/steps/{step_id}", ADMINS_DELETE, path=lambda i: f"/steps/{i.step}"),
+    Case(
+        "POST",
+        "/projects/{project_id}/deliverables",
+        ADMINS_CREATE,
+        path=lambda i: f"/projects/{i.project}/deliverables",
+        json={"title": "Slides", "kind": "file"},
+    ),
+    Case(
+        "PATCH",
+        "/deliverables/{deliverable_id}",
+        ADMINS,
+        path=lambda i: f"/deliverables/{i.link}",
+        json={"required": True},
+    ),
+    Case(
+        "DELETE",
+        "/deliverables/{deliverable_id}",
+        ADMINS_DELETE,
+        path=lambda i: f"/deliverables/{i.link}",
+    ),
+    # enrollments
+    Case("GET", "/enrollments", ANY_USER),
+    Case(
+        "GET",
+        "/enrollments/{enrollment_id}",
+        ADAS_RECORD,
+        path=lambda i: f"/enrollments/{i.enrollment}",
+    ),
+    Case(
+        "POST",
+        "/enrollments",
+        ADMINS_CREATE,
+        json={"username": "grace", "track": "DP", "reason": "Scholarship"},
+    ),
+    Case(
+        "POST",
+        "/enrollments/{enrollment_id}/revoke",
+        ADMINS,
+        path=lambda i: f"/enrollments/{i.enrollment}/revoke",
+        json={"reason": "Left"},
+    ),
+    # progress: each caller marks their own; reading a student's is ADAS_RECORD
+    Case(
+        "PUT",
+        "/progress/steps/{step_id}",
+        DP_STUDENT_CREATE,
+        path=lambda i: f"/progress/steps/{i.step}",
+    ),
+    Case(
+        "DELETE",
+        "/progress/steps/{step_id}",
+        # ada marked it in the set-up; nobody else has it marked: 404 "not marked"
+        expect(401, 403, 204, 404, 404, 404, 404, 404),
+        path=lambda i: f"/progress/steps/{i.step}",
+    ),
+    Case("GET", "/progress/me", ANY_USER),
+    Case(
+        "GET",
+        "/progress/students/{username}",
+        ADAS_RECORD,
+        path=lambda i: "/progress/students/ada",
+    ),
+    # submissions
+    Case(
+        "POST",
+        "/submissions",
+        DP_STUDENT_CREATE,
+        json={"deliverable_id": 0, "url": "https://example.org/report"},  # id set below
+    ),
+    Case("POST", "/submissions/upload", DP_STUDENT_CREATE, upload=("notebook", notebook())),
+    Case("GET", "/submissions", ANY_USER),
+    Case(
+        "GET",
+        "/submissions/{submission_id}",
+        ADAS_RECORD,
+        path=lambda i: f"/submissions/{i.submission}",
+    ),
+    Case(
+        "GET",
+        "/submissions/{submission_id}/versions/{number}/file",
+        ADAS_RECORD,
+        path=lambda i: f"/submissions/{i.submission}/versions/1/file",
+    ),
+    Case(
+        "POST",
+        "/submissions/{submission_id}/reviews",
+        # students may never review (403 whoever owns it); a trainer not hers gets 404
+        expect(401, 403, 403, 403, 200, 404, 200, 200),
+        path=lambda i: f"/submissions/{i.submission}/reviews",
+        json={"version": 1, "decision": "approve", "feedback": "Good."},
+    ),
+    # the workspace rule: the hub's service token and admins
+    Case(
+        "GET",
+        "/workspaces/allowed",
+        expect(401, 200, 403, 403, 403, 403, 200, 200),
+        params={"user": "ada"},
+    ),
+]
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """(method, path without /api/v1) of every route the app serves, from its OpenAPI."""
+    spec = create_app(Settings(database_url="sqlite://")).openapi()
+    return {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+
+
+def test_the_matrix_covers_every_route():
+    covered = {(case.method, case.route) for case in CASES}
+    assert len(covered) == len(CASES), "a route is listed twice"
+    assert covered == api_routes()
+
+
+_IDS: dict[str, Ids] = {}
+
+
+def _ids(api, auth, backend: str) -> Ids:
+    """The demo ids, read once per backend: every copy of the school has the same ones."""
+    if backend not in _IDS:
+        _IDS[backend] = _read_ids(api, auth)
+    known = _IDS[backend]
+    return Ids(known.enrollment, known.project, known.step, known.notebook, known.link)
+
+
+def _read_ids(api, auth) -> Ids:
+    me = api.get("/api/v1/enrollments", params={"username": "ada"}, headers=auth("admin"))
+    enrollment = me.json()["results"][0]["id"]
+    track = api.get("/api/v1/tracks/DP", headers=auth("admin")).json()
+    project_id = next(p["id"] for p in track["projects"] if p["number"] == 1)
+    project = api.get(f"/api/v1/projects/{project_id}", headers=auth("admin")).json()
+    kinds = {d["kind"]: d["id"] for d in project["deliverables"]}
+    return Ids(
+        enrollment=enrollment,
+        project=project_id,
+        step=project["steps"][0]["id"],
+        notebook=kinds["notebook"],
+        link=kinds["url"],
+    )
+
+
+def _set_up(api, auth, case: Case, ids: Ids) -> None:
+    """What a case needs to exist first: ada's submission, ada's marked step."""
+    if case.route.startswith("/submissions/{submission_id}"):
+        made = api.post(
+            "/api/v1/submissions/upload",
+            data={"deliverable_id": str(ids.notebook)},
+            files={"file": ("work.ipynb", notebook(), "application/json")},
+            headers=auth("ada"),
+        )
+        assert made.status_code == 201, made.text
+        ids.submission = made.json()["id"]
+    if case.method == "DELETE" and case.route == "/tracks/{code}":
+        made = api.post(
+            "/api/v1/tracks",
+            json={"code": "OLD", "name": "Retired", "workspace_kinds": ["jupyterlab"]},
+            headers=auth("admin"),
+        )
+        assert made.status_code == 201, made.text
+    if case.method == "DELETE" and case.route == "/progress/steps/{step_id}":
+        marked = api.put(f"/api/v1/progress/steps/{ids.step}", headers=auth("ada"))
+        assert marked.status_code == 201, marked.text
+
+
+@pytest.fixture(scope="module")
+def matrix_apps(platform, seeded, tmp_path_factory):
+    """One app per backend for the whole matrix, its database reset to the demo school for
+    each case (building an app per case would cost more than all the requests)."""
+    apps: dict[str, tuple[TestClient, str]] = {}
+    with contextlib.ExitStack() as stack:
+
+        def get(backend: str) -> tuple[TestClient, str]:
+            if backend not in apps:
+                folder = tmp_path_factory.mktemp(f"matrix-{backend}")
+                url = f"sqlite:///{folder / 'lms.db'}"
+                if backend == "postgresql":
+                    url = empty_postgres_database(stack)
+                seeded.restore(url)
+                settings = app_settings(platform, url, folder / "uploads", auth_cache_seconds=300)
+                apps[backend] = (stack.enter_context(TestClient(create_app(settings))), url)
+            client, url = apps[backend]
+            client.portal.call(client.app.state.database.engine.dispose)  # drop pooled links
+            seeded.restore(url)
+            return client, url
+
+        yield get
+
+
+def empty_postgres_database(stack: contextlib.ExitStack) -> str:
+    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
+    if not admin_url:
+        require("PostgreSQL")
+    url = make_url(admin_url).set(database=f"apranova_matrix_{uuid.uuid4().hex[:12]}")
+    admin = create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+
+    stack.callback(drop)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.route}")
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_permission_matrix(matrix_apps, auth, backend: str, case: Case, caller: str):
+    api, _url = matrix_apps(backend)
+    ids = _ids(api, auth, backend)
+    _set_up(api, auth, case, ids)
+    path = "/api/v1" + (case.path(ids) if case.path else case.route)
+    headers = {} if caller == "nobody" else auth(caller)
+    kwargs: dict[str, Any] = {"headers": headers, "params": case.params}
+    if case.json is not None:
+        body = dict(case.json)
+        if case.route == "/submissions":
+            body["deliverable_id"] = ids.link
+        kwargs["json"] = body
+    if case.upload is not None:
+        kind, data = case.upload
+        kwargs["data"] = {"deliverable_id": str(getattr(ids, kind))}
+        kwargs["files"] = {"file": ("work.ipynb", data, "application/json")}
+    response = api.request(case.method, path, **kwargs)
+
+    expected = case.expected[caller]
+    assert response.status_code == expected, (
+        f"{case.method} {path} as {caller}: expected {expected}, got {response.status_code}: "
+        f"{response.text[:300]}"
+    )
+    if expected >= 400:
+        error = response.json()["error"]
+        assert error["message"] and error["code"], response.text
