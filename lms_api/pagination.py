@@ -3,7 +3,7 @@
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +28,14 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 class Page(BaseModel, Generic[T]):
-    count: int
-    next: str | None
-    previous: str | None
+    count: int = Field(description="Rows matching the filters, on every page", examples=[120])
+    next: str | None = Field(
+        description="The next page's URL; null on the last page",
+        examples=["https://school.example/services/lms-api/api/v1/tracks?limit=50&offset=50"],
+    )
+    previous: str | None = Field(
+        description="The previous page's URL; null on the first page", examples=[None]
+    )
     results: list[T]
 
 

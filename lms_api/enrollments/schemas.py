@@ -30,11 +30,11 @@ class EnrollmentOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    track_code: str
-    track_name: str
-    status: str
-    source: str
-    workspace_kinds: list[str]
+    track_code: str = Field(examples=["DP"])
+    track_name: str = Field(examples=["Data Professional"])
+    status: str = Field(examples=[EnrollmentStatus.ACTIVE])
+    source: str = Field(examples=[EnrollmentSource.GRANT])
+    workspace_kinds: list[str] = Field(examples=[["jupyterlab", "superset"]])
 
 
 class EnrollmentSummary(BaseModel):

@@ -128,7 +128,9 @@ async def list_users(
 
 
 @router.get(
-    "/users/{username}", response_model=PersonOut, responses=error_responses(401, 403, 404, 503)
+    "/users/{username}",
+    response_model=PersonOut,
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 async def read_user(username: UsernamePath, _admin: AdminUser, session: SessionDep) -> PersonOut:
     """One profile (404 when the user has never used the LMS)."""
@@ -152,7 +154,7 @@ async def update_user(
 @router.post(
     "/users/{username}/deactivate",
     response_model=PersonOut,
-    responses=error_responses(401, 403, 404, 409, 503),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def deactivate_user(
     username: UsernamePath, admin: AdminUser, session: SessionDep
@@ -229,7 +231,7 @@ async def put_trainer(
 @router.delete(
     "/users/{student}/trainer",
     response_model=AssignmentOut,
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 async def delete_trainer(
     student: UsernamePath, admin: AdminUser, session: SessionDep, request: Request

@@ -171,9 +171,16 @@ async def submit_file(
     session: SessionDep,
     request: Request,
     response: Response,
-    deliverable_id: Annotated[int, Form(ge=1, le=MAX_ID, description="Deliverable id")],
-    file: Annotated[UploadFile, File(description="A .ipynb notebook, or a file (see `file`)")],
-    note: Annotated[str, Form(max_length=2000, description="A word for the reviewer")] = "",
+    deliverable_id: Annotated[
+        int, Form(ge=1, le=MAX_ID, description="Deliverable id", examples=[1])
+    ],
+    file: Annotated[
+        UploadFile,
+        File(description="A .ipynb notebook, or a file (see `file`)", examples=["analysis.ipynb"]),
+    ],
+    note: Annotated[
+        str, Form(max_length=2000, description="A word for the reviewer", examples=["First try"])
+    ] = "",
 ) -> SubmissionDetail:
     """Upload (or re-upload) a notebook or file for a `notebook` or `file` deliverable."""
     max_bytes: int = request.app.state.settings.max_upload_bytes

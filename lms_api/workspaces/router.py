@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lms_api.auth import TrustedService
 from lms_api.database import SessionDep
@@ -12,8 +12,12 @@ router = APIRouter(tags=["workspaces"])
 
 
 class AllowedWorkspaces(BaseModel):
-    user: str
-    kinds: list[str]
+    """The workspace kinds a user may launch now (from their active enrollments)."""
+
+    user: str = Field(examples=["ada"])
+    kinds: list[str] = Field(
+        description="Empty when the user has no active enrollment", examples=[["jupyterlab"]]
+    )
 
 
 @router.get(
