@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -97,14 +97,10 @@ async def _session(request_db: "Database") -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_database() -> Database:  # replaced by the app factory via dependency_overrides
-    raise RuntimeError("the database is wired in lms_api.main.create_app")
-
-
-async def get_session(
-    db: Annotated[Database, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
-    async for session in _session(db):
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The app's database (`create_app` puts it on app.state): read from the request, not via
+    a dependency override, which FastAPI would re-resolve and run in a thread per request."""
+    async for session in _session(request.app.state.database):
         yield session
 
 

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -13,7 +13,7 @@ from lms_api.auth import HubTokenValidator
 from lms_api.body_limit import BodySizeLimit
 from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
-from lms_api.database import Database, SessionDep, get_database
+from lms_api.database import Database, SessionDep
 from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import ApiError, install_error_handlers
 from lms_api.people.router import router as people_router
@@ -27,8 +27,8 @@ MULTIPART_OVERHEAD = 1024 * 1024
 
 
 class Health(BaseModel):
-    status: str
-    database: str
+    status: str = Field(examples=["ok"])
+    database: str = Field(examples=["ok"])
 
 
 health_router = APIRouter(tags=["health"])
@@ -82,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_validator = HubTokenValidator(
         settings.hub_api_url, settings.lms_api_token, settings.auth_cache_seconds
     )
-    app.dependency_overrides[get_database] = lambda: database
     install_error_handlers(app)
     routers = (
         health_router,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.auth import STAFF_ROLES, Principal
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
@@ -44,21 +44,19 @@ def tracks_query(active: bool | None = None) -> Select[tuple[Track]]:
 
 async def get_track(session: AsyncSession, code: str, *, with_projects: bool = False) -> Track:
     statement = select(Track).where(Track.code == code)
-    if with_projects:
-        statement = statement.options(selectinload(Track.projects))
-    track = await session.scalar(statement)
+    if with_projects:  # one query: a track has a handful of projects
+        statement = statement.options(joinedload(Track.projects))
+    track = (await session.scalars(statement)).unique().one_or_none()
     if track is None:
         raise ApiError(404, f"No track with code {code!r}.", details={"code": code})
     return track
 
 
 async def get_project(session: AsyncSession, project_id: int, *, full: bool = False) -> Project:
-    statement = select(Project).where(Project.id == project_id).options(selectinload(Project.track))
-    if full:
-        statement = statement.options(
-            selectinload(Project.steps), selectinload(Project.deliverables)
-        )
-    project = await session.scalar(statement)
+    statement = select(Project).where(Project.id == project_id).options(joinedload(Project.track))
+    if full:  # one query: steps x deliverables of one project is a few dozen rows
+        statement = statement.options(joinedload(Project.steps), joinedload(Project.deliverables))
+    project = (await session.scalars(statement)).unique().one_or_none()
     if project is None:
         raise ApiError(404, f"No project with id {project_id}.", details={"id": project_id})
     return project

@@ -104,6 +104,49 @@ def test_percentages_per_project_and_track(api, auth):
     assert all(p["pct_complete"] == 100.0 for p in done["projects"])
 
 
+def test_empty_projects_and_tracks_show_and_steps_keep_their_order(api, auth):
+    admin = auth("admin")
+    made = api.post(
+        "/api/v1/tracks",
+        json={"code": "NEW", "name": "Brand new", "workspace_kinds": ["jupyterlab"]},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    granted = api.post(
+        "/api/v1/enrollments", json={"username": "ada", "track": "NEW"}, headers=admin
+    )
+    assert granted.status_code == 201, granted.text
+    project = api.post(
+        "/api/v1/tracks/DP/projects", json={"number": 9, "title": "Stretch"}, headers=admin
+    )
+    assert project.status_code == 201, project.text
+    project_id = project.json()["id"]
+    # steps added out of order are reported by their order
+    for order in (3, 1, 2):
+        step = api.post(
+            f"/api/v1/projects/{project_id}/steps",
+            json={"order": order, "title": f"Part {order}"},
+            headers=admin,
+        )
+        assert step.status_code == 201, step.text
+    empty = api.post(
+        "/api/v1/tracks/DP/projects", json={"number": 8, "title": "Reading week"}, headers=admin
+    )
+    assert empty.status_code == 201, empty.text
+
+    tracks = api.get(ME, headers=auth("ada")).json()["tracks"]
+    assert [t["code"] for t in tracks] == ["DP", "NEW"]
+    dp, new = tracks
+    assert new["projects"] == [] and (new["steps_total"], new["pct_complete"]) == (0, 0.0)
+    assert [p["number"] for p in dp["projects"]] == [1, 2, 3, 8, 9]
+    reading_week, stretch = dp["projects"][3:]
+    assert (reading_week["steps"], reading_week["steps_total"]) == ([], 0)
+    assert [s["title"] for s in stretch["steps"]] == ["Part 1", "Part 2", "Part 3"]
+    assert dp["steps_total"] == 8 + 3
+    # the others' progress is not ada's: linus sees only FSD
+    assert [t["code"] for t in api.get(ME, headers=auth("linus")).json()["tracks"]] == ["FSD"]
+
+
 def test_only_an_active_enrollment_allows_marking(api, auth, database_url):
     steps = all_step_ids(api, auth)
     not_enrolled = mark(api, auth, "ada", steps["FSD"][0][0])
