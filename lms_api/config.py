@@ -19,6 +19,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL of the LMS database; default: SQLite in state_dir."
     )
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each API process keeps open. Size it for the "
+        "requests one process runs at once: beyond it, connections are opened and closed per "
+        "request (costly); processes x (pool + 10 overflow) must fit max_connections.",
+    )
     hub_api_url: str = Field(
         "http://127.0.0.1:8081/hub/api", description="JupyterHub REST API, for token checks."
     )

@@ -1,7 +1,7 @@
 """Engine, session and declarative base shared by every domain package."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
@@ -73,8 +73,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
+def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
+    """`pool_size` applies to server databases; SQLite keeps SQLAlchemy's own pooling."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if make_url(url).get_backend_name() != "sqlite":
+        options.update(pool_size=pool_size, max_overflow=10)
+    engine = create_async_engine(async_url(url), **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -83,8 +87,8 @@ def make_engine(url: str) -> AsyncEngine:
 class Database:
     """Holds the engine and session factory of one app instance."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, pool_size: int = 5) -> None:
+        self.engine = make_engine(url, pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def dispose(self) -> None:

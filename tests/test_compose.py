@@ -441,6 +441,7 @@ def test_the_lms_api_settings_accept_its_environment(
     assert ("uploads", str(settings.upload_dir), False) in mounts(service)
     assert "uploads" in rendered["volumes"]
     assert settings.max_upload_bytes == 20 * 1024 * 1024
+    assert settings.database_pool_size == 20
 
 
 def test_the_hub_and_its_external_services_agree_on_urls_and_tokens(services):
