@@ -13,6 +13,7 @@ help:
 	@echo "make test     run the whole test suite (SQLite; PostgreSQL too when configured)"
 	@echo "make lint     ruff check + format check"
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
+	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# API load run: N students vs lms_api on PostgreSQL, and a bare ASGI ceiling (bench/README.md).
+# Override e.g. BENCH_ARGS="--students 50 --duration 10"; PostgreSQL admin URL from
+# APRANOVA_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
+.PHONY: bench-api
+BENCH_ARGS ?= --students 200 --duration 30
+bench-api: install
+	$(BIN)/python -m bench.api_load $(BENCH_ARGS)
 
 compose-config:
 	docker-compose --env-file .env.example -f docker-compose.yml config --quiet

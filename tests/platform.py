@@ -51,8 +51,11 @@ def pids_with_environ(entry: str) -> list[int]:
 class Platform:
     """A running hub with its services; helpers log in and mint tokens like a user would."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, analytics: bool = True) -> None:
+        """`analytics=False`: no pipeline run, dashboards or Dagster (a hub for tokens only,
+        e.g. in a benchmark, where the Dagster daemon's ticks would take CPU)."""
         self.state_dir = state_dir
+        self.analytics = analytics
         self.ports = {name: free_port() for name in PORT_SETTINGS}
         self.url = f"http://127.0.0.1:{self.ports['hub_port']}"
         self.hub_api = f"http://127.0.0.1:{self.ports['hub_api_port']}/hub/api"
@@ -64,6 +67,8 @@ class Platform:
             + os.environ.get("PATH", ""),
             **{f"APRANOVA_{name.upper()}": str(port) for name, port in self.ports.items()},
         }
+        if not analytics:
+            self.env.update(APRANOVA_ENABLE_DAGSTER="false", APRANOVA_ENABLE_DASHBOARDS="false")
         self.passwords: dict[str, str] = {}
         self.secrets: dict[str, str] = {}
         self.process: subprocess.Popen | None = None
@@ -94,7 +99,8 @@ class Platform:
             if sep:
                 self.secrets[key] = value
         self.env["DAGSTER_HOME"] = str(self.state_dir / "dagster")
-        self.run("-m", "pipelines.cli")
+        if self.analytics:
+            self.run("-m", "pipelines.cli")
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", "jupyterhub_config.py"],
@@ -114,6 +120,8 @@ class Platform:
             "dashboards": f"http://127.0.0.1:{self.ports['dashboards_port']}/services/dashboards/",
             "dagster": f"http://127.0.0.1:{self.ports['dagster_port']}/services/dagster/",
         }
+        if not self.analytics:
+            del checks["dashboards"], checks["dagster"]
         pending = dict(checks)
         while pending and time.monotonic() < deadline:
             if self.process.poll() is not None:

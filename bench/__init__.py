@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (`make bench-api`); not part of the test suite."""
