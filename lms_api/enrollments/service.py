@@ -17,7 +17,7 @@ from lms_api.enrollments.models import (
 )
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, is_trainer_of, students_of_trainer
+from lms_api.people.service import get_or_create_person, may_see_records_of, students_of_trainer
 from lms_api.timestamps import utcnow
 
 # Statuses from which a revoke is meaningful; cancelled and refunded are final for a revoke.
@@ -134,10 +134,7 @@ async def visible_enrollment(
     enrollment = await load_enrollment(session, enrollment_id)
     if enrollment is None:
         raise EnrollmentNotFound
-    owner = enrollment.person.username
-    if caller.role in ADMIN_ROLES or owner == caller.name:
-        return enrollment
-    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, owner):
+    if await may_see_records_of(session, caller, enrollment.person.username):
         return enrollment
     raise EnrollmentNotFound
 

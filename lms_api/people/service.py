@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from lms_api.auth import STAFF_ROLES, HubUnavailable, Role, role_from_hub
+from lms_api.auth import (
+    ADMIN_ROLES,
+    STAFF_ROLES,
+    HubUnavailable,
+    Principal,
+    Role,
+    role_from_hub,
+)
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person, TrainerAssignment
@@ -58,6 +65,14 @@ async def is_trainer_of(session: AsyncSession, trainer: str, student: str) -> bo
         .where(trainer_person.username == trainer, student_person.username == student)
     )
     return found is not None
+
+
+async def may_see_records_of(session: AsyncSession, caller: Principal, student: str) -> bool:
+    """The one rule for a student's records (enrollments, progress, submissions): the
+    student, their assigned trainer, and admins. Routes answer 404 to everyone else."""
+    if caller.role in ADMIN_ROLES or caller.name == student:
+        return True
+    return caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, student)
 
 
 def students_of_trainer(trainer: str) -> Select[tuple[int]]:

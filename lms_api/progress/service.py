@@ -10,13 +10,13 @@ from sqlalchemy import Select, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.auth import Principal
 from lms_api.curriculum.models import Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import find_person, is_trainer_of
+from lms_api.people.service import find_person, may_see_records_of
 from lms_api.progress.models import StepCompletion
 from lms_api.progress.schemas import (
     ProgressOut,
@@ -229,8 +229,6 @@ async def visible_student(session: AsyncSession, caller: Principal, username: st
     person = await find_person(session, username)
     if person is None:
         raise StudentNotFound
-    if caller.role in ADMIN_ROLES or caller.name == username:
-        return person
-    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, username):
+    if await may_see_records_of(session, caller, username):
         return person
     raise StudentNotFound

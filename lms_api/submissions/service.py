@@ -20,7 +20,7 @@ from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, is_trainer_of, students_of_trainer
+from lms_api.people.service import get_or_create_person, may_see_records_of, students_of_trainer
 from lms_api.submissions.files import CheckedFile
 from lms_api.submissions.models import (
     ReviewDecision,
@@ -337,10 +337,7 @@ async def visible_submission(
     submission = await load_submission(session, submission_id)
     if submission is None:
         raise SubmissionNotFound
-    owner = submission.person.username
-    if caller.role in ADMIN_ROLES or owner == caller.name:
-        return submission
-    if caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, owner):
+    if await may_see_records_of(session, caller, submission.person.username):
         return submission
     raise SubmissionNotFound
 
