@@ -1,4 +1,4 @@
-"""`apranova-lms`: database chores for the LMS (migrate, demo data, serve)."""
+"""`apranova-lms`: chores for the LMS (migrate, demo data, sweep uploads, serve)."""
 
 import argparse
 import sys
@@ -11,6 +11,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="upgrade the LMS database to the latest schema")
     sub.add_parser("seed-demo", help="load the demo school once (idempotent)")
+    sweep = sub.add_parser(
+        "sweep-uploads",
+        help="delete uploaded files no submission points at (left by failed requests)",
+    )
+    sweep.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=86_400,
+        help="keep files younger than this, so uploads in flight survive (default: a day)",
+    )
     serve = sub.add_parser("serve", help="run the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8010)
@@ -27,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
         created = seed_demo(settings.database_url)
         print("Demo school loaded." if created else "Demo school already present; left as is.")
+    elif args.command == "sweep-uploads":
+        deleted = sweep_uploads(settings.database_url, settings.upload_dir, args.grace_seconds)
+        print(f"Deleted {len(deleted)} unreferenced file(s) from {settings.upload_dir}.")
     elif args.command == "serve":
         import uvicorn
 
@@ -39,6 +52,27 @@ def main(argv: list[str] | None = None) -> int:
             log_level="info",
         )
     return 0
+
+
+def sweep_uploads(database_url: str, upload_dir, grace_seconds: float) -> list:
+    """Read which files the submission versions point at, then sweep the rest."""
+    from sqlalchemy import create_engine, select
+
+    from lms_api.database import sync_url
+    from lms_api.submissions.files import sweep_unreferenced
+    from lms_api.submissions.models import SubmissionVersion
+
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            referenced = set(
+                connection.scalars(
+                    select(SubmissionVersion.sha256).where(SubmissionVersion.sha256.is_not(None))
+                )
+            )
+    finally:
+        engine.dispose()
+    return sweep_unreferenced(upload_dir, referenced, grace_seconds)
 
 
 def _redacted(url: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -190,6 +191,9 @@ class FileStore:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_of(digest)
         if target.exists():
+            # Fresh again: the upload sweep keeps files younger than its grace period, and
+            # this one is about to be pointed at.
+            os.utime(target)
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
@@ -204,3 +208,27 @@ class FileStore:
             Path(temporary).unlink(missing_ok=True)
             raise
         return digest
+
+
+def sweep_unreferenced(root: Path, referenced: set[str], grace_seconds: float) -> list[Path]:
+    """Delete stored files no submission version points at, and temporary files left by a
+    crash, once older than `grace_seconds`.
+
+    A request writes its file before the row that points at it, so a request that failed
+    after that leaves an orphan (never served: nothing refers to it). The grace period keeps
+    the file of a request still in flight. Returns what was deleted.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    cutoff = time.time() - grace_seconds
+    deleted = []
+    for path in sorted(root.glob("??/*")):
+        try:
+            stale = path.is_file() and path.stat().st_mtime < cutoff
+        except FileNotFoundError:
+            continue
+        if stale and (path.name.startswith(".upload-") or path.name not in referenced):
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted

@@ -2,13 +2,17 @@
 
 import hashlib
 import json
+import os
 import threading
+import time
 
 import nbformat
 import pytest
 from fastapi.testclient import TestClient
 
+from lms_api.cli import sweep_uploads
 from lms_api.main import create_app
+from lms_api.submissions.files import FileStore, sweep_unreferenced
 from tests.lms_api.conftest import app_settings, assert_error, rows
 
 pytestmark = pytest.mark.e2e
@@ -400,3 +404,38 @@ def test_deleting_curriculum_never_deletes_submitted_work(api, auth, database_ur
     deleted = api.delete(f"{V1}/projects/{project_id}", headers=auth("office"))
     assert_error(deleted, 409, "has_submissions")
     assert counts(database_url)[:2] == (1, 1)
+
+
+def test_the_upload_sweep_deletes_only_old_unreferenced_files(api, auth, database_url, upload_dir):
+    notebook_id = deliverables(api, auth)["notebook"]
+    kept = notebook_bytes("kept")
+    assert upload(api, auth, "ada", notebook_id, "a.ipynb", kept).status_code == 201
+    store = FileStore(upload_dir)
+    kept_path = store.path_of(hashlib.sha256(kept).hexdigest())
+    old_orphan = store.path_of(store.save(b"a failed request's file"))
+    young_orphan = store.path_of(store.save(b"a request still in flight"))
+    crashed = old_orphan.parent / ".upload-abc123"
+    crashed.write_bytes(b"half")
+    a_week_ago = time.time() - 7 * 86_400
+    for path in (kept_path, old_orphan, crashed):
+        os.utime(path, (a_week_ago, a_week_ago))
+
+    deleted = sweep_uploads(database_url, upload_dir, grace_seconds=86_400)
+
+    assert sorted(deleted) == sorted([old_orphan, crashed])
+    assert not old_orphan.exists() and not crashed.exists()
+    assert kept_path.read_bytes() == kept and young_orphan.exists()
+    # the submitted file is still served
+    listed = api.get(f"{V1}/submissions", headers=auth("ada")).json()["results"]
+    detail = api.get(f"{V1}/submissions/{listed[0]['id']}", headers=auth("ada")).json()
+    path = detail["versions"][0]["download_url"].removeprefix("http://testserver")
+    assert api.get(path, headers=auth("ada")).content == kept
+
+
+def test_saving_known_bytes_again_makes_the_file_young_for_the_sweep(upload_dir):
+    store = FileStore(upload_dir)
+    path = store.path_of(store.save(b"same bytes"))
+    os.utime(path, (0, 0))
+    store.save(b"same bytes")  # a new upload of the same content, its row not yet committed
+    assert sweep_unreferenced(upload_dir, set(), grace_seconds=3600) == []
+    assert path.exists()
