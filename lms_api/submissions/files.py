@@ -49,10 +49,6 @@ class CheckedFile:
     content_type: str
     data: bytes
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
 
 def clean_filename(raw: str | None) -> str:
     """The base name only (no folders, no control characters), at most 255 characters."""
@@ -146,11 +142,8 @@ def check_upload(kind: str, raw_filename: str | None, data: bytes) -> CheckedFil
     if not data:
         raise ApiError(422, f"{filename!r} is empty.", code="empty_file")
     ext = Path(filename).suffix.lower()
-    if kind == DeliverableKind.NOTEBOOK:
-        if ext != ".ipynb":
-            raise _unsupported(filename, kind, (".ipynb",), "a notebook must be an .ipynb file")
-        _check_notebook(filename, data)
-        return CheckedFile(filename, NOTEBOOK_TYPE, data)
+    if kind == DeliverableKind.NOTEBOOK and ext != ".ipynb":
+        raise _unsupported(filename, kind, (".ipynb",), "a notebook must be an .ipynb file")
     if ext == ".ipynb":
         _check_notebook(filename, data)
         return CheckedFile(filename, NOTEBOOK_TYPE, data)
