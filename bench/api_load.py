@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,11 +47,11 @@ from pathlib import Path
 import aiohttp
 import httpx
 import uvloop
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from lms_api.demo import seed_demo
 from lms_api.migrate import upgrade
+from tests.databases import fresh_postgres_database
 from tests.platform import REPO_ROOT, Platform, free_port, pids_with_environ
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -210,23 +209,6 @@ def stop_hub_services(hub_api: str) -> None:
     for pid in pids_with_environ(f"JUPYTERHUB_API_URL={hub_api}"):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def fresh_database(admin_url: URL) -> Iterator[str]:
-    """A new PostgreSQL database for this run, dropped afterwards whatever happens."""
-    name = f"apranova_bench_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
 
 
 # --- accounts and curriculum ---------------------------------------------------------------
@@ -731,7 +713,8 @@ def run(args: argparse.Namespace) -> int:
             Student(name, token, args.seed * 100_003 + i)
             for i, (name, token) in enumerate(make_students(platform, n))
         ]
-        database_url = stack.enter_context(fresh_database(admin_url))
+        server = admin_url.render_as_string(hide_password=False)
+        database_url = stack.enter_context(fresh_postgres_database(server, "apranova_bench"))
         upgrade(database_url)
         seed_demo(database_url)
 

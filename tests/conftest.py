@@ -1,14 +1,14 @@
 """Shared fixtures: databases (SQLite and a fresh PostgreSQL database) and the running hub."""
 
+import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.databases import fresh_postgres_database
 from tests.platform import Platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,21 +27,12 @@ def postgres_url() -> Iterator[str]:
     admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
     if not admin_url:
         require("PostgreSQL")
-    admin = make_url(admin_url).set(drivername="postgresql+psycopg")
-    name = f"apranova_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        engine.dispose()
-        require(f"PostgreSQL at {admin.render_as_string()}: {exc}")
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(fresh_postgres_database(admin_url))
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            require(f"PostgreSQL at {make_url(admin_url).render_as_string()}: {exc}")
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,7 +9,6 @@ into another. A route added without a row here fails `test_the_matrix_covers_eve
 
 import contextlib
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +16,11 @@ from typing import Any
 import nbformat
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from lms_api.config import Settings
-from lms_api.database import sync_url
 from lms_api.main import create_app
 from tests.conftest import require
+from tests.databases import fresh_postgres_database
 from tests.lms_api.conftest import app_settings
 
 pytestmark = pytest.mark.e2e
@@ -344,16 +341,7 @@ def empty_postgres_database(stack: contextlib.ExitStack) -> str:
     admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
     if not admin_url:
         require("PostgreSQL")
-    url = make_url(admin_url).set(database=f"apranova_matrix_{uuid.uuid4().hex[:12]}")
-    admin = create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        admin.dispose()
-
-    stack.callback(drop)
-    return url.render_as_string(hide_password=False)
+    return stack.enter_context(fresh_postgres_database(admin_url, "apranova_matrix"))
 
 
 @pytest.mark.parametrize("caller", CALLERS)
