@@ -53,6 +53,30 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Largest file a student may upload (bytes)."
     )
+    gemini_api_key: str = Field(
+        "",
+        description="Google Gemini API key for quiz generation; without it the generate "
+        "route answers 503 and quizzes are written by hand or imported.",
+    )
+    gemini_model: str = Field("gemini-2.5-flash", description="Gemini model that writes quizzes.")
+    gemini_base_url: str | None = Field(
+        None, description="Override of the Gemini API address (a proxy, or a fake in tests)."
+    )
+    gemini_timeout_seconds: float = Field(
+        60.0, gt=0, le=600, description="Longest wait for one Gemini answer."
+    )
+    gemini_max_attempts: int = Field(
+        3, ge=1, le=10, description="Gemini calls per generation before giving up on bad output."
+    )
+    quiz_generations_per_hour: int = Field(
+        20, ge=0, description="Quiz generations one trainer may start per rolling hour."
+    )
+    quiz_time_grace_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="Network slack after a quiz's time limit before answers are refused.",
+    )
     service_prefix: str = Field(
         "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
     )
