@@ -18,6 +18,7 @@ _DEFAULT_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "rate_limited",
     502: "upstream_error",
     503: "unavailable",
 }
@@ -69,13 +70,20 @@ class ApiError(Exception):
     """An error a client can act on; rendered as the standard error body."""
 
     def __init__(
-        self, status_code: int, message: str, *, code: str | None = None, details: Any = None
+        self,
+        status_code: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
         self.code = code or _DEFAULT_CODES.get(status_code, "error")
         self.details = details
+        self.headers = headers
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -89,7 +97,7 @@ def _response(status: int, code: str, message: str, details: Any = None, headers
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
         return _response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -19,6 +19,7 @@ from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import ApiError, install_error_handlers
 from lms_api.people.router import router as people_router
 from lms_api.progress.router import router as progress_router
+from lms_api.quizzes.router import router as quizzes_router
 from lms_api.submissions.router import router as submissions_router
 from lms_api.workspaces.router import router as workspaces_router
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         enrollments_router,
         progress_router,
         submissions_router,
+        quizzes_router,
         workspaces_router,
     )
     for router in routers:

@@ -6,9 +6,19 @@ from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.outbox import OutboxEvent
 from lms_api.people.models import Person, TrainerAssignment
 from lms_api.progress.models import StepCompletion
+from lms_api.quizzes.models import (
+    AnswerOption,
+    Question,
+    Quiz,
+    QuizAnswerEvent,
+    QuizAttempt,
+    QuizGeneration,
+    StudentAnswer,
+)
 from lms_api.submissions.models import Submission, SubmissionEvent, SubmissionVersion
 
 __all__ = [
+    "AnswerOption",
     "Base",
     "Deliverable",
     "Enrollment",
@@ -17,7 +27,13 @@ __all__ = [
     "Person",
     "Project",
     "ProjectStep",
+    "Question",
+    "Quiz",
+    "QuizAnswerEvent",
+    "QuizAttempt",
+    "QuizGeneration",
     "StepCompletion",
+    "StudentAnswer",
     "Submission",
     "SubmissionEvent",
     "SubmissionVersion",

@@ -1,0 +1,617 @@
+"""Quizzes: authoring (by hand, import, Gemini), taking them, and their results."""
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lms_api.auth import STAFF_ROLES, CurrentUser, Principal, StaffUser
+from lms_api.database import MAX_ID, SessionDep
+from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_body, error_doc
+from lms_api.pagination import PageDep, paginate
+from lms_api.people.models import Person
+from lms_api.quizzes import attempts as taking
+from lms_api.quizzes import service, transfer
+from lms_api.quizzes.content import GenerateQuizIn, QuizStatus
+from lms_api.quizzes.generation import GenerationFailed, GenerationNotConfigured, QuizGenerator
+from lms_api.quizzes.models import AttemptStatus, Quiz, QuizAttempt, QuizGeneration
+from lms_api.quizzes.schemas import (
+    AnswerIn,
+    AnswerOut,
+    AttemptDetail,
+    AttemptPage,
+    GeneratedQuizOut,
+    GenerationInfo,
+    MyQuizRecord,
+    OptionOut,
+    QuestionOut,
+    QuizDetail,
+    QuizIn,
+    QuizPage,
+    QuizPatch,
+    QuizResults,
+    QuizSummary,
+)
+from lms_api.timestamps import as_utc, utcnow
+
+router = APIRouter(tags=["quizzes"])
+
+QuizId = Annotated[int, Path(ge=1, le=MAX_ID, description="Quiz id")]
+AttemptId = Annotated[int, Path(ge=1, le=MAX_ID, description="Attempt id")]
+QuestionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Question id")]
+
+QUIZ_NOT_VISIBLE = error_doc("No such quiz, or (students) not a published one")
+ATTEMPT_NOT_VISIBLE = error_doc("No such attempt, or not one the caller may see")
+EDIT_ERRORS = {
+    **USER_ROUTE_ERRORS,
+    403: error_doc("Not a trainer or admin, or (trainers) a quiz someone else wrote"),
+    404: QUIZ_NOT_VISIBLE,
+    409: error_doc("The quiz is no longer a draft (`quiz_not_draft`)"),
+}
+
+
+# --- building answers ----------------------------------------------------------------------
+def quiz_summary(quiz: Quiz, mine: MyQuizRecord | None = None) -> QuizSummary:
+    return QuizSummary(
+        id=quiz.id,
+        title=quiz.title,
+        description=quiz.description,
+        track=quiz.track.code if quiz.track else None,
+        project_id=quiz.project_id,
+        status=quiz.status,
+        generation_type=quiz.generation_type,
+        created_by=quiz.created_by,
+        question_count=len(quiz.questions),
+        max_score=sum(q.points for q in quiz.questions),
+        time_limit_seconds=quiz.time_limit_seconds,
+        max_attempts=quiz.max_attempts,
+        pass_mark=quiz.pass_mark,
+        shuffle_questions=quiz.shuffle_questions,
+        shuffle_options=quiz.shuffle_options,
+        reveal_policy=quiz.reveal_policy,
+        multiple_scoring=quiz.multiple_scoring,
+        created_at=quiz.created_at,
+        updated_at=quiz.updated_at,
+        published_at=quiz.published_at,
+        mine=mine,
+    )
+
+
+def quiz_detail(quiz: Quiz) -> QuizDetail:
+    return QuizDetail(
+        **quiz_summary(quiz).model_dump(),
+        prompt=quiz.prompt,
+        model=quiz.model,
+        sources=quiz.sources,
+        questions=[
+            QuestionOut(
+                id=q.id,
+                order=q.order,
+                text=q.text,
+                type=q.type,
+                points=q.points,
+                explanation=q.explanation,
+                tags=q.tags,
+                learning_objective=q.learning_objective,
+                options=[
+                    OptionOut(id=o.id, text=o.text, is_correct=o.is_correct, rationale=o.rationale)
+                    for o in q.options
+                ],
+            )
+            for q in quiz.questions
+        ],
+    )
+
+
+def my_record(quiz: Quiz, attempts: list[QuizAttempt]) -> MyQuizRecord:
+    fractions = [a.score / a.max_score for a in attempts if a.score is not None and a.max_score]
+    in_progress = next((a.id for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    used = len(attempts)
+    return MyQuizRecord(
+        attempts_used=used,
+        attempts_left=None if quiz.max_attempts is None else max(0, quiz.max_attempts - used),
+        in_progress_attempt_id=in_progress,
+        best_score=round(max(fractions), 6) if fractions else None,
+        passed=any(a.passed for a in attempts),
+    )
+
+
+def _clock(request: Request) -> taking.Clock:
+    return taking.clock(request.app.state.settings.quiz_time_grace_seconds)
+
+
+async def _quiz(session: AsyncSession, caller: Principal, quiz_id: int) -> Quiz:
+    try:
+        return await service.quiz_for(session, caller, quiz_id)
+    except service.QuizNotFound as exc:
+        raise ApiError(404, f"No quiz {quiz_id}.") from exc
+
+
+async def _editable(session: AsyncSession, caller: Principal, quiz_id: int) -> Quiz:
+    quiz = await _quiz(session, caller, quiz_id)
+    service.check_may_edit(caller, quiz)
+    return quiz
+
+
+async def _fresh_detail(session: AsyncSession, quiz_id: int) -> QuizDetail:
+    quiz = await service.load_quiz(session, quiz_id)
+    assert quiz is not None
+    return quiz_detail(quiz)
+
+
+async def _attempt(session: AsyncSession, caller: Principal, attempt_id: int, find=None):
+    try:
+        return await (find or taking.visible_attempt)(session, caller, attempt_id)
+    except taking.AttemptNotFound as exc:
+        raise ApiError(404, f"No attempt {attempt_id}.") from exc
+
+
+async def _attempt_detail(
+    session: AsyncSession, caller: Principal, attempt_id: int, now: taking.Clock
+) -> AttemptDetail:
+    attempt = await taking.load_attempt(session, attempt_id)
+    assert attempt is not None
+    return await taking.detail(session, caller, attempt, now)
+
+
+def _located(request: Request, response: Response, name: str, **params: int) -> None:
+    response.headers["Location"] = str(request.url_for(name, **params))
+
+
+# --- authoring -----------------------------------------------------------------------------
+@router.get("/quizzes", response_model=QuizPage, responses=USER_ROUTE_ERRORS)
+async def list_quizzes(
+    caller: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    request: Request,
+    status: Annotated[QuizStatus | None, Query(description="Only this status (staff)")] = None,
+    track: Annotated[
+        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+    ] = None,
+    created_by: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="Only this author's")
+    ] = None,
+) -> dict[str, Any]:
+    """Quizzes: all for staff; for students the published ones open to them, with their own
+    attempts."""
+    statement = service.list_quizzes(caller, status=status, track=track, created_by=created_by)
+    listed = await paginate(session, statement, page, request)
+    quizzes: list[Quiz] = listed["results"]
+    if caller.role in STAFF_ROLES:
+        listed["results"] = [quiz_summary(q) for q in quizzes]
+        return listed
+    person_id = await session.scalar(service.person_id_of(caller.name))
+    if person_id is not None:
+        await taking.expire_overdue(session, _clock(request), person_id=person_id)
+    attempts = await service.attempt_counts(session, caller.name, [q.id for q in quizzes])
+    listed["results"] = [quiz_summary(q, my_record(q, attempts[q.id])) for q in quizzes]
+    return listed
+
+
+@router.post(
+    "/quizzes",
+    response_model=QuizDetail,
+    status_code=201,
+    responses={**USER_ROUTE_ERRORS, 403: error_doc("Not a trainer or admin")},
+)
+async def create_quiz(
+    caller: StaffUser, session: SessionDep, request: Request, response: Response, body: QuizIn
+) -> QuizDetail:
+    """Write a quiz by hand (a draft; publish it when ready)."""
+    quiz_id = await service.create_quiz(session, body, author=caller.name)
+    _located(request, response, "read_quiz", quiz_id=quiz_id)
+    return await _fresh_detail(session, quiz_id)
+
+
+@router.post(
+    "/quizzes/import",
+    response_model=QuizDetail,
+    status_code=201,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("Not a trainer or admin"),
+        413: error_doc("The file is larger than 2 MiB"),
+        422: error_doc("Not valid JSON/YAML, or not a valid quiz (`details` names each field)"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A quiz file as GET /quizzes/{id}/export writes it",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/QuizDocument"}},
+                "application/yaml": {"schema": {"$ref": "#/components/schemas/QuizDocument"}},
+            },
+        }
+    },
+)
+async def import_quiz(
+    caller: StaffUser, session: SessionDep, request: Request, response: Response
+) -> QuizDetail:
+    """Import a quiz from a JSON or YAML file (as a new draft)."""
+    document = transfer.parse(await request.body(), request.headers.get("content-type", ""))
+    quiz_id = await service.create_quiz(
+        session,
+        QuizIn(**document.model_dump(exclude={"format", "version"})),
+        author=caller.name,
+        via="import",
+    )
+    _located(request, response, "read_quiz", quiz_id=quiz_id)
+    return await _fresh_detail(session, quiz_id)
+
+
+@router.post(
+    "/quizzes/generate",
+    response_model=GeneratedQuizOut,
+    status_code=201,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("Not a trainer or admin"),
+        429: error_doc("Too many generations this hour (`Retry-After` says when to retry)"),
+        502: error_doc("Gemini failed or kept answering invalid quizzes (the reason is given)"),
+        503: error_doc("No Gemini API key is configured (`APRANOVA_GEMINI_API_KEY`)"),
+    },
+)
+async def generate_quiz(
+    caller: StaffUser,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    body: GenerateQuizIn,
+) -> GeneratedQuizOut:
+    """Have Gemini write a draft quiz on a topic (trainers, admins)."""
+    settings = request.app.state.settings
+    if not settings.gemini_api_key:
+        raise ApiError(
+            503,
+            "Quiz generation is not configured: set APRANOVA_GEMINI_API_KEY (a Google AI Studio "
+            "key) for lms-api and restart it. Quizzes can still be written by hand or imported.",
+            code="generation_not_configured",
+        )
+    await service.check_link(session, body.track, body.project_id)
+    generation_id = await _start_generation(session, caller, body, settings)
+    await session.commit()  # hold no transaction (nor SQLite's write lock) while Gemini works
+    sessions = request.app.state.database.sessionmaker
+    generator = QuizGenerator.from_settings(settings)
+    try:
+        generated = await generator.generate(body)
+    except (GenerationFailed, GenerationNotConfigured) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        async with sessions() as failed, failed.begin():
+            await _finish_generation(
+                failed, generation_id, "failed", error=reason, calls=getattr(exc, "attempts", 0)
+            )
+        raise ApiError(
+            502, f"Gemini could not write the quiz: {reason}", code="upstream_error"
+        ) from exc
+    finally:
+        await generator.aclose()
+    async with sessions() as saving, saving.begin():
+        quiz_id = await service.create_quiz(
+            saving,
+            QuizIn(
+                title=body.title,
+                track=body.track,
+                project_id=body.project_id,
+                questions=generated.questions,
+            ),
+            author=caller.name,
+            generation_type=body.generation_type,
+            prompt=body.prompt,
+            model=generated.model,
+            sources=generated.sources,
+            via="gemini",
+        )
+        await _finish_generation(
+            saving,
+            generation_id,
+            "succeeded",
+            quiz_id=quiz_id,
+            calls=generated.attempts,
+            model=generated.model,
+        )
+        detail = await _fresh_detail(saving, quiz_id)
+    _located(request, response, "read_quiz", quiz_id=quiz_id)
+    return GeneratedQuizOut(
+        **detail.model_dump(),
+        generation=GenerationInfo(model=generated.model, calls=generated.attempts),
+    )
+
+
+async def _start_generation(
+    session: AsyncSession, caller: Principal, body: GenerateQuizIn, settings: Any
+) -> int:
+    """Count the caller's generations in the last hour (429 past the limit), then log this one
+    (committed before Gemini is called, so concurrent requests count it)."""
+    # Lock the trainer's profile row (PostgreSQL; SQLite serializes writers anyway) so that
+    # concurrent requests of one trainer count each other.
+    await session.execute(select(Person.id).where(Person.username == caller.name).with_for_update())
+    since = utcnow() - timedelta(hours=1)
+    recent = list(
+        await session.scalars(
+            select(QuizGeneration.created_at)
+            .where(QuizGeneration.requested_by == caller.name, QuizGeneration.created_at >= since)
+            .order_by(QuizGeneration.created_at)
+        )
+    )
+    limit = settings.quiz_generations_per_hour
+    if len(recent) >= limit:
+        retry = 3600
+        if recent:
+            retry = max(
+                1, int((as_utc(recent[0]) + timedelta(hours=1) - utcnow()).total_seconds()) + 1
+            )
+        raise ApiError(
+            429,
+            f"You have asked for {len(recent)} quiz generations in the last hour (the limit is "
+            f"{limit}); try again in {retry} s.",
+            code="rate_limited",
+            details={"limit": limit, "retry_after_seconds": retry},
+            headers={"Retry-After": str(retry)},
+        )
+    generation = QuizGeneration(
+        requested_by=caller.name,
+        generation_type=body.generation_type.value,
+        status="running",
+        model=settings.gemini_model,
+    )
+    session.add(generation)
+    await session.flush()
+    return generation.id
+
+
+async def _finish_generation(
+    session: AsyncSession, generation_id: int, status: str, **values: Any
+) -> None:
+    generation = await session.get(QuizGeneration, generation_id)
+    assert generation is not None
+    generation.status, generation.finished_at = status, utcnow()
+    for name, value in values.items():
+        setattr(generation, name, value)
+
+
+@router.get(
+    "/quizzes/{quiz_id}",
+    response_model=QuizDetail | QuizSummary,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("A quiz of a track the student is not active in (`not_enrolled`)"),
+        404: QUIZ_NOT_VISIBLE,
+    },
+)
+async def read_quiz(
+    caller: CurrentUser, session: SessionDep, request: Request, quiz_id: QuizId
+) -> QuizDetail | QuizSummary:
+    """One quiz: with questions and keys for staff; for students, the quiz and their record."""
+    quiz = await _quiz(session, caller, quiz_id)
+    if caller.role in STAFF_ROLES:
+        return quiz_detail(quiz)
+    person_id = await session.scalar(service.person_id_of(caller.name))
+    if person_id is not None:
+        await taking.expire_overdue(session, _clock(request), person_id=person_id, quiz_id=quiz.id)
+    attempts = await service.attempt_counts(session, caller.name, [quiz.id])
+    return quiz_summary(quiz, my_record(quiz, attempts[quiz.id]))
+
+
+@router.patch("/quizzes/{quiz_id}", response_model=QuizDetail, responses=EDIT_ERRORS)
+async def update_quiz(
+    caller: StaffUser, session: SessionDep, quiz_id: QuizId, body: QuizPatch
+) -> QuizDetail:
+    """Change a draft: its settings, and (`questions`) its whole question list."""
+    quiz = await _editable(session, caller, quiz_id)
+    await service.update_quiz(session, quiz, body, caller.name)
+    return await _fresh_detail(session, quiz_id)
+
+
+@router.delete(
+    "/quizzes/{quiz_id}",
+    status_code=204,
+    responses={**EDIT_ERRORS, 409: error_doc("Students have attempted it (`quiz_has_attempts`)")},
+)
+async def delete_quiz(caller: StaffUser, session: SessionDep, quiz_id: QuizId) -> Response:
+    """Delete a quiz nobody has attempted (archive one that has attempts)."""
+    quiz = await _editable(session, caller, quiz_id)
+    await service.delete_quiz(session, quiz, caller.name)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/quizzes/{quiz_id}/publish",
+    response_model=QuizDetail,
+    responses={**EDIT_ERRORS, 409: error_doc("Not a draft, or no questions (`quiz_empty`)")},
+)
+async def publish_quiz(caller: StaffUser, session: SessionDep, quiz_id: QuizId) -> QuizDetail:
+    """Publish a draft: students of its track can take it from now on."""
+    quiz = await _editable(session, caller, quiz_id)
+    await service.publish_quiz(session, quiz, caller.name)
+    return await _fresh_detail(session, quiz_id)
+
+
+@router.post("/quizzes/{quiz_id}/archive", response_model=QuizDetail, responses=EDIT_ERRORS)
+async def archive_quiz(caller: StaffUser, session: SessionDep, quiz_id: QuizId) -> QuizDetail:
+    """Archive a quiz: no new attempts; past attempts stay readable."""
+    quiz = await _editable(session, caller, quiz_id)
+    await service.archive_quiz(session, quiz, caller.name)
+    return await _fresh_detail(session, quiz_id)
+
+
+@router.get(
+    "/quizzes/{quiz_id}/export",
+    response_class=Response,
+    responses={
+        **USER_ROUTE_ERRORS,
+        200: {
+            "description": "The quiz file",
+            "content": {"application/json": {}, "application/yaml": {}},
+        },
+        403: error_doc("Not a trainer or admin"),
+        404: QUIZ_NOT_VISIBLE,
+    },
+)
+async def export_quiz(
+    caller: StaffUser,
+    session: SessionDep,
+    quiz_id: QuizId,
+    format: Annotated[str, Query(pattern="^(json|yaml)$", description="json or yaml")] = "json",
+) -> Response:
+    """Export a quiz with its keys as a JSON or YAML file (POST /quizzes/import reads it)."""
+    quiz = await _quiz(session, caller, quiz_id)
+    text = transfer.render(transfer.to_document(quiz), format)
+    return Response(
+        text,
+        media_type=f"{transfer.MEDIA_TYPES[format]}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="quiz-{quiz.id}.{format}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get(
+    "/quizzes/{quiz_id}/results",
+    response_model=QuizResults,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("Not a trainer or admin"),
+        404: QUIZ_NOT_VISIBLE,
+    },
+)
+async def quiz_results(
+    caller: StaffUser, session: SessionDep, request: Request, quiz_id: QuizId
+) -> QuizResults:
+    """Scores and per-question results: a trainer's students, or everyone for admins."""
+    quiz = await _quiz(session, caller, quiz_id)
+    await taking.expire_overdue(session, _clock(request), quiz_id=quiz.id)
+    return await taking.quiz_results(session, caller, quiz)
+
+
+# --- taking --------------------------------------------------------------------------------
+@router.post(
+    "/quizzes/{quiz_id}/attempts",
+    response_model=AttemptDetail,
+    status_code=201,
+    responses={
+        **USER_ROUTE_ERRORS,
+        200: {"description": "Resumed: the attempt already in progress", "model": AttemptDetail},
+        403: error_doc("Staff, or a student not active in the quiz's track (`not_enrolled`)"),
+        404: QUIZ_NOT_VISIBLE,
+        409: error_doc("No attempts left (`no_attempts_left`) or not published"),
+    },
+)
+async def start_attempt(
+    caller: CurrentUser, session: SessionDep, request: Request, response: Response, quiz_id: QuizId
+) -> AttemptDetail:
+    """Start an attempt (or resume the one in progress); the time limit starts now."""
+    now = _clock(request)
+    quiz = await _quiz(session, caller, quiz_id)
+    attempt_id, new = await taking.start_attempt(session, caller, quiz, now)
+    response.status_code = 201 if new else 200
+    _located(request, response, "read_attempt", attempt_id=attempt_id)
+    return await _attempt_detail(session, caller, attempt_id, now)
+
+
+@router.get(
+    "/attempts",
+    response_model=AttemptPage,
+    responses=USER_ROUTE_ERRORS,
+)
+async def list_attempts(
+    caller: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    request: Request,
+    quiz_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this quiz's")] = None,
+    username: Annotated[
+        str | None, Query(min_length=1, max_length=255, description="Only this student's")
+    ] = None,
+    status: Annotated[AttemptStatus | None, Query(description="Only this status")] = None,
+) -> dict[str, Any]:
+    """Attempts, newest first: own for students, their students' for trainers, all for admins."""
+    where: dict[str, Any] = {} if quiz_id is None else {"quiz_id": quiz_id}
+    if caller.role not in STAFF_ROLES:
+        where["person_id"] = await session.scalar(service.person_id_of(caller.name))
+    await taking.expire_overdue(session, _clock(request), **where)
+    statement = taking.list_attempts(caller, quiz_id=quiz_id, username=username, status=status)
+    return await paginate(session, statement, page, request, taking.summary)
+
+
+@router.get(
+    "/attempts/{attempt_id}",
+    response_model=AttemptDetail,
+    responses={**USER_ROUTE_ERRORS, 404: ATTEMPT_NOT_VISIBLE},
+)
+async def read_attempt(
+    caller: CurrentUser, session: SessionDep, request: Request, attempt_id: AttemptId
+) -> AttemptDetail:
+    """One attempt: questions and answers; results and keys as the quiz's rules allow."""
+    now = _clock(request)
+    attempt = await _attempt(session, caller, attempt_id)
+    if attempt.status == AttemptStatus.IN_PROGRESS and now.overdue(attempt):
+        await taking.finish(session, attempt.id, now)
+    return await _attempt_detail(session, caller, attempt_id, now)
+
+
+@router.put(
+    "/attempts/{attempt_id}/answers/{question_id}",
+    response_model=AnswerOut,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("Not the attempt's own student"),
+        404: error_doc("No such attempt (visible to the caller), or the question is not in it"),
+        409: error_doc("Already submitted (`attempt_closed`) or out of time (`attempt_expired`)"),
+        422: error_doc("Options not of this question, or several for a SINGLE question"),
+    },
+)
+async def save_answer(
+    caller: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    attempt_id: AttemptId,
+    question_id: QuestionId,
+    body: AnswerIn,
+) -> Any:
+    """Save the answer to one question (autosave: the same answer twice changes nothing)."""
+    now = _clock(request)
+    attempt = await _attempt(session, caller, attempt_id, taking.own_attempt)
+    try:
+        answer = await taking.save_answer(session, attempt, question_id, body.option_ids, now)
+    except taking.AttemptExpired:
+        # Answered, not raised: the grading of the expired attempt must be committed.
+        return JSONResponse(
+            error_body(
+                "attempt_expired",
+                f"The time limit of attempt {attempt_id} has passed; it was graded as it stood. "
+                f"See GET /api/v1/attempts/{attempt_id}.",
+            ),
+            status_code=409,
+        )
+    return AnswerOut(
+        attempt_id=attempt.id,
+        question_id=question_id,
+        selected_option_ids=list(answer.selected_option_ids),
+        answered_at=answer.answered_at,
+        changed_count=answer.changed_count,
+        deadline_at=attempt.deadline_at,
+    )
+
+
+@router.post(
+    "/attempts/{attempt_id}/submit",
+    response_model=AttemptDetail,
+    responses={
+        **USER_ROUTE_ERRORS,
+        403: error_doc("Not the attempt's own student"),
+        404: ATTEMPT_NOT_VISIBLE,
+    },
+)
+async def submit_attempt(
+    caller: CurrentUser, session: SessionDep, request: Request, attempt_id: AttemptId
+) -> AttemptDetail:
+    """Submit and grade the attempt; submitting again answers the same result."""
+    now = _clock(request)
+    await _attempt(session, caller, attempt_id, taking.own_attempt)
+    await taking.finish(session, attempt_id, now)
+    return await _attempt_detail(session, caller, attempt_id, now)

@@ -1,0 +1,627 @@
+"""Quizzes through the API, on SQLite and PostgreSQL: authoring, import/export, taking,
+grading, time limits, reveal policies, results, the answer log, and who sees what."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from lms_api.database import sync_url
+from lms_api.main import create_app
+from tests.lms_api.conftest import app_settings, assert_error, rows
+
+pytestmark = pytest.mark.e2e
+
+V1 = "/api/v1"
+# Keys a student must never see before the key is revealed.
+SECRET_KEYS = {"is_correct", "rationale", "explanation", "correct_option_ids"}
+
+
+# --- helpers -------------------------------------------------------------------------------
+def question(text, right, wrong, kind="SINGLE", **extra):
+    options = [{"text": t, "is_correct": True, "rationale": f"{t} is right"} for t in right]
+    options += [{"text": t, "is_correct": False, "rationale": f"{t} is wrong"} for t in wrong]
+    return {"text": text, "type": kind, "options": options, "explanation": f"About {text}", **extra}
+
+
+QUESTIONS = [
+    question("Which join keeps every customer?", ["LEFT JOIN"], ["INNER JOIN", "SEMI JOIN"]),
+    question(
+        "Which are aggregate functions?", ["SUM", "AVG"], ["LOWER", "TRIM"], "MULTIPLE", points=2
+    ),
+    question("What does NULL = NULL give?", ["NULL"], ["TRUE", "FALSE"]),
+]
+
+
+def make_quiz(api, auth, author="trainer", publish=True, **settings):
+    body = {"title": "SQL basics", "track": "DP", "questions": QUESTIONS, **settings}
+    created = api.post(f"{V1}/quizzes", json=body, headers=auth(author))
+    assert created.status_code == 201, created.text
+    quiz = created.json()
+    if publish:
+        published = api.post(f"{V1}/quizzes/{quiz['id']}/publish", headers=auth(author))
+        assert published.status_code == 200, published.text
+        quiz = published.json()
+    return quiz
+
+
+def option_ids(quiz, number, *texts):
+    """Ids of the options with these texts in question `number` (1-based) of a staff view."""
+    options = quiz["questions"][number - 1]["options"]
+    return [o["id"] for o in options if o["text"] in texts]
+
+
+def start(api, auth, quiz_id, username="ada"):
+    return api.post(f"{V1}/quizzes/{quiz_id}/attempts", headers=auth(username))
+
+
+def answer(api, auth, attempt_id, question_id, ids, username="ada"):
+    return api.put(
+        f"{V1}/attempts/{attempt_id}/answers/{question_id}",
+        json={"option_ids": ids},
+        headers=auth(username),
+    )
+
+
+def submit(api, auth, attempt_id, username="ada"):
+    return api.post(f"{V1}/attempts/{attempt_id}/submit", headers=auth(username))
+
+
+def execute(database_url: str, sql: str, **params) -> None:
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def keys_in(value) -> set[str]:
+    """Every key of every object in a JSON document."""
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_in(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v)}
+    return set()
+
+
+def take_it_all_right(api, auth, quiz, username="ada"):
+    attempt = start(api, auth, quiz["id"], username).json()
+    for q in quiz["questions"]:
+        right = [o["id"] for o in q["options"] if o["is_correct"]]
+        assert answer(api, auth, attempt["id"], q["id"], right, username).status_code == 200
+    return attempt
+
+
+# --- authoring -----------------------------------------------------------------------------
+def test_trainer_writes_a_draft_students_cannot_see_until_published(api, auth):
+    draft = make_quiz(api, auth, publish=False, time_limit_seconds=600, max_attempts=2)
+    assert draft["status"] == "draft"
+    assert draft["generation_type"] == "MANUAL"
+    assert draft["created_by"] == "trainer"
+    assert draft["track"] == "DP"
+    assert draft["question_count"] == 3 and draft["max_score"] == 4.0
+    assert [q["order"] for q in draft["questions"]] == [1, 2, 3]
+    assert [o["is_correct"] for o in draft["questions"][1]["options"]] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert_error(api.get(f"{V1}/quizzes/{draft['id']}", headers=auth("ada")), 404, "not_found")
+    assert api.get(f"{V1}/quizzes", headers=auth("ada")).json()["count"] == 0
+    assert_error(start(api, auth, draft["id"]), 404, "not_found")
+
+    published = api.post(f"{V1}/quizzes/{draft['id']}/publish", headers=auth("trainer"))
+    assert published.status_code == 200, published.text
+    assert published.json()["status"] == "published" and published.json()["published_at"]
+    listed = api.get(f"{V1}/quizzes", headers=auth("ada")).json()
+    assert [q["id"] for q in listed["results"]] == [draft["id"]]
+    mine = listed["results"][0]["mine"]
+    assert mine == {
+        "attempts_used": 0,
+        "attempts_left": 2,
+        "in_progress_attempt_id": None,
+        "best_score": None,
+        "passed": False,
+    }
+    # the student's view of the quiz has no questions at all
+    seen = api.get(f"{V1}/quizzes/{draft['id']}", headers=auth("ada")).json()
+    assert "questions" not in seen and not keys_in(seen) & SECRET_KEYS
+
+
+def test_students_of_other_tracks_are_told_to_enroll(api, auth):
+    quiz = make_quiz(api, auth)
+    assert api.get(f"{V1}/quizzes", headers=auth("linus")).json()["count"] == 0
+    error = assert_error(
+        api.get(f"{V1}/quizzes/{quiz['id']}", headers=auth("linus")), 403, "not_enrolled", "DP"
+    )
+    assert error["details"] == {"track": "DP"}
+    assert_error(start(api, auth, quiz["id"], "linus"), 403, "not_enrolled")
+    assert_error(start(api, auth, quiz["id"], "grace"), 403, "not_enrolled")
+    # a quiz with no track is open to every student
+    open_quiz = make_quiz(api, auth, track=None)
+    assert start(api, auth, open_quiz["id"], "linus").status_code == 201
+
+
+def test_bad_quizzes_are_refused_with_the_field_named_and_nothing_saved(api, auth, database_url):
+    two_right = question("Pick one", ["a", "b"], ["c"])
+    refused = api.post(
+        f"{V1}/quizzes",
+        json={"title": "Bad", "questions": [two_right]},
+        headers=auth("trainer"),
+    )
+    assert_error(refused, 422, "invalid_input", "exactly one correct option")
+    repeated = api.post(
+        f"{V1}/quizzes",
+        json={"title": "Bad", "questions": [QUESTIONS[0], QUESTIONS[0]]},
+        headers=auth("trainer"),
+    )
+    assert_error(repeated, 422, "invalid_input", "repeats")
+    unknown_track = api.post(
+        f"{V1}/quizzes", json={"title": "Bad", "track": "XX"}, headers=auth("trainer")
+    )
+    assert_error(unknown_track, 422, "invalid_input", "XX", field="track")
+    no_last = api.post(
+        f"{V1}/quizzes",
+        json={"title": "Bad", "reveal_policy": "after_last_attempt"},
+        headers=auth("trainer"),
+    )
+    assert_error(no_last, 422, "invalid_input", "max_attempts")
+    assert rows(database_url, "SELECT count(*) FROM quizzes") == [(0,)]
+    assert rows(database_url, "SELECT count(*) FROM quiz_questions") == [(0,)]
+
+
+def test_drafts_are_edited_then_frozen_once_published(api, auth):
+    draft = make_quiz(api, auth, publish=False)
+    edited = api.patch(
+        f"{V1}/quizzes/{draft['id']}",
+        json={"title": "SQL 2", "max_attempts": 1, "questions": QUESTIONS[:2]},
+        headers=auth("trainer"),
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["title"] == "SQL 2" and edited.json()["question_count"] == 2
+    assert edited.json()["max_attempts"] == 1
+    # another trainer may read it but not change it; an admin may
+    assert api.get(f"{V1}/quizzes/{draft['id']}", headers=auth("coach")).status_code == 200
+    assert_error(
+        api.patch(f"{V1}/quizzes/{draft['id']}", json={"title": "x"}, headers=auth("coach")),
+        403,
+        "forbidden",
+        "trainer",
+    )
+    by_admin = api.patch(
+        f"{V1}/quizzes/{draft['id']}", json={"pass_mark": 0.8}, headers=auth("office")
+    )
+    assert by_admin.status_code == 200 and by_admin.json()["pass_mark"] == 0.8
+    empty = make_quiz(api, auth, publish=False, questions=[])
+    assert_error(
+        api.post(f"{V1}/quizzes/{empty['id']}/publish", headers=auth("trainer")), 409, "quiz_empty"
+    )
+    api.post(f"{V1}/quizzes/{draft['id']}/publish", headers=auth("trainer"))
+    assert_error(
+        api.patch(f"{V1}/quizzes/{draft['id']}", json={"title": "x"}, headers=auth("trainer")),
+        409,
+        "quiz_not_draft",
+    )
+    # taken quizzes are archived, not deleted
+    take_it_all_right(
+        api, auth, api.get(f"{V1}/quizzes/{draft['id']}", headers=auth("trainer")).json()
+    )
+    assert_error(
+        api.delete(f"{V1}/quizzes/{draft['id']}", headers=auth("trainer")), 409, "quiz_has_attempts"
+    )
+    archived = api.post(f"{V1}/quizzes/{draft['id']}/archive", headers=auth("trainer"))
+    assert archived.json()["status"] == "archived"
+    assert api.get(f"{V1}/quizzes", headers=auth("ada")).json()["count"] == 0
+    assert api.delete(f"{V1}/quizzes/{empty['id']}", headers=auth("trainer")).status_code == 204
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_export_then_import_gives_the_same_quiz(api, auth, fmt):
+    original = make_quiz(api, auth, max_attempts=3, multiple_scoring="partial")
+    exported = api.get(
+        f"{V1}/quizzes/{original['id']}/export", params={"format": fmt}, headers=auth("trainer")
+    )
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith(f"application/{fmt}")
+    assert f"quiz-{original['id']}.{fmt}" in exported.headers["content-disposition"]
+    document = yaml.safe_load(exported.text) if fmt == "yaml" else json.loads(exported.text)
+    assert document["format"] == "apranova-quiz" and len(document["questions"]) == 3
+
+    imported = api.post(
+        f"{V1}/quizzes/import",
+        content=exported.content,
+        headers={**auth("coach"), "Content-Type": f"application/{fmt}"},
+    )
+    assert imported.status_code == 201, imported.text
+    copy = imported.json()
+    assert copy["id"] != original["id"] and copy["status"] == "draft"
+    assert copy["created_by"] == "coach"
+
+    def content(quiz):
+        return [
+            (
+                q["text"],
+                q["type"],
+                q["points"],
+                [(o["text"], o["is_correct"]) for o in q["options"]],
+            )
+            for q in quiz["questions"]
+        ]
+
+    assert content(copy) == content(original)
+    for name in ("max_attempts", "multiple_scoring", "track", "pass_mark"):
+        assert copy[name] == original[name]
+
+
+def test_bad_imports_say_what_is_wrong(api, auth, database_url):
+    headers = {**auth("trainer"), "Content-Type": "application/yaml"}
+    broken = api.post(f"{V1}/quizzes/import", content=b"title: [unclosed", headers=headers)
+    assert_error(broken, 422, "invalid_input", "not valid YAML")
+    wrong = api.post(
+        f"{V1}/quizzes/import",
+        content=yaml.safe_dump({"title": "x", "questions": [{"text": "q", "type": "SINGLE"}]}),
+        headers=headers,
+    )
+    error = assert_error(wrong, 422, "invalid_input", "questions.0.options")
+    assert any(d["field"] == "body.questions.0.options" for d in error["details"])
+    not_json = api.post(
+        f"{V1}/quizzes/import",
+        content=b"{nope",
+        headers={**auth("trainer"), "Content-Type": "application/json"},
+    )
+    assert_error(not_json, 422, "invalid_input", "not valid JSON")
+    assert rows(database_url, "SELECT count(*) FROM quizzes") == [(0,)]
+
+
+# --- taking --------------------------------------------------------------------------------
+def test_a_student_takes_a_quiz_and_gets_the_right_score(api, auth, database_url):
+    quiz = make_quiz(api, auth, multiple_scoring="partial", pass_mark=0.5)
+    started = start(api, auth, quiz["id"])
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    assert attempt["status"] == "IN_PROGRESS" and attempt["number"] == 1
+    assert attempt["max_score"] == 4.0 and attempt["score"] is None
+    assert started.headers["location"].endswith(f"/attempts/{attempt['id']}")
+    # starting again resumes the same attempt
+    again = start(api, auth, quiz["id"])
+    assert again.status_code == 200 and again.json()["id"] == attempt["id"]
+
+    q1, q2, q3 = (q["id"] for q in quiz["questions"])
+    assert (
+        answer(api, auth, attempt["id"], q1, option_ids(quiz, 1, "INNER JOIN")).status_code == 200
+    )
+    changed = answer(api, auth, attempt["id"], q1, option_ids(quiz, 1, "LEFT JOIN"))
+    assert changed.status_code == 200 and changed.json()["changed_count"] == 1
+    same = answer(api, auth, attempt["id"], q1, option_ids(quiz, 1, "LEFT JOIN"))
+    assert same.json()["changed_count"] == 1  # autosave of the same answer changes nothing
+    # MULTIPLE with partial credit: SUM right, LOWER wrong -> 2 x (1/2 - 1/2) = 0; SUM, AVG -> 2
+    answer(api, auth, attempt["id"], q2, option_ids(quiz, 2, "SUM", "LOWER"))
+    answer(api, auth, attempt["id"], q2, option_ids(quiz, 2, "SUM"))  # 2 x 1/2 = 1
+    # q3 left unanswered: wrong, 0
+    submitted = submit(api, auth, attempt["id"])
+    assert submitted.status_code == 200, submitted.text
+    result = submitted.json()
+    assert result["status"] == "SUBMITTED"
+    assert result["score"] == pytest.approx(2.0)  # 1 + 1 + 0
+    assert result["score_fraction"] == pytest.approx(0.5) and result["passed"] is True
+    by_id = {q["id"]: q for q in result["questions"]}
+    assert by_id[q1]["result"] == {"correct": True, "score": 1.0}
+    assert by_id[q2]["result"]["correct"] is False
+    assert by_id[q2]["result"]["score"] == pytest.approx(1.0)
+    assert by_id[q3]["result"] == {"correct": False, "score": 0.0}
+    # after_submission (the default): the key is shown now
+    assert result["answers_revealed"] is True
+    assert by_id[q2]["key"]["correct_option_ids"] == option_ids(quiz, 2, "SUM", "AVG")
+    assert by_id[q2]["key"]["explanation"] == "About Which are aggregate functions?"
+    # submitting again gives the same result; answers can no longer change
+    assert submit(api, auth, attempt["id"]).json() == result
+    assert_error(answer(api, auth, attempt["id"], q3, []), 409, "attempt_closed")
+    # the answer log for analytics: 4 changed saves, then one graded row per question
+    log = rows(
+        database_url,
+        "SELECT kind, question_id, correct FROM quiz_answer_events "
+        "WHERE attempt_id = :a ORDER BY id",
+        a=attempt["id"],
+    )
+    assert [(k, q) for k, q, _ in log] == [
+        ("save", q1),
+        ("save", q1),
+        ("save", q2),
+        ("save", q2),
+        ("graded", q1),
+        ("graded", q2),
+        ("graded", q3),
+    ]
+    assert [bool(c) for _, _, c in log] == [False, True, False, False, True, False, False]
+    topics = rows(
+        database_url,
+        "SELECT topic FROM outbox_events WHERE topic LIKE 'quiz.attempt%' ORDER BY id",
+    )
+    assert topics == [("quiz.attempt_started",), ("quiz.attempt_submitted",)]
+
+
+def test_bad_answers_are_refused(api, auth):
+    quiz = make_quiz(api, auth)
+    other = make_quiz(api, auth, title="Other", questions=[question("Q?", ["y"], ["n"])])
+    attempt = start(api, auth, quiz["id"]).json()
+    q1 = quiz["questions"][0]["id"]
+    assert_error(
+        answer(api, auth, attempt["id"], q1, option_ids(quiz, 1, "LEFT JOIN", "INNER JOIN")),
+        422,
+        "invalid_input",
+        "SINGLE",
+    )
+    foreign = other["questions"][0]["options"][0]["id"]
+    assert_error(
+        answer(api, auth, attempt["id"], q1, [foreign]), 422, "invalid_input", "not options"
+    )
+    not_here = other["questions"][0]["id"]
+    assert_error(answer(api, auth, attempt["id"], not_here, []), 404, "not_found", "not part")
+    assert_error(
+        api.put(
+            f"{V1}/attempts/{attempt['id']}/answers/{q1}",
+            json={"option_ids": "x"},
+            headers=auth("ada"),
+        ),
+        422,
+        "invalid_input",
+        field="option_ids",
+    )
+    # only the student answers and submits; her trainer reads, others do not even see it
+    assert_error(answer(api, auth, attempt["id"], q1, [], "trainer"), 403, "forbidden")
+    assert_error(submit(api, auth, attempt["id"], "trainer"), 403, "forbidden")
+    assert_error(answer(api, auth, attempt["id"], q1, [], "linus"), 404, "not_found")
+    assert_error(start(api, auth, quiz["id"], "trainer"), 403, "forbidden", "Only students")
+
+
+def test_max_attempts_and_reveal_after_the_last_one(api, auth):
+    quiz = make_quiz(api, auth, max_attempts=2, reveal_policy="after_last_attempt")
+    first = take_it_all_right(api, auth, quiz)
+    graded = submit(api, auth, first["id"]).json()
+    assert graded["score"] == 4.0 and graded["answers_revealed"] is False
+    assert all(q["key"] is None for q in graded["questions"])
+    assert not keys_in(graded) & SECRET_KEYS
+    second = start(api, auth, quiz["id"])
+    assert second.status_code == 201 and second.json()["number"] == 2
+    last = submit(api, auth, second.json()["id"]).json()
+    assert last["score"] == 0.0 and last["answers_revealed"] is True
+    # now the first attempt shows its key too
+    again = api.get(f"{V1}/attempts/{first['id']}", headers=auth("ada")).json()
+    assert again["answers_revealed"] is True
+    assert_error(start(api, auth, quiz["id"]), 409, "no_attempts_left", "2")
+    mine = api.get(f"{V1}/quizzes/{quiz['id']}", headers=auth("ada")).json()["mine"]
+    assert mine["attempts_used"] == 2 and mine["attempts_left"] == 0
+    assert mine["best_score"] == 1.0 and mine["passed"] is True
+
+
+def test_the_server_enforces_the_time_limit(api, auth, database_url):
+    quiz = make_quiz(api, auth, time_limit_seconds=600)
+    attempt = start(api, auth, quiz["id"]).json()
+    assert 590 < attempt["seconds_left"] <= 600
+    q1, q2, _ = (q["id"] for q in quiz["questions"])
+    answer(api, auth, attempt["id"], q1, option_ids(quiz, 1, "LEFT JOIN"))
+    # the clock runs out (moved back in the database: the server's clock is the one that counts)
+    execute(
+        database_url,
+        "UPDATE quiz_attempts SET started_at = :s, deadline_at = :d WHERE id = :a",
+        s="2026-01-01 10:00:00+00:00",
+        d="2026-01-01 10:10:00+00:00",
+        a=attempt["id"],
+    )
+    late = answer(api, auth, attempt["id"], q2, option_ids(quiz, 2, "SUM", "AVG"))
+    assert_error(late, 409, "attempt_expired", "graded as it stood")
+    graded = api.get(f"{V1}/attempts/{attempt['id']}", headers=auth("ada")).json()
+    assert graded["status"] == "EXPIRED"
+    assert graded["score"] == 1.0  # q1 only: the late answer was not kept
+    assert graded["submitted_at"].startswith("2026-01-01T10:10:00")
+    assert submit(api, auth, attempt["id"]).json()["score"] == 1.0
+    # a new attempt may start (no max_attempts)
+    assert start(api, auth, quiz["id"]).json()["number"] == 2
+
+
+def test_an_overdue_attempt_is_graded_when_anyone_looks(api, auth, database_url):
+    quiz = make_quiz(api, auth, time_limit_seconds=60)
+    attempt = take_it_all_right(api, auth, quiz)
+    execute(
+        database_url,
+        "UPDATE quiz_attempts SET deadline_at = :d WHERE id = :a",
+        d="2026-01-01 10:00:00+00:00",
+        a=attempt["id"],
+    )
+    listed = api.get(f"{V1}/attempts", params={"quiz_id": quiz["id"]}, headers=auth("trainer"))
+    assert [(a["status"], a["score"]) for a in listed.json()["results"]] == [("EXPIRED", 4.0)]
+
+
+# --- no leaks ------------------------------------------------------------------------------
+def student_views(api, auth, quiz_id, attempt_id, username="ada") -> dict[str, object]:
+    """Every response a student can get that concerns this quiz or attempt."""
+    headers = auth(username)
+    return {
+        "list quizzes": api.get(f"{V1}/quizzes", headers=headers).json(),
+        "read quiz": api.get(f"{V1}/quizzes/{quiz_id}", headers=headers).json(),
+        "start again": start(api, auth, quiz_id, username).json(),
+        "list attempts": api.get(f"{V1}/attempts", headers=headers).json(),
+        "read attempt": api.get(f"{V1}/attempts/{attempt_id}", headers=headers).json(),
+        "export": api.get(f"{V1}/quizzes/{quiz_id}/export", headers=headers).json(),
+        "results": api.get(f"{V1}/quizzes/{quiz_id}/results", headers=headers).json(),
+    }
+
+
+def test_no_student_response_holds_a_key_before_submission(api, auth):
+    quiz = make_quiz(api, auth, shuffle_questions=True, shuffle_options=True)
+    attempt = start(api, auth, quiz["id"]).json()
+    views = student_views(api, auth, quiz["id"], attempt["id"])
+    q1 = attempt["questions"][0]["id"]
+    views["save"] = answer(
+        api, auth, attempt["id"], q1, [attempt["questions"][0]["options"][0]["id"]]
+    ).json()
+    views["started"] = attempt
+    for name, body in views.items():
+        leaked = keys_in(body) & SECRET_KEYS
+        assert not leaked, f"{name} shows {leaked}: {body}"
+        assert "LEFT JOIN is right" not in json.dumps(body), name  # no rationale text either
+    assert all(q["key"] is None and q["result"] is None for q in attempt["questions"])
+    # the staff-only routes refuse the student
+    assert views["export"]["error"]["code"] == "forbidden"
+    assert views["results"]["error"]["code"] == "forbidden"
+    # shuffling changes the order per attempt but never the set
+    shown = {q["id"]: {o["id"] for o in q["options"]} for q in attempt["questions"]}
+    assert shown == {q["id"]: {o["id"] for o in q["options"]} for q in quiz["questions"]}
+
+
+def test_never_reveal_keeps_the_key_after_submission(api, auth):
+    quiz = make_quiz(api, auth, reveal_policy="never")
+    attempt = take_it_all_right(api, auth, quiz)
+    graded = submit(api, auth, attempt["id"]).json()
+    assert graded["score"] == 4.0
+    views = student_views(api, auth, quiz["id"], attempt["id"])
+    views["submitted"] = graded
+    for name, body in views.items():
+        assert not keys_in(body) & SECRET_KEYS, f"{name}: {body}"
+    # her trainer sees the key of the same attempt
+    staff = api.get(f"{V1}/attempts/{attempt['id']}", headers=auth("trainer")).json()
+    assert staff["answers_revealed"] is True
+    assert staff["questions"][0]["key"]["options"][0]["rationale"]
+
+
+# --- results and lists ---------------------------------------------------------------------
+def test_trainers_see_their_students_results_admins_everyones(api, auth):
+    quiz = make_quiz(api, auth, track=None, pass_mark=0.75)
+    ada = take_it_all_right(api, auth, quiz)
+    submit(api, auth, ada["id"])
+    linus = start(api, auth, quiz["id"], "linus").json()
+    answer(
+        api,
+        auth,
+        linus["id"],
+        quiz["questions"][0]["id"],
+        option_ids(quiz, 1, "LEFT JOIN"),
+        "linus",
+    )
+    submit(api, auth, linus["id"], "linus")  # 1 of 4
+    grace = start(api, auth, quiz["id"], "grace").json()  # not hers: in progress, no trainer
+
+    mine = api.get(f"{V1}/quizzes/{quiz['id']}/results", headers=auth("trainer")).json()
+    assert mine["scope"] == "your students"
+    assert (mine["students"], mine["attempts"], mine["in_progress"]) == (2, 2, 0)
+    assert mine["mean_score"] == pytest.approx((1.0 + 0.25) / 2)
+    assert mine["median_score"] == pytest.approx(0.625)
+    assert mine["pass_rate"] == pytest.approx(0.5)
+    first, second, third = mine["questions"]
+    assert (first["correct_rate"], first["mean_score"], first["answered"]) == (1.0, 1.0, 2)
+    assert (second["correct_rate"], second["mean_score"]) == (0.5, 0.5)
+    assert third["answered"] == 1
+
+    everyone = api.get(f"{V1}/quizzes/{quiz['id']}/results", headers=auth("office")).json()
+    assert everyone["scope"] == "all students" and everyone["in_progress"] == 1
+    coach = api.get(f"{V1}/quizzes/{quiz['id']}/results", headers=auth("coach")).json()
+    assert coach["attempts"] == 0 and coach["mean_score"] is None
+
+    def attempt_ids(caller, **params):
+        listed = api.get(f"{V1}/attempts", params=params, headers=auth(caller))
+        assert listed.status_code == 200, listed.text
+        return {a["id"] for a in listed.json()["results"]}
+
+    assert attempt_ids("trainer") == {ada["id"], linus["id"]}
+    assert attempt_ids("office") == {ada["id"], linus["id"], grace["id"]}
+    assert attempt_ids("ada") == {ada["id"]}
+    assert attempt_ids("coach") == set()
+    assert attempt_ids("trainer", username="linus") == {linus["id"]}
+    assert attempt_ids("office", status="IN_PROGRESS") == {grace["id"]}
+    assert_error(api.get(f"{V1}/attempts/{ada['id']}", headers=auth("coach")), 404, "not_found")
+    assert_error(api.get(f"{V1}/attempts/{ada['id']}", headers=auth("linus")), 404, "not_found")
+
+
+# --- concurrency ---------------------------------------------------------------------------
+@pytest.fixture
+def concurrent(platform, database_url, upload_dir, api):
+    """Run requests at once against a second app on the same (seeded) database."""
+
+    def run(*requests):
+        async def scenario():
+            app = create_app(app_settings(platform, database_url, upload_dir))
+            transport = httpx.ASGITransport(app=app)
+            try:
+                async with httpx.AsyncClient(transport=transport, base_url="http://lms") as client:
+                    return await asyncio.gather(
+                        *(client.request(m, url, **kw) for m, url, kw in requests)
+                    )
+            finally:
+                await app.state.token_validator.aclose()
+                await app.state.database.dispose()
+
+        return asyncio.run(scenario())
+
+    return run
+
+
+def test_concurrent_submits_grade_once_with_one_answer(api, auth, concurrent, database_url):
+    quiz = make_quiz(api, auth)
+    attempt = take_it_all_right(api, auth, quiz)
+    url = f"{V1}/attempts/{attempt['id']}/submit"
+    responses = concurrent(*[("POST", url, {"headers": auth("ada")})] * 8)
+    assert [r.status_code for r in responses] == [200] * 8, [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    assert all(b == bodies[0] for b in bodies)
+    assert bodies[0]["score"] == 4.0
+    graded = rows(
+        database_url,
+        "SELECT count(*) FROM quiz_answer_events WHERE attempt_id = :a AND kind = 'graded'",
+        a=attempt["id"],
+    )
+    assert graded == [(3,)]
+    submitted = rows(
+        database_url, "SELECT count(*) FROM outbox_events WHERE topic = 'quiz.attempt_submitted'"
+    )
+    assert submitted == [(1,)]
+
+
+def test_concurrent_starts_make_one_attempt(api, auth, concurrent, database_url):
+    quiz = make_quiz(api, auth, max_attempts=1)
+    url = f"{V1}/quizzes/{quiz['id']}/attempts"
+    responses = concurrent(*[("POST", url, {"headers": auth("ada")})] * 6)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 5 + [201], [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert rows(database_url, "SELECT count(*) FROM quiz_attempts") == [(1,)]
+
+
+def test_saves_racing_a_submit_never_change_a_graded_attempt(api, auth, concurrent, database_url):
+    quiz = make_quiz(api, auth)
+    attempt = start(api, auth, quiz["id"]).json()
+    q1 = quiz["questions"][0]["id"]
+    right, wrong = option_ids(quiz, 1, "LEFT JOIN"), option_ids(quiz, 1, "INNER JOIN")
+    requests = [
+        (
+            "PUT",
+            f"{V1}/attempts/{attempt['id']}/answers/{q1}",
+            {"json": {"option_ids": ids}, "headers": auth("ada")},
+        )
+        for ids in (right, wrong) * 4
+    ]
+    requests.insert(4, ("POST", f"{V1}/attempts/{attempt['id']}/submit", {"headers": auth("ada")}))
+    responses = concurrent(*requests)
+    assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
+    graded = api.get(f"{V1}/attempts/{attempt['id']}", headers=auth("ada")).json()
+    # the graded answer is the one stored, and its score agrees with it
+    stored = rows(
+        database_url,
+        "SELECT selected_option_ids FROM quiz_answers WHERE attempt_id = :a",
+        a=attempt["id"],
+    )
+    chosen = stored[0][0] if stored else []
+    chosen = json.loads(chosen) if isinstance(chosen, str) else chosen
+    assert graded["score"] == (1.0 if chosen == right else 0.0)
+    # no save was logged after the grading began
+    log = rows(
+        database_url,
+        "SELECT kind FROM quiz_answer_events WHERE attempt_id = :a ORDER BY id",
+        a=attempt["id"],
+    )
+    kinds = [k for (k,) in log]
+    assert "graded" in kinds and "save" not in kinds[kinds.index("graded") :]
