@@ -47,6 +47,11 @@ ADAS_RECORD = expect(401, 403, 200, 404, 200, 404, 200, 200)
 DP_READERS = expect(401, 403, 200, 403, 200, 200, 200, 200)
 # Student work in DP: only a student active in DP may do it.
 DP_STUDENT_CREATE = expect(401, 403, 201, 403, 403, 403, 403, 403)
+STAFF_CREATE = expect(401, 403, 403, 403, 201, 201, 201, 201)
+# A quiz `trainer` wrote: its author and admins change it; `coach`, another trainer, may not.
+AUTHOR = expect(401, 403, 403, 403, 200, 403, 200, 200)
+# Ada's own attempt: only she answers it; those who may read it get 403, others 404.
+ADAS_ATTEMPT = expect(401, 403, 200, 404, 403, 404, 403, 403)
 
 
 @dataclass
@@ -70,6 +75,26 @@ class Ids:
     notebook: int  # its notebook deliverable
     link: int  # its url deliverable
     submission: int = 0  # ada's notebook submission, when the case needs one
+    quiz: int = 0  # a published DP quiz by `trainer`, when the case needs one
+    draft: int = 0  # a draft quiz by `trainer`
+    attempt: int = 0  # ada's attempt at `quiz`, in progress
+    question: int = 0  # its first question
+
+
+QUIZ = {
+    "title": "Joins",
+    "track": "DP",
+    "questions": [
+        {
+            "text": "Which join keeps every customer?",
+            "type": "SINGLE",
+            "options": [
+                {"text": "LEFT JOIN", "is_correct": True},
+                {"text": "INNER JOIN", "is_correct": False},
+            ],
+        }
+    ],
+}
 
 
 def notebook() -> bytes:
@@ -237,6 +262,58 @@ CASES = [
         path=lambda i: f"/submissions/{i.submission}/reviews",
         json={"version": 1, "decision": "approve", "feedback": "Good."},
     ),
+    # quizzes: staff write (a trainer only their own), students of the track take them
+    Case("GET", "/quizzes", ANY_USER),
+    Case("POST", "/quizzes", STAFF_CREATE, json=QUIZ),
+    Case("POST", "/quizzes/import", STAFF_CREATE, json={"format": "apranova-quiz", **QUIZ}),
+    # no Gemini key in the matrix app: staff get past the role check to the 503
+    Case(
+        "POST",
+        "/quizzes/generate",
+        expect(401, 403, 403, 403, 503, 503, 503, 503),
+        json={"title": "Joins", "prompt": "SQL joins", "num_questions": 3},
+    ),
+    Case("GET", "/quizzes/{quiz_id}", DP_READERS, path=lambda i: f"/quizzes/{i.quiz}"),
+    Case(
+        "PATCH",
+        "/quizzes/{quiz_id}",
+        AUTHOR,
+        path=lambda i: f"/quizzes/{i.draft}",
+        json={"title": "Renamed"},
+    ),
+    Case(
+        "DELETE",
+        "/quizzes/{quiz_id}",
+        expect(401, 403, 403, 403, 204, 403, 204, 204),
+        path=lambda i: f"/quizzes/{i.draft}",
+    ),
+    Case(
+        "POST", "/quizzes/{quiz_id}/publish", AUTHOR, path=lambda i: f"/quizzes/{i.draft}/publish"
+    ),
+    Case("POST", "/quizzes/{quiz_id}/archive", AUTHOR, path=lambda i: f"/quizzes/{i.quiz}/archive"),
+    Case("GET", "/quizzes/{quiz_id}/export", STAFF, path=lambda i: f"/quizzes/{i.quiz}/export"),
+    Case("GET", "/quizzes/{quiz_id}/results", STAFF, path=lambda i: f"/quizzes/{i.quiz}/results"),
+    Case(
+        "POST",
+        "/quizzes/{quiz_id}/attempts",
+        DP_STUDENT_CREATE,
+        path=lambda i: f"/quizzes/{i.quiz}/attempts",
+    ),
+    Case("GET", "/attempts", ANY_USER),
+    Case("GET", "/attempts/{attempt_id}", ADAS_RECORD, path=lambda i: f"/attempts/{i.attempt}"),
+    Case(
+        "PUT",
+        "/attempts/{attempt_id}/answers/{question_id}",
+        ADAS_ATTEMPT,
+        path=lambda i: f"/attempts/{i.attempt}/answers/{i.question}",
+        json={"option_ids": []},
+    ),
+    Case(
+        "POST",
+        "/attempts/{attempt_id}/submit",
+        ADAS_ATTEMPT,
+        path=lambda i: f"/attempts/{i.attempt}/submit",
+    ),
     # the workspace rule: the hub's service token and admins
     Case(
         "GET",
@@ -308,6 +385,19 @@ def _set_up(api, auth, case: Case, ids: Ids) -> None:
             headers=auth("admin"),
         )
         assert made.status_code == 201, made.text
+    if case.route.startswith(("/quizzes/{quiz_id}", "/attempts/{attempt_id}")):
+        for key, publish in (("quiz", True), ("draft", False)):
+            made = api.post("/api/v1/quizzes", json=QUIZ, headers=auth("trainer"))
+            assert made.status_code == 201, made.text
+            setattr(ids, key, made.json()["id"])
+            if publish:
+                published = api.post(f"/api/v1/quizzes/{ids.quiz}/publish", headers=auth("trainer"))
+                assert published.status_code == 200, published.text
+    if case.route.startswith("/attempts/{attempt_id}"):
+        started = api.post(f"/api/v1/quizzes/{ids.quiz}/attempts", headers=auth("ada"))
+        assert started.status_code == 201, started.text
+        ids.attempt = started.json()["id"]
+        ids.question = started.json()["questions"][0]["id"]
     if case.method == "DELETE" and case.route == "/progress/steps/{step_id}":
         marked = api.put(f"/api/v1/progress/steps/{ids.step}", headers=auth("ada"))
         assert marked.status_code == 201, marked.text
