@@ -5,6 +5,7 @@
     lms.me()
     lms.my_progress()
     lms.submit_file(deliverable_id=3, file="analysis.ipynb")
+    attempt = lms.start_quiz(quiz_id=1)          # then lms.answer(...), lms.submit_attempt(...)
 
 Inside a workspace the hub already gave the server a token (`JUPYTERHUB_API_TOKEN`) and the
 spawner sets `APRANOVA_LMS_API_URL`; elsewhere pass `base_url` and `token` yourself. Every
@@ -31,6 +32,16 @@ from lms_api.curriculum.schemas import (
 from lms_api.enrollments.schemas import EnrollmentDetail, EnrollmentPage
 from lms_api.people.schemas import AssignmentOut, MeOut, PersonOut, PersonPage, TrainerPage
 from lms_api.progress.schemas import ProgressOut, StepCompletionOut
+from lms_api.quizzes.schemas import (
+    AnswerOut,
+    AttemptDetail,
+    AttemptPage,
+    GeneratedQuizOut,
+    QuizDetail,
+    QuizPage,
+    QuizResults,
+    QuizSummary,
+)
 from lms_api.submissions.schemas import SubmissionDetail, SubmissionPage
 
 M = TypeVar("M", bound=BaseModel)
@@ -102,8 +113,9 @@ class LmsClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if "params" in kwargs:
             kwargs["params"] = _drop_none(kwargs["params"]) or None
+        headers = {**self._headers, **kwargs.pop("headers", {})}
         response = self._http.request(
-            method, self._base + path.lstrip("/"), headers=self._headers, **kwargs
+            method, self._base + path.lstrip("/"), headers=headers, **kwargs
         )
         if response.is_success:
             return response
@@ -304,6 +316,101 @@ class LmsClient:
         return self._model(
             SubmissionDetail, "POST", f"submissions/{submission_id}/reviews", json=body
         )
+
+    # --- quizzes: authoring (trainers, admins) ------------------------------------------
+    def create_quiz(
+        self, title: str, questions: list[dict[str, Any]], **settings: Any
+    ) -> QuizDetail:
+        """A draft written by hand: questions as in the API (text, type, options)."""
+        body = {"title": title, "questions": questions, **settings}
+        return self._model(QuizDetail, "POST", "quizzes", json=body)
+
+    def generate_quiz(self, title: str, prompt: str, **options: Any) -> GeneratedQuizOut:
+        """A draft written by Gemini (num_questions, multiple_count, generation_type, track)."""
+        body = {"title": title, "prompt": prompt, **options}
+        return self._model(GeneratedQuizOut, "POST", "quizzes/generate", json=body)
+
+    def import_quiz(self, document: str | bytes | Path, *, yaml: bool | None = None) -> QuizDetail:
+        """A draft from a quiz file (JSON or YAML, as `export_quiz` writes it)."""
+        if isinstance(document, Path):
+            yaml = document.suffix in (".yaml", ".yml") if yaml is None else yaml
+            document = document.read_bytes()
+        data = document.encode() if isinstance(document, str) else document
+        kind = "application/yaml" if yaml else "application/json"
+        return self._model(
+            QuizDetail, "POST", "quizzes/import", content=data, headers={"Content-Type": kind}
+        )
+
+    def export_quiz(self, quiz_id: int, format: str = "json") -> str:
+        return self._send("GET", f"quizzes/{quiz_id}/export", params={"format": format}).text
+
+    def update_quiz(self, quiz_id: int, **changes: Any) -> QuizDetail:
+        return self._model(QuizDetail, "PATCH", f"quizzes/{quiz_id}", json=changes)
+
+    def publish_quiz(self, quiz_id: int) -> QuizDetail:
+        return self._model(QuizDetail, "POST", f"quizzes/{quiz_id}/publish")
+
+    def archive_quiz(self, quiz_id: int) -> QuizDetail:
+        return self._model(QuizDetail, "POST", f"quizzes/{quiz_id}/archive")
+
+    def delete_quiz(self, quiz_id: int) -> None:
+        self._send("DELETE", f"quizzes/{quiz_id}")
+
+    def quiz_results(self, quiz_id: int) -> QuizResults:
+        """Scores and per-question results (a trainer's students; admins: everyone)."""
+        return self._model(QuizResults, "GET", f"quizzes/{quiz_id}/results")
+
+    # --- quizzes: reading and taking -----------------------------------------------------
+    def quizzes(
+        self,
+        *,
+        status: str | None = None,
+        track: str | None = None,
+        created_by: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> QuizPage:
+        """Students: the published quizzes open to you, with your attempts (`mine`)."""
+        params = self._page(limit, offset, status=status, track=track, created_by=created_by)
+        return self._model(QuizPage, "GET", "quizzes", params=params)
+
+    def quiz(self, quiz_id: int) -> QuizDetail | QuizSummary:
+        """Staff get the questions and keys (QuizDetail); students the quiz and their record."""
+        data = self._send("GET", f"quizzes/{quiz_id}").json()
+        return (QuizDetail if "questions" in data else QuizSummary).model_validate(data)
+
+    def start_quiz(self, quiz_id: int) -> AttemptDetail:
+        """Start an attempt, or resume the one in progress (the time limit starts now)."""
+        return self._model(AttemptDetail, "POST", f"quizzes/{quiz_id}/attempts")
+
+    def answer(self, attempt_id: int, question_id: int, option_ids: list[int]) -> AnswerOut:
+        """Save an answer (as often as you like; [] clears it)."""
+        return self._model(
+            AnswerOut,
+            "PUT",
+            f"attempts/{attempt_id}/answers/{question_id}",
+            json={"option_ids": list(option_ids)},
+        )
+
+    def submit_attempt(self, attempt_id: int) -> AttemptDetail:
+        """Grade the attempt; the result (and, if the quiz allows, the key) comes back."""
+        return self._model(AttemptDetail, "POST", f"attempts/{attempt_id}/submit")
+
+    def attempt(self, attempt_id: int) -> AttemptDetail:
+        return self._model(AttemptDetail, "GET", f"attempts/{attempt_id}")
+
+    def attempts(
+        self,
+        *,
+        quiz_id: int | None = None,
+        username: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> AttemptPage:
+        """Yours (students), your students' (trainers), everyone's (admins); newest first."""
+        params = self._page(limit, offset, quiz_id=quiz_id, username=username, status=status)
+        return self._model(AttemptPage, "GET", "attempts", params=params)
 
     # --- people (admins; trainers may list trainers) ------------------------------------
     def users(

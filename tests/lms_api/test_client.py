@@ -121,6 +121,44 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, tmp_path):
         ada.submit_link(link.id, "https://example.org/ingest")
     assert raised.value.code == "already_approved"
 
+    # quizzes: a trainer writes one, copies it through a file, publishes it; ada takes it
+    quiz = trainer.create_quiz(
+        "Ingest basics",
+        [
+            {
+                "text": "Which format keeps column types?",
+                "type": "SINGLE",
+                "options": [
+                    {"text": "Parquet", "is_correct": True},
+                    {"text": "CSV", "is_correct": False},
+                ],
+            }
+        ],
+        track="DE",
+    )
+    copy = trainer.import_quiz(trainer.export_quiz(quiz.id, "yaml"), yaml=True)
+    assert [q.text for q in copy.questions] == [q.text for q in quiz.questions]
+    trainer.delete_quiz(copy.id)
+    assert trainer.update_quiz(quiz.id, max_attempts=2).max_attempts == 2
+    trainer.publish_quiz(quiz.id)
+    with pytest.raises(LmsApiError) as raised:
+        trainer.generate_quiz("Ingest", "File formats")  # no Gemini key in the test app
+    assert (raised.value.status, raised.value.code) == (503, "generation_not_configured")
+    assert [q.id for q in ada.quizzes().results] == [quiz.id]
+    seen = ada.quiz(quiz.id)
+    assert not hasattr(seen, "questions") and seen.mine.attempts_left == 2
+    attempt = ada.start_quiz(quiz.id)
+    parquet = next(o.id for o in attempt.questions[0].options if o.text == "Parquet")
+    assert ada.answer(attempt.id, attempt.questions[0].id, [parquet]).selected_option_ids == [
+        parquet
+    ]
+    assert ada.submit_attempt(attempt.id).score == 1.0
+    assert ada.attempt(attempt.id).passed is True
+    assert [a.id for a in trainer.attempts(quiz_id=quiz.id).results] == [attempt.id]
+    assert trainer.quiz_results(quiz.id).mean_score == 1.0
+    assert trainer.quiz(quiz.id).questions[0].options[0].is_correct is True
+    assert trainer.archive_quiz(quiz.id).status == "archived"
+
     # the admin ends it
     assert office.revoke(granted.id, reason="Finished").status == "cancelled"
     assert office.deactivate_user("linus").is_active is False
