@@ -19,6 +19,10 @@ from lms_api.curriculum.models import (
 from lms_api.database import sync_url
 from lms_api.enrollments.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms_api.people.models import Person, TrainerAssignment
+from lms_api.quizzes.content import QuestionList, QuizStatus
+from lms_api.quizzes.models import Quiz
+from lms_api.quizzes.service import build_questions
+from lms_api.timestamps import utcnow
 
 TRACKS = [
     {
@@ -53,6 +57,76 @@ TRACKS = [
 # username -> track code (active, granted) for the demo students
 DEMO_ENROLLMENTS = {"ada": "DP", "linus": "FSD"}
 DEMO_TRAINER = "trainer"  # trains both demo students
+
+
+def _q(text: str, right: list[str], wrong: list[str], explanation: str) -> dict:
+    kind = "MULTIPLE" if len(right) > 1 else "SINGLE"
+    options = [{"text": t, "is_correct": True} for t in right]
+    options += [{"text": t, "is_correct": False} for t in wrong]
+    return {"text": text, "type": kind, "options": options, "explanation": explanation}
+
+
+# One published quiz per track, written by the demo trainer, so students can take one at once.
+DEMO_QUIZZES = {
+    "DP": (
+        "SQL joins and NULLs",
+        [
+            _q(
+                "Which join keeps every customer, with or without orders?",
+                ["customers LEFT JOIN orders"],
+                ["customers INNER JOIN orders", "customers SEMI JOIN orders"],
+                "A LEFT JOIN keeps every row of its left side.",
+            ),
+            _q(
+                "What does NULL = NULL evaluate to in SQL?",
+                ["NULL"],
+                ["TRUE", "FALSE"],
+                "Comparisons with NULL are unknown; use IS NULL.",
+            ),
+            _q(
+                "Which of these are aggregate functions?",
+                ["SUM", "COUNT"],
+                ["LOWER", "COALESCE"],
+                "Aggregates fold many rows into one value.",
+            ),
+            _q(
+                "Which pandas method removes duplicate rows?",
+                ["drop_duplicates"],
+                ["dropna", "unique", "distinct"],
+                "DataFrame.drop_duplicates keeps the first of each set of equal rows.",
+            ),
+            _q(
+                "Which clause filters groups after aggregation?",
+                ["HAVING"],
+                ["WHERE", "QUALIFY", "FILTER"],
+                "WHERE filters rows before grouping; HAVING filters the groups.",
+            ),
+        ],
+    ),
+    "FSD": (
+        "HTTP and REST basics",
+        [
+            _q(
+                "Which status code answers a successful POST that created a resource?",
+                ["201 Created"],
+                ["200 OK", "204 No Content", "302 Found"],
+                "201 with a Location header names the new resource.",
+            ),
+            _q(
+                "Which methods are idempotent?",
+                ["PUT", "DELETE"],
+                ["POST", "PATCH"],
+                "Repeating PUT or DELETE leaves the same state; POST does not.",
+            ),
+            _q(
+                "Where does FastAPI read a path parameter from?",
+                ["The URL path"],
+                ["The JSON body", "A cookie"],
+                "Path parameters are the {names} in the route's path.",
+            ),
+        ],
+    ),
+}
 
 
 def seed_demo(database_url: str) -> bool:
@@ -110,6 +184,25 @@ def seed_demo(database_url: str) -> bool:
                         source=EnrollmentSource.GRANT,
                     )
                 )
+            for code, (title, questions) in DEMO_QUIZZES.items():
+                session.add(_demo_quiz(tracks[code], title, questions))
         return True
     finally:
         engine.dispose()
+
+
+def _demo_quiz(track: Track, title: str, questions: list[dict]) -> Quiz:
+    """A published quiz, checked by the same rules as one written through the API."""
+    checked = QuestionList.model_validate({"questions": questions}).questions
+    return Quiz(
+        title=title,
+        description=f"A short check for the {track.name} track.",
+        track=track,
+        created_by=DEMO_TRAINER,
+        status=QuizStatus.PUBLISHED,
+        published_at=utcnow(),
+        time_limit_seconds=15 * 60,
+        max_attempts=3,
+        pass_mark=0.6,
+        questions=build_questions(checked),
+    )

@@ -211,7 +211,8 @@ async def _link(
     quiz.track_id, quiz.project_id = await check_link(session, track_code, project_id)
 
 
-def _questions(items: list[QuestionIn]) -> list[Question]:
+def build_questions(items: list[QuestionIn]) -> list[Question]:
+    """Rows for checked questions, numbered in the order given."""
     return [
         Question(
             order=number,
@@ -259,7 +260,7 @@ async def create_quiz(
     )
     await _link(session, quiz, body.track, body.project_id)
     _check_settings(quiz)
-    quiz.questions = _questions(body.questions)
+    quiz.questions = build_questions(body.questions)
     session.add(quiz)
     await session.flush()
     record_event(
@@ -298,7 +299,7 @@ async def update_quiz(session: AsyncSession, quiz: Quiz, patch: QuizPatch, actor
     if patch.questions is not None:
         quiz.questions.clear()
         await session.flush()  # old rows go before the new ones take their order numbers
-        quiz.questions.extend(_questions(patch.questions))
+        quiz.questions.extend(build_questions(patch.questions))
     quiz.updated_at = utcnow()
     await session.flush()
     record_event(session, "quiz.updated", quiz_id=quiz.id, actor=actor, fields=sorted(sent))

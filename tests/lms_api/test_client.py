@@ -144,7 +144,7 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, tmp_path):
     with pytest.raises(LmsApiError) as raised:
         trainer.generate_quiz("Ingest", "File formats")  # no Gemini key in the test app
     assert (raised.value.status, raised.value.code) == (503, "generation_not_configured")
-    assert [q.id for q in ada.quizzes().results] == [quiz.id]
+    assert quiz.id in [q.id for q in ada.quizzes().results]
     seen = ada.quiz(quiz.id)
     assert not hasattr(seen, "questions") and seen.mine.attempts_left == 2
     attempt = ada.start_quiz(quiz.id)

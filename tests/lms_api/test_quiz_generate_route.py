@@ -96,12 +96,14 @@ def test_invalid_output_is_retried_and_never_saved_half(
     broken["questions"][0]["options"] = broken["questions"][0]["options"][:1]  # one option
     for _ in range(3):
         fake_gemini.reply_json(broken)
+    before = rows(database_url, "SELECT count(*) FROM quizzes WHERE created_by = 'trainer'")[0][0]
     with generating() as api:
         failed = api.post(f"{V1}/quizzes/generate", json=ASK, headers=auth("trainer"))
         assert_error(failed, 502, "upstream_error", "Gemini", "3 tries")
     assert len(fake_gemini.requests) == 3
-    assert rows(database_url, "SELECT count(*) FROM quizzes") == [(0,)]
-    assert rows(database_url, "SELECT count(*) FROM quiz_questions") == [(0,)]
+    assert rows(database_url, "SELECT count(*) FROM quizzes WHERE created_by = 'trainer'") == [
+        (before,)
+    ]
     assert rows(database_url, "SELECT status, calls, requested_by FROM quiz_generations") == [
         ("failed", 3, "trainer")
     ]
