@@ -1,5 +1,6 @@
 """The hub-managed services (lms-api, dashboards, Dagster) and the roles they need."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -66,6 +67,23 @@ def external_services(s: HubSettings) -> list[dict]:
     return services
 
 
+def lms_api_environment(s: HubSettings) -> dict[str, str]:
+    """The hub's own APRANOVA_* settings (e.g. APRANOVA_GEMINI_API_KEY, the upload limit),
+    which JupyterHub would not pass to a service, but none of the hub's secrets or tokens;
+    then what the hub decides for lms-api."""
+    passed = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("APRANOVA_") and "SECRET" not in k and "TOKEN" not in k
+    }
+    return {
+        **passed,
+        **shared_environment(s),
+        "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
+        "APRANOVA_HUB_API_URL": f"http://127.0.0.1:{s.hub_api_port}/hub/api",
+    }
+
+
 def managed_services(s: HubSettings) -> list[dict]:
     """`make up`: the hub starts and supervises every service as a local process."""
     env = shared_environment(s)
@@ -75,11 +93,7 @@ def managed_services(s: HubSettings) -> list[dict]:
             "url": f"http://127.0.0.1:{s.lms_api_port}",
             "api_token": s.lms_api_token,
             "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
-            "environment": {
-                **env,
-                "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
-                "APRANOVA_HUB_API_URL": f"http://127.0.0.1:{s.hub_api_port}/hub/api",
-            },
+            "environment": lms_api_environment(s),
             "display": False,
         },
         # The hub's own identity when it asks lms-api about enrollments.

@@ -24,6 +24,14 @@ def load_config(tmp_path, **env: str) -> dict:
         "groups": c["JupyterHub"]["load_groups"],
         "services": [service["name"] for service in c["JupyterHub"]["services"]],
         "cleanup": c["JupyterHub"]["cleanup_servers"],
+        "lms_env": next(
+            (
+                x.get("environment", {})
+                for x in c["JupyterHub"]["services"]
+                if x["name"] == "lms-api"
+            ),
+            {},
+        ),
     }
 
 
@@ -65,6 +73,20 @@ def test_oauth_providers_are_selected_by_settings(tmp_path, provider):
     assert "dagster" not in config["services"]
     module, _, name = config["authenticator"].rpartition(".")
     assert hasattr(__import__(module, fromlist=[name]), name)  # the class really exists
+
+
+def test_the_lms_api_gets_the_hubs_lms_settings(tmp_path):
+    env = load_config(
+        tmp_path,
+        gemini_api_key="key-123",
+        quiz_generations_per_hour="5",
+        proxy_auth_token="cd" * 32,
+    )["lms_env"]
+    assert env["APRANOVA_GEMINI_API_KEY"] == "key-123"
+    assert "APRANOVA_COOKIE_SECRET" not in env and "APRANOVA_PROXY_AUTH_TOKEN" not in env
+    assert env["APRANOVA_QUIZ_GENERATIONS_PER_HOUR"] == "5"
+    assert env["APRANOVA_HUB_API_URL"].endswith("/hub/api")  # the hub's own choice wins
+    assert env["APRANOVA_STATE_DIR"] == str(tmp_path)
 
 
 def test_idle_culling_is_on_by_default_and_can_be_turned_off(tmp_path):
