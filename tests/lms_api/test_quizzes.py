@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from lms_api.database import sync_url
 from lms_api.main import create_app
 from tests.lms_api.conftest import app_settings, assert_error, rows
+from tests.lms_api.test_permissions import api_routes
 
 pytestmark = pytest.mark.e2e
 
@@ -454,37 +455,50 @@ def test_an_overdue_attempt_is_graded_when_anyone_looks(api, auth, database_url)
 
 
 # --- no leaks ------------------------------------------------------------------------------
-def student_views(api, auth, quiz_id, attempt_id, username="ada") -> dict[str, object]:
-    """Every response a student can get that concerns this quiz or attempt."""
-    headers = auth(username)
-    return {
-        "list quizzes": api.get(f"{V1}/quizzes", headers=headers).json(),
-        "read quiz": api.get(f"{V1}/quizzes/{quiz_id}", headers=headers).json(),
-        "start again": start(api, auth, quiz_id, username).json(),
-        "list attempts": api.get(f"{V1}/attempts", headers=headers).json(),
-        "read attempt": api.get(f"{V1}/attempts/{attempt_id}", headers=headers).json(),
-        "export": api.get(f"{V1}/quizzes/{quiz_id}/export", headers=headers).json(),
-        "results": api.get(f"{V1}/quizzes/{quiz_id}/results", headers=headers).json(),
+SUBMIT = ("POST", "/attempts/{attempt_id}/submit")
+
+
+def walk_as_student(api, auth, attempt, *, submit_too=False, username="ada") -> dict:
+    """Every quiz and attempt route of the API, called by the student with the ids of her
+    attempt (staff-only routes answer her with errors): {(method, route): JSON body}."""
+    first = attempt["questions"][0]
+    ids = {
+        "quiz_id": attempt["quiz_id"],
+        "attempt_id": attempt["id"],
+        "question_id": first["id"],
     }
+    walked = {}
+    for method, route in sorted(api_routes()):
+        if not route.startswith(("/quizzes", "/attempts")) or (
+            (method, route) == SUBMIT and not submit_too
+        ):
+            continue
+        body = None
+        if method == "PUT":
+            body = {"option_ids": [first["options"][0]["id"]]}
+        elif method in ("POST", "PATCH"):
+            body = {}
+        response = api.request(method, V1 + route.format(**ids), json=body, headers=auth(username))
+        assert response.status_code < 500, (method, route, response.text)
+        walked[(method, route)] = response.json()
+    return walked
 
 
 def test_no_student_response_holds_a_key_before_submission(api, auth):
     quiz = make_quiz(api, auth, shuffle_questions=True, shuffle_options=True)
     attempt = start(api, auth, quiz["id"]).json()
-    views = student_views(api, auth, quiz["id"], attempt["id"])
-    q1 = attempt["questions"][0]["id"]
-    views["save"] = answer(
-        api, auth, attempt["id"], q1, [attempt["questions"][0]["options"][0]["id"]]
-    ).json()
-    views["started"] = attempt
-    for name, body in views.items():
+    walked = walk_as_student(api, auth, attempt)
+    assert len(walked) >= 15  # every quiz route but submit
+    walked[("POST", "start")] = attempt
+    for route, body in walked.items():
         leaked = keys_in(body) & SECRET_KEYS
-        assert not leaked, f"{name} shows {leaked}: {body}"
-        assert "LEFT JOIN is right" not in json.dumps(body), name  # no rationale text either
+        assert not leaked, f"{route} shows {leaked}: {body}"
+        assert " is right" not in json.dumps(body), route  # no rationale text either
     assert all(q["key"] is None and q["result"] is None for q in attempt["questions"])
-    # the staff-only routes refuse the student
-    assert views["export"]["error"]["code"] == "forbidden"
-    assert views["results"]["error"]["code"] == "forbidden"
+    # the staff-only routes refused her; her own ones answered
+    assert walked[("GET", "/quizzes/{quiz_id}/export")]["error"]["code"] == "forbidden"
+    assert walked[("GET", "/quizzes/{quiz_id}/results")]["error"]["code"] == "forbidden"
+    assert walked[("GET", "/attempts/{attempt_id}")]["id"] == attempt["id"]
     # shuffling changes the order per attempt but never the set
     shown = {q["id"]: {o["id"] for o in q["options"]} for q in attempt["questions"]}
     assert shown == {q["id"]: {o["id"] for o in q["options"]} for q in quiz["questions"]}
@@ -495,10 +509,10 @@ def test_never_reveal_keeps_the_key_after_submission(api, auth):
     attempt = take_it_all_right(api, auth, quiz)
     graded = submit(api, auth, attempt["id"]).json()
     assert graded["score"] == 4.0
-    views = student_views(api, auth, quiz["id"], attempt["id"])
-    views["submitted"] = graded
-    for name, body in views.items():
-        assert not keys_in(body) & SECRET_KEYS, f"{name}: {body}"
+    walked = walk_as_student(api, auth, attempt, submit_too=True)
+    assert walked[SUBMIT] == graded
+    for route, body in walked.items():
+        assert not keys_in(body) & SECRET_KEYS, f"{route}: {body}"
     # her trainer sees the key of the same attempt
     staff = api.get(f"{V1}/attempts/{attempt['id']}", headers=auth("trainer")).json()
     assert staff["answers_revealed"] is True
