@@ -259,6 +259,33 @@ def _mark(question: Question, chosen: list[int] | None, scoring: str) -> Mark:
     )
 
 
+def _log(
+    session: AsyncSession,
+    attempt: QuizAttempt,
+    question_id: int,
+    kind: str,
+    chosen: list[int] | None,
+    question: Question,
+    at: datetime,
+) -> Mark:
+    """Mark the choice and append it to the answer log (`save` or `graded`)."""
+    mark = _mark(question, chosen, attempt.quiz.multiple_scoring)
+    session.add(
+        QuizAnswerEvent(
+            attempt_id=attempt.id,
+            quiz_id=attempt.quiz_id,
+            person_id=attempt.person_id,
+            question_id=question_id,
+            kind=kind,
+            option_ids=list(chosen or []),
+            correct=mark.correct,
+            score=mark.score,
+            created_at=at,
+        )
+    )
+    return mark
+
+
 async def _claim_for_save(session: AsyncSession, attempt: QuizAttempt) -> None:
     """Lock the attempt row while it is in progress; 409 if it has been graded."""
     locked = await session.execute(
@@ -309,20 +336,7 @@ async def save_answer(
         answer.selected_option_ids = chosen
         answer.answered_at = now.now
         answer.changed_count += 1
-    mark = _mark(question, chosen, attempt.quiz.multiple_scoring)
-    session.add(
-        QuizAnswerEvent(
-            attempt_id=attempt.id,
-            quiz_id=attempt.quiz_id,
-            person_id=attempt.person_id,
-            question_id=question_id,
-            kind="save",
-            option_ids=chosen,
-            correct=mark.correct,
-            score=mark.score,
-            created_at=now.now,
-        )
-    )
+    _log(session, attempt, question_id, "save", chosen, question, now.now)
     await session.flush()
     return answer
 
@@ -355,23 +369,10 @@ async def finish(session: AsyncSession, attempt_id: int, now: Clock) -> bool:
     for question_id in attempt.question_order:
         question, answer = questions[question_id], answers.get(question_id)
         chosen = answer.selected_option_ids if answer else None
-        mark = _mark(question, chosen, attempt.quiz.multiple_scoring)
+        mark = _log(session, attempt, question_id, "graded", chosen, question, at)
         total += mark.score
         if answer is not None:
             answer.is_correct, answer.score = mark.correct, mark.score
-        session.add(
-            QuizAnswerEvent(
-                attempt_id=attempt.id,
-                quiz_id=attempt.quiz_id,
-                person_id=attempt.person_id,
-                question_id=question_id,
-                kind="graded",
-                option_ids=list(chosen or []),
-                correct=mark.correct,
-                score=mark.score,
-                created_at=at,
-            )
-        )
     total = round(total, 6)
     passed = attempt.max_score > 0 and total / attempt.max_score >= attempt.quiz.pass_mark
     await session.execute(

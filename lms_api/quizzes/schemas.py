@@ -183,7 +183,7 @@ class QuizSummary(BaseModel):
     updated_at: UtcDatetime = Field(examples=["2026-01-12T10:15:00Z"])
     published_at: UtcDatetime | None = Field(examples=[None])
     mine: MyQuizRecord | None = Field(
-        default=None, description="The caller's own attempts (students only)"
+        default=None, description="The caller's own attempts (students only)", examples=[None]
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from lms_api.errors import ApiError
 from lms_api.quizzes.models import Quiz
 from lms_api.quizzes.schemas import QuizDocument
+from lms_api.quizzes.service import SETTING_FIELDS
 
 MEDIA_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
@@ -18,16 +19,9 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 def to_document(quiz: Quiz) -> QuizDocument:
     return QuizDocument(
         title=quiz.title,
-        description=quiz.description,
         track=quiz.track.code if quiz.track else None,
         project_id=quiz.project_id,
-        time_limit_seconds=quiz.time_limit_seconds,
-        max_attempts=quiz.max_attempts,
-        pass_mark=quiz.pass_mark,
-        shuffle_questions=quiz.shuffle_questions,
-        shuffle_options=quiz.shuffle_options,
-        reveal_policy=quiz.reveal_policy,
-        multiple_scoring=quiz.multiple_scoring,
+        **{name: getattr(quiz, name) for name in SETTING_FIELDS},
         questions=[
             {
                 "text": q.text,
