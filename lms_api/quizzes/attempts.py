@@ -316,10 +316,12 @@ async def save_answer(
     if now.overdue(attempt):
         await finish(session, attempt.id, now)
         raise AttemptExpired(attempt.id)
+    # Read again now that the row is locked; populate_existing, because the answers loaded
+    # with the attempt before the lock may be stale (a concurrent save just committed).
     answer = await session.scalar(
-        select(StudentAnswer).where(
-            StudentAnswer.attempt_id == attempt.id, StudentAnswer.question_id == question_id
-        )
+        select(StudentAnswer)
+        .where(StudentAnswer.attempt_id == attempt.id, StudentAnswer.question_id == question_id)
+        .execution_options(populate_existing=True)
     )
     if answer is not None and sorted(answer.selected_option_ids) == chosen:
         return answer
@@ -358,10 +360,13 @@ async def finish(session: AsyncSession, attempt_id: int, now: Clock) -> bool:
     )
     if claimed.rowcount != 1:
         return False
+    # The claim waited for any save holding the row: read the answers as they are now.
     answers = {
         a.question_id: a
         for a in await session.scalars(
-            select(StudentAnswer).where(StudentAnswer.attempt_id == attempt.id)
+            select(StudentAnswer)
+            .where(StudentAnswer.attempt_id == attempt.id)
+            .execution_options(populate_existing=True)
         )
     }
     questions = {q.id: q for q in attempt.quiz.questions}

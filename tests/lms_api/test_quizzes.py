@@ -655,3 +655,33 @@ def test_saves_racing_a_submit_never_change_a_graded_attempt(api, auth, concurre
     )
     kinds = [k for (k,) in log]
     assert "graded" in kinds and "save" not in kinds[kinds.index("graded") :]
+
+
+def test_concurrent_saves_lose_no_change(api, auth, concurrent, database_url):
+    quiz = make_quiz(api, auth)
+    attempt = start(api, auth, quiz["id"]).json()
+    q1 = quiz["questions"][0]["id"]
+    choices = [option_ids(quiz, 1, text) for text in ("LEFT JOIN", "INNER JOIN", "SEMI JOIN")]
+    url = f"{V1}/attempts/{attempt['id']}/answers/{q1}"
+    responses = concurrent(
+        *[
+            ("PUT", url, {"json": {"option_ids": ids}, "headers": auth("ada")})
+            for ids in choices * 4
+        ]
+    )
+    assert [r.status_code for r in responses] == [200] * 12, [r.text for r in responses]
+    ((changed, stored),) = rows(
+        database_url,
+        "SELECT changed_count, selected_option_ids FROM quiz_answers WHERE attempt_id = :a",
+        a=attempt["id"],
+    )
+    saves = rows(
+        database_url,
+        "SELECT option_ids FROM quiz_answer_events WHERE attempt_id = :a AND kind = 'save' "
+        "ORDER BY id",
+        a=attempt["id"],
+    )
+    # every logged change is counted, and the last one logged is the answer kept
+    assert changed == len(saves) - 1
+    decode = lambda v: json.loads(v) if isinstance(v, str) else v  # noqa: E731
+    assert decode(saves[-1][0]) == decode(stored)
