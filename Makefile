@@ -14,6 +14,7 @@ help:
 	@echo "make lint     ruff check + format check"
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
 	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
+	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +63,14 @@ format: install
 BENCH_ARGS ?= --students 200 --duration 30
 bench-api: install
 	$(BIN)/python -m bench.api_load $(BENCH_ARGS)
+
+# Quiz-flow load run: N students start, answer 10 questions, submit, in a loop, on PostgreSQL;
+# p50/p95/p99 per step, flows/s, a database check and the verdict (bench/README.md).
+# Override e.g. BENCH_QUIZ_ARGS="--students 50 --duration 10 --think-ms 1000".
+.PHONY: bench-quiz
+BENCH_QUIZ_ARGS ?= --students 200 --duration 30
+bench-quiz: install
+	$(BIN)/python -m bench.quiz_load $(BENCH_QUIZ_ARGS)
 
 compose-config:
 	docker-compose --env-file .env.example -f docker-compose.yml config --quiet

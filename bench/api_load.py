@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +71,9 @@ NOISE_CORES = 0.25
 # Paced phases: requests still unsent this long after the measured window are errors.
 BACKLOG_GRACE = 30.0
 NOT_SENT = "not sent in time (client backlog)"
+# A student's idle connection is closed by the client before uvicorn's keep-alive timeout
+# (5 s) runs out: else a request sent just as the server closes it gets a connection reset.
+CLIENT_KEEPALIVE_SECONDS = 4.0
 
 READS = [
     ("GET /tracks/DP", 2),
@@ -83,8 +86,12 @@ CEILING = "GET / (bare ASGI)"
 
 
 # --- servers -------------------------------------------------------------------------------
-def uvicorn_command(target: str, port: int, workers: int) -> list[str]:
-    """The one way both servers are run (only the app differs)."""
+def uvicorn_command(
+    target: str, port: int, workers: int, keep_alive: int | None = None
+) -> list[str]:
+    """The one way both servers are run (only the app differs); `keep_alive`: seconds an idle
+    connection is kept (uvicorn's `--timeout-keep-alive`, default 5)."""
+    extra = [] if keep_alive is None else ["--timeout-keep-alive", str(keep_alive)]
     return [
         sys.executable,
         "-m",
@@ -104,6 +111,7 @@ def uvicorn_command(target: str, port: int, workers: int) -> list[str]:
         "--no-access-log",
         "--log-level",
         "info",  # lifecycle lines only (access log off): used to see every worker ready
+        *extra,
     ]
 
 
@@ -137,6 +145,7 @@ class Server:
     log_path: Path
     ready_path: str
     port: int = field(default_factory=free_port)
+    keep_alive: int | None = None  # uvicorn's --timeout-keep-alive; None: its default (5 s)
     process: subprocess.Popen | None = None
 
     @property
@@ -144,12 +153,15 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def describe(self) -> str:
-        return "python " + " ".join(uvicorn_command(self.target, self.port, self.workers)[1:])
+        return "python " + " ".join(self.command()[1:])
+
+    def command(self) -> list[str]:
+        return uvicorn_command(self.target, self.port, self.workers, self.keep_alive)
 
     def start(self, timeout: float = 90) -> None:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                uvicorn_command(self.target, self.port, self.workers),
+                self.command(),
                 cwd=REPO_ROOT,
                 env=self.env,
                 stdout=log,
@@ -249,6 +261,9 @@ def enroll_and_read_curriculum(app_url: str, admin_token: str, names: list[str])
 class Student:
     """One student: a token, a keep-alive connection of its own and a seeded choice of pages."""
 
+    # Seconds the client keeps an idle connection: less than the server does.
+    keepalive_seconds = CLIENT_KEEPALIVE_SECONDS
+
     def __init__(self, name: str, token: str, seed: int) -> None:
         self.name = name
         self.token = token
@@ -260,7 +275,7 @@ class Student:
     def open(self, base_url: str) -> None:
         self.session = aiohttp.ClientSession(
             base_url,
-            connector=aiohttp.TCPConnector(limit=1),
+            connector=aiohttp.TCPConnector(limit=1, keepalive_timeout=self.keepalive_seconds),
             headers={"Authorization": f"Bearer {self.token}"},
             timeout=aiohttp.ClientTimeout(total=60),
             auto_decompress=False,
@@ -298,17 +313,28 @@ class Workload:
         return label, "reads", "GET", f"{API}/progress/me"
 
 
-async def send(student: Student, method: str, path: str) -> tuple[int, str]:
-    """(status, error text) of one request; status 0 when no HTTP answer came."""
+async def call(
+    student: Student, method: str, path: str, body: object = None
+) -> tuple[int, bytes, str]:
+    """(status, answer body, error text) of one request on the student's connection, with an
+    optional JSON body; status 0 when no HTTP answer came, error text empty on a 2xx."""
     assert student.session is not None
     try:
-        async with student.session.request(method, path) as response:
-            body = await response.read()
+        async with student.session.request(method, path, json=body) as response:
+            answer = await response.read()
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return 0, f"{exc.__class__.__name__}: {exc}"
+        return 0, b"", f"{exc.__class__.__name__}: {exc}"
     if status // 100 != 2:
-        return status, body[:200].decode(errors="replace")
+        return status, answer, answer[:200].decode(errors="replace")
+    return status, answer, ""
+
+
+async def send(student: Student, method: str, path: str) -> tuple[int, str]:
+    """(status, error text) of one request of the load; status 0 when no HTTP answer came."""
+    status, _, error = await call(student, method, path)
+    if error:
+        return status, error
     if "/progress/steps/" in path:
         step = int(path.rsplit("/", 1)[1])
         if method == "PUT":
@@ -405,37 +431,72 @@ def connections_by_process(pids: list[int], port: int) -> list[int]:
     return [c for c in counts if c]
 
 
+def begin_phase(phase: Phase, students: int, warmup: float, duration: float) -> float:
+    """Set the phase's measured window (after `warmup` seconds from now) and offered load;
+    returns its start (perf_counter seconds)."""
+    phase.duration = duration
+    if phase.think:
+        phase.offered = students / phase.think
+    t0 = time.perf_counter()
+    phase.measured = (t0 + warmup, t0 + warmup + duration)
+    return t0
+
+
+class Pacer:
+    """When one student's requests of a phase start: at once when the last answer came
+    (saturated), or on an open schedule, one every think seconds on average (paced)."""
+
+    def __init__(self, phase: Phase, rng: random.Random, t0: float) -> None:
+        self.phase = phase
+        self.rng = rng
+        self.due = t0 + rng.uniform(0, phase.think)
+        self.give_up_at = phase.measured[1] + BACKLOG_GRACE
+
+    async def next_start(self) -> float | None:
+        """The start of the student's next request, or None once the measured window is over.
+        Paced, it sleeps until the request is due and returns when it was due, so a slow
+        answer that delays the next request is charged to the server. Requests still unsent
+        `BACKLOG_GRACE` after the window are counted as errors (`NOT_SENT`) and skipped."""
+        phase = self.phase
+        measure_from, measure_to = phase.measured
+        while True:
+            if not phase.think:
+                start = time.perf_counter()
+                return None if start >= measure_to else start
+            delay = self.due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            start = self.due
+            self.due += phase.think * self.rng.uniform(0.5, 1.5)
+            if start >= measure_to:
+                return None
+            if time.perf_counter() <= self.give_up_at:
+                return start
+            if start >= measure_from:
+                phase.error(NOT_SENT, f"{NOT_SENT}: due {time.perf_counter() - start:.0f}s ago")
+
+
+async def meter(phase: Phase, server: Server) -> None:
+    """CPU used per part, and client connections per server process, over the measured window
+    of the phase (set by `begin_phase`)."""
+    assert server.process is not None
+    measure_from, measure_to = phase.measured
+    await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+    before = cpu_ticks(server.process.pid)
+    phase.connections = connections_by_process(group_pids(server.process.pid), server.port)
+    await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
+    phase.cpu = cpu_cores(before, cpu_ticks(server.process.pid), phase.duration)
+
+
 async def run_phase(
     phase: Phase, students: list[Student], warmup: float, duration: float, server: Server
 ) -> None:
-    assert server.process is not None
-    phase.duration = duration
-    if phase.think:
-        phase.offered = len(students) / phase.think
-    t0 = time.perf_counter()
-    measure_from, measure_to = t0 + warmup, t0 + warmup + duration
-    phase.measured = (measure_from, measure_to)
-    give_up_at = measure_to + BACKLOG_GRACE
+    t0 = begin_phase(phase, len(students), warmup, duration)
+    measure_from = phase.measured[0]
 
     async def student_loop(student: Student) -> None:
-        due = t0 + student.rng.uniform(0, phase.think)
-        while True:
-            if phase.think:
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                start = due
-                due += phase.think * student.rng.uniform(0.5, 1.5)
-                if start < measure_to and time.perf_counter() > give_up_at:
-                    if start >= measure_from:
-                        phase.error(
-                            NOT_SENT, f"{NOT_SENT}: due {time.perf_counter() - start:.0f}s ago"
-                        )
-                    continue
-            else:
-                start = time.perf_counter()
-            if start >= measure_to:
-                return
+        pacer = Pacer(phase, student.rng, t0)
+        while (start := await pacer.next_start()) is not None:
             label, group, method, path = phase.workload.next_request(student)
             status, error = await send(student, method, path)
             phase.samples.append((label, start, time.perf_counter(), status))
@@ -444,31 +505,31 @@ async def run_phase(
                 if error:
                     phase.error(label, f"{method} {path} -> {status} {error}")
 
-    async def meters() -> None:
-        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        before = cpu_ticks(server.process.pid)
-        phase.connections = connections_by_process(group_pids(server.process.pid), server.port)
-        await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
-        phase.cpu = cpu_cores(before, cpu_ticks(server.process.pid), duration)
-
-    await asyncio.gather(meters(), *(student_loop(s) for s in students))
+    await asyncio.gather(meter(phase, server), *(student_loop(s) for s in students))
 
 
-async def prime(students: list[Student]) -> None:
-    """Each student's first request, a few at a time: the app asks the hub about the token
-    once (per worker) here, not during a measured phase; also proves the enrollment works."""
+PRIME_PATH = f"{API}/progress/me"
+
+
+async def prime(students: list[Student], path: str = PRIME_PATH) -> None:
+    """Each student's first request (GET `path`), a few at a time: the app asks the hub about
+    the token once (per worker) here, not during a measured phase; also proves the student
+    may read that page (here: that the enrollment works)."""
     limit = asyncio.Semaphore(16)
 
     async def one(student: Student) -> None:
         async with limit:
             for _attempt in range(5):
-                status, error = await send(student, "GET", f"{API}/progress/me")
+                status, error = await send(student, "GET", path)
                 if status == 200:
                     return
                 await asyncio.sleep(1)
-            raise RuntimeError(f"{student.name} cannot read its progress: {status} {error}")
+            raise RuntimeError(f"{student.name} cannot read {path}: {status} {error}")
 
     await asyncio.gather(*(one(s) for s in students))
+
+
+PhaseRunner = Callable[[Phase, list[Student], float, float, Server], Awaitable[None]]
 
 
 async def run_server_phases(
@@ -477,8 +538,14 @@ async def run_server_phases(
     phases: list[Phase],
     warmup: float,
     duration: float,
-    needs_priming: bool,
+    prime_path: str | None,
+    runner: PhaseRunner = run_phase,
+    before: Callable[[], Awaitable[None]] | None = None,
+    after: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Open each student's connection, prime them (GET `prime_path`, if any), run `before`
+    (if any), the phases one after the other with `runner`, then `after` (if any), and close
+    the connections."""
     assert server.process is not None
     # `kill` (SIGTERM) ends the run like Ctrl-C: the phases are cancelled, then main() cleans up.
     task = asyncio.current_task()
@@ -487,11 +554,15 @@ async def run_server_phases(
     for student in students:
         student.open(server.url)
     try:
-        if needs_priming:
-            await prime(students)
+        if prime_path is not None:
+            await prime(students, prime_path)
+        if before is not None:
+            await before()
         for phase in phases:
             print(f"  {phase.title}: {warmup:g}s warm-up + {duration:g}s measured", flush=True)
-            await run_phase(phase, students, warmup, duration, server)
+            await runner(phase, students, warmup, duration, server)
+        if after is not None:
+            await after()
     finally:
         for student in students:
             await student.close()
@@ -517,6 +588,7 @@ def stats(phase: Phase, labels: set[str]) -> dict[str, float]:
         "ok": len(ok),
         "rps": arrived / phase.duration,
         "p50_ms": percentile(ok, 50) * 1000,
+        "p95_ms": percentile(ok, 95) * 1000,
         "p99_ms": percentile(ok, 99) * 1000,
         "max_ms": (ok[-1] if ok else math.nan) * 1000,
         "errors": sum(n for label, n in phase.errors.items() if label in labels),
@@ -633,19 +705,20 @@ def paced_title(what: str, students: int, think_ms: float) -> str:
     return f"{what}, paced ~{students * 1000 / think_ms:g} req/s"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.api_load", description=__doc__.splitlines()[0]
-    )
+def load_run_parser(
+    prog: str, description: str, think_ms: str = "5000,2000,1000"
+) -> argparse.ArgumentParser:
+    """The options every load run of bench/ takes (see `checked_args`)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--students", type=int, default=200, help="concurrent students (200)")
     parser.add_argument("--duration", type=float, default=30, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds per phase")
     parser.add_argument(
         "--think-ms",
-        default="5000,2000,1000",
-        help="mean pause per student in the paced phases, one phase per value (5000,2000,1000)",
+        default=think_ms,
+        help=f"mean pause per student in the paced phases, one phase per value ({think_ms})",
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers, both servers")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (2)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the students' choices")
     parser.add_argument(
         "--postgres-url",
@@ -655,6 +728,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="admin URL of a loopback PostgreSQL server; a fresh database is made there",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    return parser
+
+
+def checked_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     try:
         args.think_ms = [float(v) for v in str(args.think_ms).split(",") if v.strip()]
@@ -665,6 +742,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not args.think_ms or min(args.think_ms) <= 0:
         parser.error("--think-ms: positive values, please")
     return args
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = load_run_parser("python -m bench.api_load", __doc__.splitlines()[0])
+    return checked_args(parser, argv)
 
 
 def postgres_admin_url(raw: str) -> URL:
@@ -695,6 +777,69 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+@dataclass
+class Setup:
+    """What a load run stands on: its scratch folder, the token hub, the students with their
+    tokens, and the fresh database (migrated, demo school loaded)."""
+
+    tmp: Path
+    platform: Platform
+    students: list[Student]
+    database_url: str
+
+
+def set_up(
+    stack: contextlib.ExitStack,
+    admin_url: URL,
+    count: int,
+    seed: int,
+    student: Callable[[str, str, int], Student] = Student,
+) -> Setup:
+    """Start the hub, make `count` students (instances of `student`) and a fresh database;
+    everything is undone when `stack` closes."""
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="apranova-bench-")))
+    (tmp / "hub").mkdir()
+    print("starting JupyterHub (for tokens) ...", flush=True)
+    platform = stack.enter_context(running_hub(tmp / "hub"))
+    print(f"making {count} student accounts and tokens ...", flush=True)
+    students = [
+        student(name, token, seed * 100_003 + i)
+        for i, (name, token) in enumerate(make_students(platform, count))
+    ]
+    server = admin_url.render_as_string(hide_password=False)
+    database_url = stack.enter_context(fresh_postgres_database(server, "apranova_bench"))
+    upgrade(database_url)
+    seed_demo(database_url)
+    return Setup(tmp, platform, students, database_url)
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without any APRANOVA_ setting (each server gets only its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("APRANOVA_")}
+
+
+def lms_api_server(setup: Setup, workers: int, keep_alive: int | None = None) -> Server:
+    """lms_api on the run's database, trusting the run's hub (tokens cached for the run);
+    `keep_alive` as for `Server`."""
+    env = {
+        **clean_env(),
+        "APRANOVA_STATE_DIR": str(setup.tmp / "lms"),
+        "APRANOVA_DATABASE_URL": setup.database_url,
+        "APRANOVA_HUB_API_URL": setup.platform.hub_api,
+        "APRANOVA_LMS_API_TOKEN": setup.platform.secrets["APRANOVA_LMS_API_TOKEN"],
+        "APRANOVA_AUTH_CACHE_SECONDS": str(AUTH_CACHE_SECONDS),
+    }
+    return Server(
+        "lms_api",
+        "lms_api.main:asgi_app",
+        env,
+        workers,
+        setup.tmp / "app.log",
+        API + "/health",
+        keep_alive=keep_alive,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     admin_url = postgres_admin_url(args.postgres_url)
     n = args.students
@@ -704,40 +849,17 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="apranova-bench-")))
-        (tmp / "hub").mkdir()
-        print("starting JupyterHub (for tokens) ...", flush=True)
-        platform = stack.enter_context(running_hub(tmp / "hub"))
-        print(f"making {n} student accounts and tokens ...", flush=True)
-        students = [
-            Student(name, token, args.seed * 100_003 + i)
-            for i, (name, token) in enumerate(make_students(platform, n))
-        ]
-        server = admin_url.render_as_string(hide_password=False)
-        database_url = stack.enter_context(fresh_postgres_database(server, "apranova_bench"))
-        upgrade(database_url)
-        seed_demo(database_url)
-
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("APRANOVA_")}
+        setup = set_up(stack, admin_url, n, args.seed)
+        students, platform, tmp = setup.students, setup.platform, setup.tmp
         ceiling = Server(
-            "ceiling", "bench.ceiling:create_app", base_env, args.workers, tmp / "ceiling.log", "/"
-        )
-        app_env = {
-            **base_env,
-            "APRANOVA_STATE_DIR": str(tmp / "lms"),
-            "APRANOVA_DATABASE_URL": database_url,
-            "APRANOVA_HUB_API_URL": platform.hub_api,
-            "APRANOVA_LMS_API_TOKEN": platform.secrets["APRANOVA_LMS_API_TOKEN"],
-            "APRANOVA_AUTH_CACHE_SECONDS": str(AUTH_CACHE_SECONDS),
-        }
-        app = Server(
-            "lms_api",
-            "lms_api.main:asgi_app",
-            app_env,
+            "ceiling",
+            "bench.ceiling:create_app",
+            clean_env(),
             args.workers,
-            tmp / "app.log",
-            f"{API}/health",
+            tmp / "ceiling.log",
+            "/",
         )
+        app = lms_api_server(setup, args.workers)
 
         fastest = min(args.think_ms)
         ceiling_phases = [
@@ -748,7 +870,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"serving the ceiling: {ceiling.describe()}", flush=True)
             uvloop.run(
                 run_server_phases(
-                    ceiling, students, ceiling_phases, args.warmup, args.duration, False
+                    ceiling, students, ceiling_phases, args.warmup, args.duration, None
                 )
             )
             install_signal_handlers()  # the event loop put its own back
@@ -769,7 +891,7 @@ def run(args: argparse.Namespace) -> int:
                 ),
             ]
             uvloop.run(
-                run_server_phases(app, students, app_phases, args.warmup, args.duration, True)
+                run_server_phases(app, students, app_phases, args.warmup, args.duration, PRIME_PATH)
             )
             install_signal_handlers()
     print("cleaned up: servers stopped, database dropped, hub stopped.", flush=True)
