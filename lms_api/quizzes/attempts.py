@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms_api.auth import ADMIN_ROLES, STAFF_ROLES, Principal, Role
 from lms_api.enrollments.service import insert_if_absent
@@ -33,7 +33,6 @@ from lms_api.quizzes.content import QuestionType, QuizStatus, RevealPolicy
 from lms_api.quizzes.grading import Mark, mark_answer
 from lms_api.quizzes.models import (
     AttemptStatus,
-    Question,
     Quiz,
     QuizAnswerEvent,
     QuizAttempt,
@@ -50,6 +49,7 @@ from lms_api.quizzes.schemas import (
     QuestionStats,
     QuizResults,
 )
+from lms_api.quizzes.snapshot import QuestionData, QuizContent, content_of
 from lms_api.timestamps import as_utc, utcnow
 
 FINAL = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
@@ -75,9 +75,10 @@ class Clock:
     grace: timedelta
 
     def overdue(self, attempt: QuizAttempt) -> bool:
-        return (
-            attempt.deadline_at is not None and self.now > as_utc(attempt.deadline_at) + self.grace
-        )
+        return self.past(attempt.deadline_at)
+
+    def past(self, deadline: datetime | None) -> bool:
+        return deadline is not None and self.now > as_utc(deadline) + self.grace
 
 
 def clock(grace_seconds: float) -> Clock:
@@ -86,18 +87,28 @@ def clock(grace_seconds: float) -> Clock:
 
 # --- loading -------------------------------------------------------------------------------
 def _with_quiz(statement: Select[Any]) -> Select[Any]:
-    return statement.options(
-        selectinload(QuizAttempt.person),
-        selectinload(QuizAttempt.quiz).selectinload(Quiz.questions).selectinload(Question.options),
-    )
+    """The attempt with its student and quiz row, in one query (questions come from the
+    snapshot cache, answers only where needed)."""
+    return statement.options(joinedload(QuizAttempt.person), joinedload(QuizAttempt.quiz))
 
 
 async def load_attempt(session: AsyncSession, attempt_id: int) -> QuizAttempt | None:
     return await session.scalar(
-        _with_quiz(select(QuizAttempt).where(QuizAttempt.id == attempt_id))
-        .options(selectinload(QuizAttempt.answers))
+        _with_quiz(select(QuizAttempt).where(QuizAttempt.id == attempt_id)).execution_options(
+            populate_existing=True
+        )
+    )
+
+
+async def answers_of(session: AsyncSession, attempt_id: int) -> dict[int, StudentAnswer]:
+    """The attempt's answers by question id, read as they are now (populate_existing: a
+    concurrent save may just have committed)."""
+    rows = await session.scalars(
+        select(StudentAnswer)
+        .where(StudentAnswer.attempt_id == attempt_id)
         .execution_options(populate_existing=True)
     )
+    return {a.question_id: a for a in rows}
 
 
 async def visible_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
@@ -117,15 +128,15 @@ async def own_attempt(session: AsyncSession, caller: Principal, attempt_id: int)
 
 
 # --- starting ------------------------------------------------------------------------------
-def _orders(quiz: Quiz) -> tuple[list[int], dict[str, list[int]]]:
+def _orders(quiz: Quiz, content: QuizContent) -> tuple[list[int], dict[str, list[int]]]:
     """The question and option order of a new attempt (shuffled if the quiz says so)."""
     shuffle = random.SystemRandom().shuffle
-    questions = list(quiz.questions)
+    questions = list(content.questions)
     if quiz.shuffle_questions:
         shuffle(questions)
     options: dict[str, list[int]] = {}
     for question in questions:
-        ids = [option.id for option in question.options]
+        ids = list(question.option_ids)
         if quiz.shuffle_options:
             shuffle(ids)
         options[str(question.id)] = ids
@@ -149,19 +160,21 @@ async def start_attempt(
             code="quiz_not_published",
         )
     person = await get_or_create_person(session, caller.name)
-    attempts = list(
-        await session.scalars(
-            select(QuizAttempt)
-            .where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.person_id == person.id)
-            .order_by(QuizAttempt.number)
+    mine = QuizAttempt.quiz_id == quiz.id, QuizAttempt.person_id == person.id
+    used = await session.scalar(select(func.max(QuizAttempt.number)).where(*mine)) or 0
+    open_ones = (
+        await session.execute(
+            select(QuizAttempt.id, QuizAttempt.deadline_at).where(
+                *mine, QuizAttempt.status == AttemptStatus.IN_PROGRESS.value
+            )
         )
-    )
-    for attempt in attempts:
-        if attempt.status == AttemptStatus.IN_PROGRESS:
-            if not now.overdue(attempt):
-                return attempt.id, False
-            await finish(session, attempt.id, now)
-    used = max((a.number for a in attempts), default=0)
+    ).all()
+    for attempt_id, deadline in open_ones:
+        if not now.past(deadline):
+            return attempt_id, False
+        overdue = await load_attempt(session, attempt_id)
+        assert overdue is not None
+        await finish(session, overdue, now)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         raise ApiError(
             409,
@@ -169,7 +182,8 @@ async def start_attempt(
             code="no_attempts_left",
             details={"max_attempts": quiz.max_attempts, "used": used},
         )
-    question_order, option_order = _orders(quiz)
+    content = await content_of(session, quiz)
+    question_order, option_order = _orders(quiz, content)
     number = used + 1
     deadline = (
         now.now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
@@ -184,7 +198,7 @@ async def start_attempt(
             "status": AttemptStatus.IN_PROGRESS.value,
             "started_at": now.now,
             "deadline_at": deadline,
-            "max_score": sum(q.points for q in quiz.questions),
+            "max_score": content.max_score,
             "question_order": question_order,
             "option_order": option_order,
             "revision": 0,
@@ -215,11 +229,9 @@ async def start_attempt(
 
 
 # --- answering -----------------------------------------------------------------------------
-def _question_of(attempt: QuizAttempt, question_id: int) -> Question:
-    if question_id in attempt.question_order:
-        for question in attempt.quiz.questions:
-            if question.id == question_id:
-                return question
+def _question_of(attempt: QuizAttempt, content: QuizContent, question_id: int) -> QuestionData:
+    if question_id in attempt.question_order and question_id in content.by_id:
+        return content.by_id[question_id]
     raise ApiError(
         404,
         f"Question {question_id} is not part of attempt {attempt.id}.",
@@ -227,9 +239,9 @@ def _question_of(attempt: QuizAttempt, question_id: int) -> Question:
     )
 
 
-def _check_choice(question: Question, option_ids: list[int]) -> list[int]:
+def _check_choice(question: QuestionData, option_ids: list[int]) -> list[int]:
     chosen = sorted(set(option_ids))
-    known = {option.id for option in question.options}
+    known = question.options_by_id
     unknown = [i for i in chosen if i not in known]
     if unknown:
         raise ApiError(
@@ -248,14 +260,9 @@ def _check_choice(question: Question, option_ids: list[int]) -> list[int]:
     return chosen
 
 
-def _mark(question: Question, chosen: list[int] | None, scoring: str) -> Mark:
+def _mark(question: QuestionData, chosen: list[int] | None, scoring: str) -> Mark:
     return mark_answer(
-        question.type,
-        question.points,
-        [o.id for o in question.options if o.is_correct],
-        [o.id for o in question.options],
-        chosen,
-        scoring,
+        question.type, question.points, question.correct_ids, question.option_ids, chosen, scoring
     )
 
 
@@ -265,7 +272,7 @@ def _log(
     question_id: int,
     kind: str,
     chosen: list[int] | None,
-    question: Question,
+    question: QuestionData,
     at: datetime,
 ) -> Mark:
     """Mark the choice and append it to the answer log (`save` or `graded`)."""
@@ -310,11 +317,12 @@ async def save_answer(
     now: Clock,
 ) -> StudentAnswer:
     """Save (or re-save) one answer; the same answer twice changes nothing."""
-    question = _question_of(attempt, question_id)
+    content = await content_of(session, attempt.quiz)
+    question = _question_of(attempt, content, question_id)
     chosen = _check_choice(question, option_ids)
     await _claim_for_save(session, attempt)
     if now.overdue(attempt):
-        await finish(session, attempt.id, now)
+        await finish(session, attempt, now)
         raise AttemptExpired(attempt.id)
     # Read again now that the row is locked; populate_existing, because the answers loaded
     # with the attempt before the lock may be stale (a concurrent save just committed).
@@ -344,11 +352,9 @@ async def save_answer(
 
 
 # --- finishing -----------------------------------------------------------------------------
-async def finish(session: AsyncSession, attempt_id: int, now: Clock) -> bool:
+async def finish(session: AsyncSession, attempt: QuizAttempt, now: Clock) -> bool:
     """Grade the attempt if it is still in progress: SUBMITTED, or EXPIRED when past its
     deadline. False when it was already graded (by a concurrent request, say)."""
-    attempt = await load_attempt(session, attempt_id)
-    assert attempt is not None
     expired = now.overdue(attempt)
     status = AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED
     at = min(now.now, as_utc(attempt.deadline_at)) if expired and attempt.deadline_at else now.now
@@ -361,15 +367,8 @@ async def finish(session: AsyncSession, attempt_id: int, now: Clock) -> bool:
     if claimed.rowcount != 1:
         return False
     # The claim waited for any save holding the row: read the answers as they are now.
-    answers = {
-        a.question_id: a
-        for a in await session.scalars(
-            select(StudentAnswer)
-            .where(StudentAnswer.attempt_id == attempt.id)
-            .execution_options(populate_existing=True)
-        )
-    }
-    questions = {q.id: q for q in attempt.quiz.questions}
+    answers = await answers_of(session, attempt.id)
+    questions = (await content_of(session, attempt.quiz)).by_id
     total = 0.0
     for question_id in attempt.question_order:
         question, answer = questions[question_id], answers.get(question_id)
@@ -413,7 +412,9 @@ async def expire_overdue(session: AsyncSession, now: Clock, **where: Any) -> int
         statement = statement.where(getattr(QuizAttempt, name) == value)
     finished = 0
     for attempt_id in list(await session.scalars(statement)):
-        finished += await finish(session, attempt_id, now)
+        attempt = await load_attempt(session, attempt_id)
+        assert attempt is not None
+        finished += await finish(session, attempt, now)
     return finished
 
 
@@ -469,16 +470,22 @@ def summary(attempt: QuizAttempt) -> AttemptSummary:
 
 
 async def detail(
-    session: AsyncSession, caller: Principal, attempt: QuizAttempt, now: Clock
+    session: AsyncSession,
+    caller: Principal,
+    attempt: QuizAttempt,
+    now: Clock,
+    *,
+    new: bool = False,
 ) -> AttemptDetail:
+    """`new`: just started, so no answers to read."""
     revealed = await answers_revealed(session, caller, attempt)
     graded = attempt.status in FINAL
-    questions = {q.id: q for q in attempt.quiz.questions}
-    answers = {a.question_id: a for a in attempt.answers}
+    questions = (await content_of(session, attempt.quiz)).by_id
+    answers = {} if new else await answers_of(session, attempt.id)
     shown = []
     for position, question_id in enumerate(attempt.question_order, start=1):
         question, answer = questions[question_id], answers.get(question_id)
-        by_id = {o.id: o for o in question.options}
+        by_id = question.options_by_id
         order = attempt.option_order.get(str(question_id), list(by_id))
         result = None
         if graded:  # unanswered questions are wrong and score 0
@@ -554,7 +561,7 @@ def _ratio(part: float, whole: float) -> float | None:
 
 async def quiz_results(session: AsyncSession, caller: Principal, quiz: Quiz) -> QuizResults:
     """Finished attempts of the quiz in the caller's scope, and how each question fared."""
-    scope = select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)
+    scope = select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)  # quiz: with questions
     if caller.role == Role.TRAINER:
         scope = scope.where(QuizAttempt.person_id.in_(students_of_trainer(caller.name)))
     attempts = list(await session.scalars(scope))

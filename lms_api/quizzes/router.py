@@ -116,9 +116,11 @@ def _clock(request: Request) -> taking.Clock:
     return taking.clock(request.app.state.settings.quiz_time_grace_seconds)
 
 
-async def _quiz(session: AsyncSession, caller: Principal, quiz_id: int) -> Quiz:
+async def _quiz(
+    session: AsyncSession, caller: Principal, quiz_id: int, *, questions: bool = True
+) -> Quiz:
     try:
-        return await service.quiz_for(session, caller, quiz_id)
+        return await service.quiz_for(session, caller, quiz_id, questions=questions)
     except service.QuizNotFound as exc:
         raise ApiError(404, f"No quiz {quiz_id}.") from exc
 
@@ -143,11 +145,11 @@ async def _attempt(session: AsyncSession, caller: Principal, attempt_id: int, fi
 
 
 async def _attempt_detail(
-    session: AsyncSession, caller: Principal, attempt_id: int, now: taking.Clock
+    session: AsyncSession, caller: Principal, attempt_id: int, now: taking.Clock, new=False
 ) -> AttemptDetail:
-    attempt = await taking.load_attempt(session, attempt_id)
+    attempt = await taking.load_attempt(session, attempt_id)  # as it is now
     assert attempt is not None
-    return await taking.detail(session, caller, attempt, now)
+    return await taking.detail(session, caller, attempt, now, new=new)
 
 
 def _located(request: Request, response: Response, name: str, **params: int) -> None:
@@ -499,11 +501,11 @@ async def start_attempt(
 ) -> AttemptDetail:
     """Start an attempt (or resume the one in progress); the time limit starts now."""
     now = _clock(request)
-    quiz = await _quiz(session, caller, quiz_id)
+    quiz = await _quiz(session, caller, quiz_id, questions=False)
     attempt_id, new = await taking.start_attempt(session, caller, quiz, now)
     response.status_code = 201 if new else 200
     _located(request, response, "read_attempt", attempt_id=attempt_id)
-    return await _attempt_detail(session, caller, attempt_id, now)
+    return await _attempt_detail(session, caller, attempt_id, now, new)
 
 
 @router.get(
@@ -543,8 +545,9 @@ async def read_attempt(
     now = _clock(request)
     attempt = await _attempt(session, caller, attempt_id)
     if attempt.status == AttemptStatus.IN_PROGRESS and now.overdue(attempt):
-        await taking.finish(session, attempt.id, now)
-    return await _attempt_detail(session, caller, attempt_id, now)
+        await taking.finish(session, attempt, now)
+        return await _attempt_detail(session, caller, attempt_id, now)
+    return await taking.detail(session, caller, attempt, now)
 
 
 @router.put(
@@ -605,6 +608,8 @@ async def submit_attempt(
 ) -> AttemptDetail:
     """Submit and grade the attempt; submitting again answers the same result."""
     now = _clock(request)
-    await _attempt(session, caller, attempt_id, taking.own_attempt)
-    await taking.finish(session, attempt_id, now)
+    attempt = await _attempt(session, caller, attempt_id, taking.own_attempt)
+    if attempt.status in taking.FINAL:  # submitted before: the same answer again
+        return await taking.detail(session, caller, attempt, now)
+    await taking.finish(session, attempt, now)  # or a concurrent submit graded it
     return await _attempt_detail(session, caller, attempt_id, now)

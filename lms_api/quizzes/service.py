@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.auth import ADMIN_ROLES, STAFF_ROLES, Principal
 from lms_api.curriculum.models import Project, Track
@@ -46,12 +46,14 @@ def _with_questions(statement: Select[Any]) -> Select[Any]:
     )
 
 
-async def load_quiz(session: AsyncSession, quiz_id: int) -> Quiz | None:
-    return await session.scalar(
-        _with_questions(select(Quiz).where(Quiz.id == quiz_id)).execution_options(
-            populate_existing=True
-        )
+async def load_quiz(session: AsyncSession, quiz_id: int, *, questions: bool = True) -> Quiz | None:
+    """The quiz with its track; with its questions and options as ORM objects unless
+    `questions=False` (taking a quiz reads them from quizzes.snapshot instead)."""
+    statement = select(Quiz).where(Quiz.id == quiz_id)
+    statement = (
+        _with_questions(statement) if questions else statement.options(joinedload(Quiz.track))
     )
+    return await session.scalar(statement.execution_options(populate_existing=True))
 
 
 def active_track_ids(username: str) -> Select[tuple[int]]:
@@ -70,10 +72,12 @@ def open_to_student(username: str) -> Any:
     )
 
 
-async def quiz_for(session: AsyncSession, caller: Principal, quiz_id: int) -> Quiz:
+async def quiz_for(
+    session: AsyncSession, caller: Principal, quiz_id: int, *, questions: bool = True
+) -> Quiz:
     """The quiz as the caller may see it: any for staff; for students a published one, and
     403 `not_enrolled` when it belongs to a track they are not active in."""
-    quiz = await load_quiz(session, quiz_id)
+    quiz = await load_quiz(session, quiz_id, questions=questions)
     if quiz is None:
         raise QuizNotFound
     if caller.role in STAFF_ROLES:
