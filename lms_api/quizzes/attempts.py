@@ -600,10 +600,3 @@ async def quiz_results(session: AsyncSession, caller: Principal, quiz: Quiz) -> 
         pass_rate=_ratio(len(passed), len(students)),
         questions=stats,
     )
-
-
-async def count_attempts(session: AsyncSession, quiz_id: int) -> int:
-    found = await session.scalar(
-        select(func.count(QuizAttempt.id)).where(QuizAttempt.quiz_id == quiz_id)
-    )
-    return found or 0

@@ -182,7 +182,7 @@ async def list_quizzes(
     person_id = await session.scalar(service.person_id_of(caller.name))
     if person_id is not None:
         await taking.expire_overdue(session, _clock(request), person_id=person_id)
-    attempts = await service.attempt_counts(session, caller.name, [q.id for q in quizzes])
+    attempts = await service.attempts_by_quiz(session, caller.name, [q.id for q in quizzes])
     listed["results"] = [quiz_summary(q, my_record(q, attempts[q.id])) for q in quizzes]
     return listed
 
@@ -387,7 +387,7 @@ async def read_quiz(
     person_id = await session.scalar(service.person_id_of(caller.name))
     if person_id is not None:
         await taking.expire_overdue(session, _clock(request), person_id=person_id, quiz_id=quiz.id)
-    attempts = await service.attempt_counts(session, caller.name, [quiz.id])
+    attempts = await service.attempts_by_quiz(session, caller.name, [quiz.id])
     return quiz_summary(quiz, my_record(quiz, attempts[quiz.id]))
 
 

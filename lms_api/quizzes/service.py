@@ -120,7 +120,7 @@ def list_quizzes(
     return statement.order_by(Quiz.id)
 
 
-async def attempt_counts(
+async def attempts_by_quiz(
     session: AsyncSession, username: str, quiz_ids: list[int]
 ) -> dict[int, list[QuizAttempt]]:
     """A student's attempts at these quizzes, by quiz id, oldest first."""
