@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.auth import Principal
 from lms_api.curriculum.models import Track
 from lms_api.enrollments.models import (
     Enrollment,
@@ -17,7 +17,7 @@ from lms_api.enrollments.models import (
 )
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, may_see_records_of, students_of_trainer
+from lms_api.people.service import get_or_create_person, may_see_records_of, visible_records
 from lms_api.timestamps import utcnow
 
 # Statuses from which a revoke is meaningful; cancelled and refunded are final for a revoke.
@@ -86,11 +86,7 @@ async def insert_if_absent(
 
 def _visible_to(statement: Select[Any], caller: Principal) -> Select[Any]:
     """Admins see every enrollment, trainers their students', everyone else their own."""
-    if caller.role in ADMIN_ROLES:
-        return statement
-    if caller.role == Role.TRAINER:
-        return statement.where(Enrollment.person_id.in_(students_of_trainer(caller.name)))
-    return statement.where(Person.username == caller.name)
+    return visible_records(statement, caller, Enrollment.person_id)
 
 
 def list_enrollments(

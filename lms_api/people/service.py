@@ -75,6 +75,17 @@ async def may_see_records_of(session: AsyncSession, caller: Principal, student: 
     return caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, student)
 
 
+def visible_records(statement: Select[Any], caller: Principal, person_id: Any) -> Select[Any]:
+    """The list-side twin of `may_see_records_of`: admins every row, a trainer their students'
+    rows, anyone else their own. `person_id` is the rows' person column; the statement must
+    be joined with Person."""
+    if caller.role in ADMIN_ROLES:
+        return statement
+    if caller.role == Role.TRAINER:
+        return statement.where(person_id.in_(students_of_trainer(caller.name)))
+    return statement.where(Person.username == caller.name)
+
+
 def students_of_trainer(trainer: str) -> Select[tuple[int]]:
     """Person ids of a trainer's students, for `WHERE person_id IN (...)` filters."""
     trainer_person = aliased(Person)

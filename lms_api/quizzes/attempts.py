@@ -28,7 +28,12 @@ from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, may_see_records_of, students_of_trainer
+from lms_api.people.service import (
+    get_or_create_person,
+    may_see_records_of,
+    students_of_trainer,
+    visible_records,
+)
 from lms_api.quizzes.content import QuestionType, QuizStatus, RevealPolicy
 from lms_api.quizzes.grading import Mark, mark_answer
 from lms_api.quizzes.models import (
@@ -542,10 +547,7 @@ def list_attempts(
     """Attempts the caller may see: own for students, their students' for trainers, all for
     admins; newest first."""
     statement = _with_quiz(select(QuizAttempt)).join(Person, QuizAttempt.person_id == Person.id)
-    if caller.role == Role.TRAINER:
-        statement = statement.where(QuizAttempt.person_id.in_(students_of_trainer(caller.name)))
-    elif caller.role not in ADMIN_ROLES:
-        statement = statement.where(Person.username == caller.name)
+    statement = visible_records(statement, caller, QuizAttempt.person_id)
     if quiz_id is not None:
         statement = statement.where(QuizAttempt.quiz_id == quiz_id)
     if username is not None:

@@ -20,7 +20,7 @@ from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, may_see_records_of, students_of_trainer
+from lms_api.people.service import get_or_create_person, may_see_records_of, visible_records
 from lms_api.submissions.files import CheckedFile
 from lms_api.submissions.models import (
     ReviewDecision,
@@ -380,10 +380,7 @@ def list_submissions(
         .join(Project, Deliverable.project_id == Project.id)
         .join(Track, Project.track_id == Track.id)
     )
-    if caller.role == Role.TRAINER:
-        statement = statement.where(Submission.person_id.in_(students_of_trainer(caller.name)))
-    elif caller.role not in ADMIN_ROLES:
-        statement = statement.where(Person.username == caller.name)
+    statement = visible_records(statement, caller, Submission.person_id)
     if username is not None:
         statement = statement.where(Person.username == username)
     if track is not None:
