@@ -129,7 +129,8 @@ class QuizAttempt(Base):
     status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed: the analytics pipeline reads attempts finished since its last run.
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)

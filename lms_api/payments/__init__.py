@@ -1,0 +1,1 @@
+"""Payments: what a student paid for which track, and what was refunded."""
