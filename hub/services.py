@@ -212,6 +212,14 @@ def hub_roles(s: HubSettings) -> list[dict]:
     if s.enable_dagster:
         roles.append(
             {
+                "name": "pipelines-activity",
+                "description": "The analytics pipeline reading workspace activity.",
+                "scopes": ["list:users", "read:users:activity", "read:servers"],
+                "services": ["dagster"] if s.external_services else ["dagster", "dagster-daemon"],
+            }
+        )
+        roles.append(
+            {
                 "name": "pipelines-operator",
                 "scopes": ["access:services!service=dagster"],
                 "groups": ["admins"],

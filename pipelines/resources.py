@@ -1,86 +1,226 @@
-"""Connections of the pipeline: the LMS database (read-only) and the DuckDB warehouse.
+"""Connections of the pipeline: the LMS database (read-only), the hub REST API and the warehouse.
 
-DuckDB allows one writer. The pipeline writes into a build file and, once the marts are
-done, publishes a copy with an atomic rename; readers (the dashboards) only ever open the
-published file read-only, so they never block on or break during a run.
+DuckDB allows one writer. The pipeline keeps its working tables (raw, staging, marts) in a
+build file next to the published one and holds a file lock while it writes. Publishing
+copies the marts — and only the marts, the contract with the dashboards — into a new file
+and renames it over the published one, so readers (the dashboards, opened read-only) never
+block on a run and never see a half-written table.
 """
 
+import fcntl
 import os
-import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
+import httpx
 import pandas as pd
+import pyarrow as pa
 from dagster import ConfigurableResource
-from sqlalchemy import create_engine, text
+from pydantic import Field
 from sqlalchemy.engine import make_url
 
-
-def _sync_url(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.get_backend_name() == "sqlite":
-        parsed = parsed.set(drivername="sqlite")
-    return parsed.render_as_string(hide_password=False)
+SCHEMAS = ("raw", "staging", "marts")
 
 
 class LmsDatabase(ConfigurableResource):
-    """The LMS database, read in one read-only snapshot per query."""
+    """The LMS database, read in bulk and read-only.
+
+    PostgreSQL is read with ADBC, which streams `COPY ... TO STDOUT (FORMAT binary)` straight
+    into Arrow (no row-by-row Python, no DuckDB extension download); the session is opened
+    with `default_transaction_read_only`, so the pipeline cannot write by mistake. SQLite
+    (the zero-setup local default) is opened read-only through its URI.
+    """
 
     url: str
 
-    def read(self, sql: str) -> pd.DataFrame:
-        engine = create_engine(_sync_url(self.url))
-        try:
-            with engine.connect() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SET TRANSACTION READ ONLY"))
-                return pd.read_sql_query(text(sql), connection)
-        finally:
-            engine.dispose()
+    @property
+    def backend(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+    def read(self, sql: str) -> pa.Table:
+        """The rows of one SELECT as an Arrow table."""
+        if self.backend == "postgresql":
+            import adbc_driver_postgresql.dbapi as adbc
+
+            with adbc.connect(_libpq_uri(self.url)) as connection, connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetch_arrow_table()
+        if self.backend == "sqlite":
+            database = make_url(self.url).database or ""
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+                return pa.Table.from_pandas(pd.read_sql_query(sql, connection))
+        raise ValueError(f"unsupported LMS database {self.backend!r} (PostgreSQL or SQLite)")
+
+    def scalar(self, sql: str):
+        table = self.read(sql)
+        return table.column(0)[0].as_py() if table.num_rows else None
+
+
+def _libpq_uri(url: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    uri = parsed.render_as_string(hide_password=False)
+    separator = "&" if "?" in uri else "?"
+    return uri + separator + "options=" + quote("-c default_transaction_read_only=on")
+
+
+class HubApi(ConfigurableResource):
+    """The hub REST API, for users' server activity (scopes list:users, read:users:activity,
+    read:servers). Empty `url` means no hub to ask (tests, or a pipeline run without one)."""
+
+    url: str = Field(default="", description="e.g. http://127.0.0.1:8081/hub/api")
+    token: str = Field(default="", description="a hub token with the scopes above")
+    timeout_seconds: float = 10.0
+
+    def server_activity(self) -> list[dict]:
+        """One sample per running server: who, which server, since when, last activity."""
+        observed_at = datetime.now(UTC)
+        samples: list[dict] = []
+        offset, limit = 0, 200
+        headers = {
+            "Authorization": f"token {self.token}",
+            "Accept": "application/jupyterhub-pagination+json",
+        }
+        with httpx.Client(base_url=self.url.rstrip("/"), timeout=self.timeout_seconds) as client:
+            while True:
+                response = client.get(
+                    "/users", params={"offset": offset, "limit": limit}, headers=headers
+                )
+                response.raise_for_status()
+                body = response.json()
+                users = body["items"] if isinstance(body, dict) else body
+                for user in users:
+                    for name, server in (user.get("servers") or {}).items():
+                        if server.get("started") and server.get("last_activity"):
+                            samples.append(
+                                {
+                                    "username": user["name"],
+                                    "server_name": name or "",
+                                    "started": _parse_time(server["started"]),
+                                    "last_activity": _parse_time(server["last_activity"]),
+                                    "observed_at": observed_at,
+                                }
+                            )
+                following = (
+                    (body.get("_pagination") or {}).get("next") if isinstance(body, dict) else None
+                )
+                if not following:
+                    return samples
+                offset = following["offset"]
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class Warehouse(ConfigurableResource):
-    """The DuckDB warehouse: `path` is what readers open; builds happen beside it."""
+    """The DuckDB warehouse: `path` is what readers open; the pipeline builds beside it."""
 
     path: str
+    lock_timeout_seconds: float = 600.0
 
     @property
     def build_path(self) -> Path:
         published = Path(self.path)
         return published.with_name(published.stem + ".build" + published.suffix)
 
-    @contextmanager
-    def connect(self):
-        self.build_path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(self.build_path))
-        try:
-            for schema in ("raw", "staging", "marts"):
-                connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            yield connection
-        finally:
-            connection.close()
+    @property
+    def landing_dir(self) -> Path:
+        """Append-only Parquet files of hub activity samples (the hub keeps no history)."""
+        return Path(self.path).parent / "landing" / "hub_activity"
 
-    def publish(self) -> Path:
-        """Copy the finished build over the published file in one atomic rename."""
-        with self.connect() as connection:
-            connection.execute("CHECKPOINT")
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The build database, under the writer lock (one writer across runs and processes)."""
+        self.build_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._writer_lock():
+            connection = duckdb.connect(str(self.build_path))
+            try:
+                connection.execute("SET TimeZone = 'UTC'")
+                for schema in SCHEMAS:
+                    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                yield connection
+            finally:
+                connection.close()
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        lock_path = self.build_path.with_suffix(".lock")
+        with open(lock_path, "w") as handle:
+            deadline = time.monotonic() + self.lock_timeout_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"another pipeline run holds {lock_path}") from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def publish(self, run_id: str = "") -> tuple[Path, dict[str, int]]:
+        """Copy every marts table into a new file and rename it over the published one."""
         published = Path(self.path)
-        staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
-        shutil.copyfile(self.build_path, staging)
-        os.replace(staging, published)
-        return published
+        fresh = published.with_name(f".{published.stem}.{os.getpid()}.publishing.duckdb")
+        fresh.unlink(missing_ok=True)
+        rows: dict[str, int] = {}
+        with self.connect() as db:
+            tables = [
+                name
+                for (name,) in db.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = current_database() AND schema_name = 'marts' "
+                    "ORDER BY 1"
+                ).fetchall()
+            ]
+            db.execute(f"ATTACH '{fresh}' AS publishing")
+            try:
+                db.execute("CREATE SCHEMA publishing.marts")
+                for table in tables:
+                    db.execute(
+                        f"CREATE TABLE publishing.marts.{table} AS SELECT * FROM marts.{table}"
+                    )
+                    rows[table] = db.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+                # When and by which run the marts were refreshed: the dashboards show it.
+                db.execute(
+                    "CREATE TABLE publishing.marts._refresh AS "
+                    "SELECT now()::TIMESTAMP AS refreshed_at, ? AS run_id",
+                    [run_id],
+                )
+            finally:
+                db.execute("DETACH publishing")
+        os.replace(fresh, published)
+        return published, rows
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
 
 
 def default_lms_url() -> str:
-    state = Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
-    return os.environ.get("APRANOVA_DATABASE_URL") or f"sqlite:///{state / 'lms.db'}"
+    return os.environ.get("APRANOVA_DATABASE_URL") or f"sqlite:///{_state_dir() / 'lms.db'}"
 
 
 def default_warehouse_path() -> str:
-    state = Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
     return os.environ.get("APRANOVA_WAREHOUSE_PATH") or str(
-        state / "warehouse" / "warehouse.duckdb"
+        _state_dir() / "warehouse" / "warehouse.duckdb"
+    )
+
+
+def default_hub_api() -> HubApi:
+    """The hub gives its managed services JUPYTERHUB_API_URL and JUPYTERHUB_API_TOKEN;
+    in docker compose the APRANOVA_PIPELINES_HUB_* settings say the same."""
+    return HubApi(
+        url=os.environ.get("APRANOVA_PIPELINES_HUB_API_URL")
+        or os.environ.get("JUPYTERHUB_API_URL", ""),
+        token=os.environ.get("APRANOVA_PIPELINES_HUB_TOKEN")
+        or os.environ.get("JUPYTERHUB_API_TOKEN", ""),
     )

@@ -1,59 +1,406 @@
-"""Marts: the documented tables dashboards read. Names and columns are a contract.
+"""Marts: the documented tables the dashboards read. Names and columns are a contract
+(README, "Analytics marts"); columns may be added, never renamed or removed.
 
-`marts.enrollments(student, track, track_name, status, source, enrolled_at, updated_at)`:
-one row per student and track.
+All times are naive UTC. "Now" is AnalyticsSettings.now() (a setting, so tests and replays
+are exact).
 """
 
 from dagster import (
-    AssetCheckResult,
     AssetKey,
+    AssetSpec,
     MaterializeResult,
     asset,
-    asset_check,
+    multi_asset,
 )
 
+from pipelines.quiz_statistics import QuizStatisticsSettings, refresh_quiz_statistics
 from pipelines.resources import Warehouse
+from pipelines.settings import AnalyticsSettings
 
-ENROLLMENTS = AssetKey(["marts", "enrollments"])
+
+def mart(name: str) -> AssetKey:
+    return AssetKey(["marts", name])
+
+
+def staging(*names: str) -> list[AssetKey]:
+    return [AssetKey(["staging", n]) for n in names]
+
+
+ENROLLMENTS = mart("enrollments")
+STUDENT_PROGRESS = mart("student_progress")
+COHORT_FUNNEL = mart("cohort_funnel")
+QUIZ_STATS = mart("quiz_stats")
+QUIZ_ITEM_STATS = mart("quiz_item_stats")
+QUIZ_OPTION_STATS = mart("quiz_option_stats")
+AT_RISK = mart("at_risk_students")
+WORKSPACE_ACTIVITY = mart("workspace_activity")
+REVENUE = mart("revenue")
+ALL_MARTS = [
+    ENROLLMENTS,
+    STUDENT_PROGRESS,
+    COHORT_FUNNEL,
+    QUIZ_STATS,
+    QUIZ_ITEM_STATS,
+    QUIZ_OPTION_STATS,
+    AT_RISK,
+    WORKSPACE_ACTIVITY,
+    REVENUE,
+]
+
+
+def build(db, name: str, sql: str, params: list | None = None) -> int:
+    db.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {sql}", params or [])
+    return db.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0]
 
 
 @asset(
     key=ENROLLMENTS,
     group_name="marts",
-    deps=[AssetKey(["staging", "enrollments"])],
-    description="One row per student and track, with status; published for the dashboards.",
+    deps=staging("enrollments"),
+    description="`marts.enrollments(student, track, track_name, status, source, enrolled_at, "
+    "updated_at, trainer)`: one row per student and track.",
 )
 def enrollments_mart(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
-        db.execute(
+        rows = build(
+            db,
+            "enrollments",
             """
-            CREATE OR REPLACE TABLE marts.enrollments AS
-            SELECT student, track, track_name, status, source, enrolled_at, updated_at
-            FROM staging.enrollments
-            ORDER BY track, student
-            """
+            SELECT student, track, track_name, status, source, enrolled_at, updated_at, trainer
+            FROM staging.enrollments ORDER BY track, student
+            """,
         )
         by_status = dict(
             db.execute("SELECT status, count(*) FROM marts.enrollments GROUP BY 1").fetchall()
         )
-    published = warehouse.publish()
-    return MaterializeResult(
-        metadata={"rows": sum(by_status.values()), "published": str(published), **by_status}
-    )
+    return MaterializeResult(metadata={"rows": rows, **by_status})
 
 
-@asset_check(asset=ENROLLMENTS, description="student and track are present and unique together.")
-def enrollments_keys_unique(warehouse: Warehouse) -> AssetCheckResult:
+@asset(
+    key=STUDENT_PROGRESS,
+    group_name="marts",
+    deps=[*staging("enrollments", "curriculum", "progress"), AssetKey(["raw", "hub_activity"])],
+    description="`marts.student_progress(student, track, project_id, steps_done, steps_total, "
+    "pct_complete, last_step_at, last_workspace_activity_at, ...)`: one row per enrolled "
+    "student and project of the track.",
+)
+def student_progress(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
-        nulls, duplicates = db.execute(
+        rows = build(
+            db,
+            "student_progress",
             """
-            SELECT (SELECT count(*) FROM marts.enrollments
-                    WHERE student IS NULL OR track IS NULL),
-                   (SELECT count(*) FROM (SELECT student, track FROM marts.enrollments
-                                          GROUP BY 1, 2 HAVING count(*) > 1))
+            WITH steps AS (
+                SELECT project_id, count(*) AS steps_total
+                FROM staging.track_steps GROUP BY 1
+            ), done AS (
+                SELECT person_id, project_id, count(*) AS steps_done,
+                       max(completed_at) AS last_step_at
+                FROM staging.step_completions GROUP BY 1, 2
+            ), activity AS (
+                SELECT username, max(last_activity) AS last_activity
+                FROM raw.hub_activity GROUP BY 1
+            )
+            SELECT e.student, e.track, p.project_id,
+                   CAST(coalesce(d.steps_done, 0) AS INTEGER) AS steps_done,
+                   CAST(coalesce(s.steps_total, 0) AS INTEGER) AS steps_total,
+                   -- share of the project's steps done, 0..1 (NULL for a project with no steps)
+                   coalesce(d.steps_done, 0) / nullif(s.steps_total, 0) AS pct_complete,
+                   d.last_step_at,
+                   a.last_activity AS last_workspace_activity_at,
+                   p.project_number, p.title AS project_title, e.trainer,
+                   e.status AS enrollment_status
+            FROM staging.enrollments e
+            JOIN staging.projects p ON p.track_id = e.track_id
+            LEFT JOIN steps s ON s.project_id = p.project_id
+            LEFT JOIN done d ON d.person_id = e.person_id AND d.project_id = p.project_id
+            LEFT JOIN activity a ON a.username = e.student
+            ORDER BY e.track, e.student, p.project_number
+            """,
+        )
+    return MaterializeResult(metadata={"rows": rows})
+
+
+@asset(
+    key=COHORT_FUNNEL,
+    group_name="marts",
+    deps=staging("enrollments", "curriculum", "progress"),
+    description="`marts.cohort_funnel(track, project_id, step_id, step_order, students_reached, "
+    "students_completed, ...)`: active students of each track, step by step.",
+)
+def cohort_funnel(warehouse: Warehouse) -> MaterializeResult:
+    # step_order is the step's position in the whole track (projects in order, then steps).
+    # students_reached: active students whose furthest completed step is at least the one
+    # before (so everyone reaches step 1); students_completed: those who completed this step.
+    with warehouse.connect() as db:
+        rows = build(
+            db,
+            "cohort_funnel",
             """
+            WITH active AS (
+                SELECT person_id, track_id FROM staging.enrollments WHERE status = 'active'
+            ), furthest AS (
+                SELECT a.track_id, coalesce(max(c.step_order), 0) AS furthest
+                FROM active a
+                LEFT JOIN staging.step_completions c
+                       ON c.person_id = a.person_id AND c.track_id = a.track_id
+                GROUP BY a.person_id, a.track_id
+            ), reach AS (
+                SELECT ts.step_id, count(f.track_id) AS students_reached
+                FROM staging.track_steps ts
+                LEFT JOIN furthest f
+                       ON f.track_id = ts.track_id AND f.furthest >= ts.step_order - 1
+                GROUP BY 1
+            ), done AS (
+                SELECT c.step_id, count(*) AS students_completed
+                FROM staging.step_completions c
+                JOIN active a ON a.person_id = c.person_id AND a.track_id = c.track_id
+                GROUP BY 1
+            )
+            SELECT ts.track, ts.project_id, ts.step_id, ts.step_order,
+                   CAST(r.students_reached AS INTEGER) AS students_reached,
+                   CAST(coalesce(d.students_completed, 0) AS INTEGER) AS students_completed,
+                   ts.project_number, ts.project_title, ts.step_number, ts.step_title
+            FROM staging.track_steps ts
+            JOIN reach r ON r.step_id = ts.step_id
+            LEFT JOIN done d ON d.step_id = ts.step_id
+            ORDER BY ts.track, ts.step_order
+            """,
+        )
+    return MaterializeResult(metadata={"rows": rows})
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(QUIZ_STATS, group_name="marts", deps=staging("quiz_results")),
+        AssetSpec(QUIZ_ITEM_STATS, group_name="marts", deps=staging("quiz_results")),
+        AssetSpec(QUIZ_OPTION_STATS, group_name="marts", deps=staging("quiz_results")),
+    ],
+    description="Quiz, item and option statistics per attempt set (pipelines.quiz_statistics "
+    "documents each formula); only the quizzes with new attempts are recomputed.",
+)
+def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
+    with warehouse.connect() as db:
+        full, quiz_ids = db.execute(
+            "SELECT coalesce(bool_or(full_refresh), false), list(DISTINCT quiz_id) "
+            "FROM raw.quiz_changes"
         ).fetchone()
-    return AssetCheckResult(
-        passed=nulls == 0 and duplicates == 0,
-        metadata={"null_keys": nulls, "duplicate_keys": duplicates},
-    )
+        missing = db.execute(
+            "SELECT 3 - count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'marts' AND table_name IN "
+            "('quiz_stats', 'quiz_item_stats', 'quiz_option_stats')"
+        ).fetchone()[0]
+        scope = None if full or missing else sorted(quiz_ids or [])
+        counts = refresh_quiz_statistics(
+            db, scope, QuizStatisticsSettings(min_attempts=settings.min_attempts)
+        )
+        totals = {
+            key: db.execute(f"SELECT count(*) FROM {'.'.join(key.path)}").fetchone()[0]
+            for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS)
+        }
+    refreshed = "all" if scope is None else len(scope)
+    for key, total in totals.items():
+        yield MaterializeResult(
+            asset_key=key,
+            metadata={"rows": total, "quizzes_refreshed": refreshed, "written": str(counts)},
+        )
+
+
+@asset(
+    key=WORKSPACE_ACTIVITY,
+    group_name="marts",
+    deps=staging("workspace_buckets"),
+    description="`marts.workspace_activity(student, day, active_minutes, sessions)`: minutes "
+    "with workspace activity (5-minute buckets) and workspace sessions per student and day.",
+)
+def workspace_activity(warehouse: Warehouse) -> MaterializeResult:
+    # The hub updates a server's last_activity about every 5 minutes while its user works:
+    # a 5-minute bucket with activity counts as 5 active minutes (across all the student's
+    # servers at once, not per server). A session is one server start (server, started).
+    with warehouse.connect() as db:
+        rows = build(
+            db,
+            "workspace_activity",
+            """
+            SELECT username AS student, CAST(bucket AS DATE) AS day,
+                   CAST(count(DISTINCT bucket) * 5 AS INTEGER) AS active_minutes,
+                   CAST(count(DISTINCT server_name || '@' || CAST(started AS VARCHAR))
+                        AS INTEGER) AS sessions
+            FROM staging.workspace_buckets
+            GROUP BY 1, 2
+            ORDER BY 1, 2
+            """,
+        )
+    return MaterializeResult(metadata={"rows": rows})
+
+
+@asset(
+    key=REVENUE,
+    group_name="marts",
+    deps=staging("payments"),
+    description="`marts.revenue(track, month, payments, amount, refunds, ...)`: money in and "
+    "out per track and month, in the currency's main unit.",
+)
+def revenue(warehouse: Warehouse) -> MaterializeResult:
+    # A payment counts in the month it was paid; a refund in the month it was refunded
+    # (a payment refunded later still counts as paid in its own month). Pending and failed
+    # payments count in the month they were created.
+    with warehouse.connect() as db:
+        rows = build(
+            db,
+            "revenue",
+            """
+            WITH events AS (
+                SELECT track, currency, paid_at AS moved_at, 'paid' AS kind, amount_cents AS cents
+                FROM staging.payments WHERE paid_at IS NOT NULL
+                UNION ALL
+                SELECT track, currency, refunded_at, 'refund', refunded_cents
+                FROM staging.payments WHERE refunded_at IS NOT NULL
+                UNION ALL
+                SELECT track, currency, created_at, status, amount_cents
+                FROM staging.payments WHERE status IN ('pending', 'failed')
+            )
+            SELECT track, CAST(date_trunc('month', moved_at) AS DATE) AS month,
+                   CAST(count(*) FILTER (WHERE kind = 'paid') AS INTEGER) AS payments,
+                   coalesce(sum(cents) FILTER (WHERE kind = 'paid'), 0) / 100.0 AS amount,
+                   CAST(count(*) FILTER (WHERE kind = 'refund') AS INTEGER) AS refunds,
+                   coalesce(sum(cents) FILTER (WHERE kind = 'refund'), 0) / 100.0
+                       AS refunded_amount,
+                   (coalesce(sum(cents) FILTER (WHERE kind = 'paid'), 0)
+                    - coalesce(sum(cents) FILTER (WHERE kind = 'refund'), 0)) / 100.0
+                       AS net_amount,
+                   CAST(count(*) FILTER (WHERE kind = 'pending') AS INTEGER) AS pending,
+                   CAST(count(*) FILTER (WHERE kind = 'failed') AS INTEGER) AS failed,
+                   currency
+            FROM events
+            GROUP BY track, month, currency
+            ORDER BY track, month
+            """,
+        )
+    return MaterializeResult(metadata={"rows": rows})
+
+
+@asset(
+    key=AT_RISK,
+    group_name="marts",
+    deps=[
+        *staging("enrollments", "progress", "quiz_results"),
+        AssetKey(["raw", "hub_activity"]),
+        AssetKey(["raw", "quizzes"]),
+    ],
+    description="`marts.at_risk_students(student, track, trainer, risk_score, reasons, ...)`: "
+    "active students with at least one warning sign, the reasons in words.",
+)
+def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings) -> MaterializeResult:
+    # Four signs, each with a severity in 0..1 and a weight; risk_score is the weighted sum
+    # (0..1). A sign fires at its threshold (severity 0.5) and saturates at twice it.
+    #   inactive   (0.30): days since the last workspace activity (or since enrolling)
+    #   no progress(0.25): days since the last completed step (or since enrolling), unless
+    #                      the whole track is done
+    #   overdue    (0.25): required deliverables past their expected date + grace, nothing
+    #                      submitted (severity: 0.5 for one, 1 for two or more)
+    #   quiz       (0.20): mean of the last two scores dropped by score_drop against the
+    #                      earlier ones (3+ attempts), or the last three average below low_score
+    now = settings.now()
+    params = {
+        "now": now,
+        "inactive": settings.inactive_days,
+        "no_progress": settings.no_progress_days,
+        "grace": settings.overdue_grace_days,
+        "drop": settings.score_drop,
+        "low": settings.low_score,
+    }
+    with warehouse.connect() as db:
+        rows = build(db, "at_risk_students", AT_RISK_SQL, params)
+    return MaterializeResult(metadata={"rows": rows, "as_of": str(now)})
+
+
+AT_RISK_SQL = """
+WITH active AS (
+    SELECT person_id, student, trainer, track, track_id, enrolled_at
+    FROM staging.enrollments WHERE status = 'active'
+), activity AS (
+    SELECT username, max(last_activity) AS last_activity FROM raw.hub_activity GROUP BY 1
+), steps AS (
+    SELECT track_id, count(*) AS steps_total FROM staging.track_steps GROUP BY 1
+), done AS (
+    SELECT person_id, track_id, count(*) AS steps_done, max(completed_at) AS last_step_at
+    FROM staging.step_completions GROUP BY 1, 2
+), overdue AS (
+    SELECT person_id, track_id, count(*) AS overdue,
+           max(date_diff('day', due_at, $now)) AS oldest_days
+    FROM staging.deliverables_due
+    WHERE submitted_at IS NULL AND due_at + to_days($grace) < $now
+    GROUP BY 1, 2
+), scored AS (
+    SELECT a.person_id, z.track_id, a.score / nullif(a.max_score, 0) AS fraction,
+           row_number() OVER (PARTITION BY a.person_id, z.track_id
+                              ORDER BY a.finished_at DESC, a.attempt_id DESC) AS recency
+    FROM staging.quiz_attempts a JOIN raw.quizzes z ON z.id = a.quiz_id
+), quiz AS (
+    SELECT person_id, track_id, count(*) AS attempts,
+           avg(fraction) FILTER (WHERE recency <= 2) AS last_two,
+           avg(fraction) FILTER (WHERE recency > 2) AS earlier,
+           avg(fraction) FILTER (WHERE recency <= 3) AS last_three
+    FROM scored GROUP BY 1, 2
+), signs AS (
+    SELECT a.student, a.track, a.trainer,
+           date_diff('day', coalesce(act.last_activity, a.enrolled_at), $now) AS days_inactive,
+           act.last_activity IS NULL AS never_active,
+           CASE WHEN coalesce(d.steps_done, 0) >= coalesce(s.steps_total, 0) THEN NULL
+                ELSE date_diff('day', coalesce(d.last_step_at, a.enrolled_at), $now)
+           END AS days_no_progress,
+           d.last_step_at IS NULL AS never_progressed,
+           coalesce(o.overdue, 0) AS overdue_deliverables, o.oldest_days,
+           q.attempts, q.last_two, q.earlier, q.last_three,
+           act.last_activity AS last_workspace_activity_at, d.last_step_at
+    FROM active a
+    LEFT JOIN activity act ON act.username = a.student
+    LEFT JOIN steps s ON s.track_id = a.track_id
+    LEFT JOIN done d ON d.person_id = a.person_id AND d.track_id = a.track_id
+    LEFT JOIN overdue o ON o.person_id = a.person_id AND o.track_id = a.track_id
+    LEFT JOIN quiz q ON q.person_id = a.person_id AND q.track_id = a.track_id
+), severity AS (
+    SELECT *,
+        CASE WHEN days_inactive >= $inactive
+             THEN least(1.0, days_inactive / (2.0 * $inactive)) ELSE 0 END AS s_inactive,
+        CASE WHEN days_no_progress >= $no_progress
+             THEN least(1.0, days_no_progress / (2.0 * $no_progress)) ELSE 0 END AS s_progress,
+        CASE WHEN overdue_deliverables >= 2 THEN 1.0
+             WHEN overdue_deliverables = 1 THEN 0.5 ELSE 0 END AS s_overdue,
+        coalesce(attempts >= 3 AND earlier - last_two >= $drop, false) AS falling,
+        coalesce(attempts >= 3 AND last_three < $low, false) AS low
+    FROM signs
+)
+SELECT student, track, trainer,
+       round(0.30 * s_inactive + 0.25 * s_progress + 0.25 * s_overdue
+             + 0.20 * CASE WHEN falling OR low THEN 1 ELSE 0 END, 3) AS risk_score,
+       concat_ws('; ',
+           CASE WHEN s_inactive > 0 THEN
+               CASE WHEN never_active
+                    THEN 'no workspace activity since enrolling ' || days_inactive || ' days ago'
+                    ELSE 'no workspace activity for ' || days_inactive || ' days' END END,
+           CASE WHEN s_progress > 0 THEN
+               CASE WHEN never_progressed
+                    THEN 'no step completed since enrolling ' || days_no_progress || ' days ago'
+                    ELSE 'no step completed for ' || days_no_progress || ' days' END END,
+           CASE WHEN s_overdue > 0 THEN
+               overdue_deliverables || ' required deliverable'
+               || CASE WHEN overdue_deliverables > 1 THEN 's' ELSE '' END
+               || ' overdue (oldest by ' || oldest_days || ' days)' END,
+           CASE WHEN falling THEN
+               'quiz scores falling: ' || CAST(round(100 * earlier) AS INTEGER)
+               || '% before, ' || CAST(round(100 * last_two) AS INTEGER)
+               || '% in the last two' END,
+           CASE WHEN low AND NOT falling THEN
+               'low quiz scores: ' || CAST(round(100 * last_three) AS INTEGER)
+               || '% over the last three' END
+       ) AS reasons,
+       CAST(days_inactive AS INTEGER) AS days_inactive,
+       last_workspace_activity_at, last_step_at,
+       CAST(overdue_deliverables AS INTEGER) AS overdue_deliverables,
+       last_three AS recent_quiz_score
+FROM severity
+WHERE s_inactive > 0 OR s_progress > 0 OR s_overdue > 0 OR falling OR low
+ORDER BY risk_score DESC, student
+"""

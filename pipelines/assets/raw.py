@@ -1,28 +1,306 @@
-"""Raw layer: LMS tables copied as they are, one asset per table."""
+"""Raw layer: LMS tables copied into the warehouse with fixed types, plus hub activity.
 
-from dagster import AssetsDefinition, MaterializeResult, asset
+Most tables are small and copied whole on every run. Quiz attempts and their answers are the
+big ones (millions of rows) and only ever grow once an attempt is graded, so a normal run
+reads just the attempts finished since the newest one already here (minus an overlap, for
+transactions that committed late) and replaces those attempts and their answers. A run
+tagged `apranova/refresh=full` (the nightly schedule) copies everything again, which also
+catches what an incremental run cannot see: deleted rows, and attempts graded long after
+their deadline (the LMS expires overdue attempts lazily, with `submitted_at` = deadline).
+"""
 
-from pipelines.resources import LmsDatabase, Warehouse
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-RAW_TABLES = {
-    "people": "SELECT id, username, created_at FROM people",
-    "tracks": "SELECT id, code, name, duration_weeks FROM tracks",
-    "enrollments": (
-        "SELECT id, person_id, track_id, status, source, created_at, updated_at FROM enrollments"
+import httpx
+import pyarrow as pa
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from pipelines.resources import HubApi, LmsDatabase, Warehouse
+
+FULL_REFRESH_TAG = "apranova/refresh"
+FINISHED = "('SUBMITTED', 'EXPIRED')"
+# Re-read attempts finished this long before the newest one seen (late commits, clock skew).
+INCREMENTAL_OVERLAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type of the raw column
+    source: str = ""  # SQL expression in the LMS when it differs ({p}: the table alias)
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    """'id BIGINT, step_order INTEGER={p}"order"' -> Columns (source after '=')."""
+    columns = []
+    for item in spec.split(","):
+        declaration, _, source = item.strip().partition("=")
+        name, type_ = declaration.split(" ", 1)
+        columns.append(Column(name, type_.strip(), source.strip()))
+    return tuple(columns)
+
+
+TIMESTAMPS = "created_at TIMESTAMP"
+RAW_TABLES: dict[str, tuple[Column, ...]] = {
+    "people": _columns(f"id BIGINT, username VARCHAR, is_active BOOLEAN, {TIMESTAMPS}"),
+    "trainer_assignments": _columns(
+        f"id BIGINT, trainer_id BIGINT, student_id BIGINT, {TIMESTAMPS}"
+    ),
+    "tracks": _columns(
+        "id BIGINT, code VARCHAR, name VARCHAR, duration_weeks INTEGER, price_cents BIGINT,"
+        " currency VARCHAR"
+    ),
+    "projects": _columns(
+        "id BIGINT, track_id BIGINT, number INTEGER, title VARCHAR, type VARCHAR,"
+        " estimated_hours INTEGER"
+    ),
+    "project_steps": _columns(
+        'id BIGINT, project_id BIGINT, step_order INTEGER={p}"order", title VARCHAR'
+    ),
+    "deliverables": _columns(
+        "id BIGINT, project_id BIGINT, title VARCHAR, kind VARCHAR, required BOOLEAN"
+    ),
+    "enrollments": _columns(
+        "id BIGINT, person_id BIGINT, track_id BIGINT, status VARCHAR, source VARCHAR,"
+        f" {TIMESTAMPS}, updated_at TIMESTAMP"
+    ),
+    "step_completions": _columns(f"id BIGINT, person_id BIGINT, step_id BIGINT, {TIMESTAMPS}"),
+    "submissions": _columns(
+        "id BIGINT, person_id BIGINT, deliverable_id BIGINT, status VARCHAR,"
+        f" {TIMESTAMPS}, updated_at TIMESTAMP"
+    ),
+    "payments": _columns(
+        "id BIGINT, person_id BIGINT, track_id BIGINT, amount_cents BIGINT, currency VARCHAR,"
+        " status VARCHAR, refunded_cents BIGINT, paid_at TIMESTAMP, refunded_at TIMESTAMP,"
+        f" {TIMESTAMPS}, updated_at TIMESTAMP"
+    ),
+    "quizzes": _columns(
+        "id BIGINT, title VARCHAR, track_id BIGINT, project_id BIGINT, created_by VARCHAR,"
+        " status VARCHAR, pass_mark DOUBLE, multiple_scoring VARCHAR, published_at TIMESTAMP"
+    ),
+    "quiz_questions": _columns(
+        'id BIGINT, quiz_id BIGINT, question_order INTEGER={p}"order", type VARCHAR, points DOUBLE'
+    ),
+    "quiz_options": _columns(
+        'id BIGINT, question_id BIGINT, option_order INTEGER={p}"order", is_correct BOOLEAN'
     ),
 }
+ATTEMPT_COLUMNS = _columns(
+    "id BIGINT, quiz_id BIGINT, person_id BIGINT, number INTEGER, status VARCHAR,"
+    " started_at TIMESTAMP, submitted_at TIMESTAMP, score DOUBLE, max_score DOUBLE,"
+    " passed BOOLEAN"
+)
+ANSWER_COLUMNS = _columns(
+    "id BIGINT, attempt_id BIGINT, question_id BIGINT,"
+    " selected_option_ids VARCHAR=CAST({p}selected_option_ids AS TEXT), answered_at TIMESTAMP,"
+    " is_correct BOOLEAN, score DOUBLE"
+)
+QUIZ_ATTEMPTS = AssetKey(["raw", "quiz_attempts"])
+HUB_ACTIVITY = AssetKey(["raw", "hub_activity"])
 
 
-def raw_table(table: str, query: str) -> AssetsDefinition:
-    @asset(name=table, key_prefix="raw", group_name="raw", description=f"LMS `{table}` as is.")
+def select_sql(table: str, columns: tuple[Column, ...], where: str = "", alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    listed = ", ".join(
+        f"{(c.source or '{p}' + c.name).replace('{p}', prefix)} AS {c.name}" for c in columns
+    )
+    return f"SELECT {listed} FROM {table} {alias} {where}".strip()
+
+
+def typed(columns: tuple[Column, ...], relation: str) -> str:
+    """SELECT with every raw column cast to its declared type (SQLite hands back text)."""
+    return (
+        "SELECT "
+        + ", ".join(f"CAST({c.name} AS {c.type}) AS {c.name}" for c in columns)
+        + (f" FROM {relation}")
+    )
+
+
+def is_full_refresh(context: AssetExecutionContext) -> bool:
+    return context.run.tags.get(FULL_REFRESH_TAG) == "full"
+
+
+def raw_table(table: str, columns: tuple[Column, ...]) -> AssetsDefinition:
+    @asset(
+        name=table,
+        key_prefix="raw",
+        group_name="raw",
+        description=f"LMS `{table}`, copied whole with fixed types.",
+    )
     def _raw(lms: LmsDatabase, warehouse: Warehouse) -> MaterializeResult:
-        frame = lms.read(query)
+        incoming = lms.read(select_sql(table, columns))
         with warehouse.connect() as db:
-            db.register("incoming", frame)
-            db.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT * FROM incoming")
-        return MaterializeResult(metadata={"rows": len(frame)})
+            db.register("incoming", incoming)
+            db.execute(f"CREATE OR REPLACE TABLE raw.{table} AS {typed(columns, 'incoming')}")
+        return MaterializeResult(metadata={"rows": incoming.num_rows})
 
     return _raw
 
 
-raw_assets = [raw_table(table, query) for table, query in RAW_TABLES.items()]
+@asset(
+    key=QUIZ_ATTEMPTS,
+    group_name="raw",
+    description="Graded quiz attempts (SUBMITTED / EXPIRED) and their answers "
+    "(raw.quiz_answers), read incrementally by finish time.",
+)
+def quiz_attempts(
+    context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
+) -> MaterializeResult:
+    with warehouse.connect() as db:
+        have = _table_exists(db, "raw", "quiz_attempts") and _table_exists(
+            db, "raw", "quiz_answers"
+        )
+        newest = (
+            db.execute("SELECT max(submitted_at) FROM raw.quiz_attempts").fetchone()[0]
+            if (have)
+            else None
+        )
+    full = is_full_refresh(context) or not have or newest is None
+    finished = f"WHERE t.status IN {FINISHED}"
+    if not full:
+        since = (newest - INCREMENTAL_OVERLAP).strftime("%Y-%m-%d %H:%M:%S.%f")
+        finished += f" AND t.submitted_at >= '{since}'"
+    # Attempts first, answers second: an attempt finishing in between brings answers
+    # without its attempt row, which staging ignores and the next run completes.
+    attempts = lms.read(select_sql("quiz_attempts", ATTEMPT_COLUMNS, finished, alias="t"))
+    answers = lms.read(
+        select_sql(
+            "quiz_answers",
+            ANSWER_COLUMNS,
+            f"JOIN quiz_attempts t ON t.id = a.attempt_id {finished}",
+            alias="a",
+        )
+    )
+    with warehouse.connect() as db:
+        db.register("incoming_attempts", attempts)
+        db.register("incoming_answers", answers)
+        if full:
+            db.execute(
+                "CREATE OR REPLACE TABLE raw.quiz_attempts AS "
+                + typed(ATTEMPT_COLUMNS, "incoming_attempts")
+            )
+            db.execute(
+                "CREATE OR REPLACE TABLE raw.quiz_answers AS "
+                + typed(ANSWER_COLUMNS, "incoming_answers")
+            )
+        else:
+            db.execute("BEGIN")
+            db.execute(
+                "DELETE FROM raw.quiz_answers WHERE attempt_id IN "
+                "(SELECT id FROM incoming_attempts UNION SELECT attempt_id FROM incoming_answers)"
+            )
+            db.execute(
+                "DELETE FROM raw.quiz_attempts WHERE id IN (SELECT id FROM incoming_attempts)"
+            )
+            db.execute(
+                "INSERT INTO raw.quiz_attempts " + typed(ATTEMPT_COLUMNS, "incoming_attempts")
+            )
+            db.execute("INSERT INTO raw.quiz_answers " + typed(ANSWER_COLUMNS, "incoming_answers"))
+            db.execute("COMMIT")
+        total = db.execute("SELECT count(*) FROM raw.quiz_attempts").fetchone()[0]
+        # What changed, for staging and the marts to refresh only those quizzes and students.
+        db.execute(
+            "CREATE OR REPLACE TABLE raw.quiz_changes AS "
+            "SELECT CAST(id AS BIGINT) AS attempt_id, CAST(quiz_id AS BIGINT) AS quiz_id, "
+            "CAST(person_id AS BIGINT) AS person_id, ? AS full_refresh FROM incoming_attempts",
+            [full],
+        )
+    return MaterializeResult(
+        metadata={
+            "mode": "full" if full else "incremental",
+            "attempts_read": attempts.num_rows,
+            "answers_read": answers.num_rows,
+            "attempts_total": total,
+        }
+    )
+
+
+@asset(
+    key=HUB_ACTIVITY,
+    group_name="raw",
+    description="Hub activity samples: this run asks the hub for its running servers and "
+    "appends them to the landing Parquet files, then reads every sample collected so far.",
+)
+def hub_activity(
+    context: AssetExecutionContext, hub: HubApi, warehouse: Warehouse
+) -> MaterializeResult:
+    landing = warehouse.landing_dir
+    landing.mkdir(parents=True, exist_ok=True)
+    collected, hub_error = 0, ""
+    if hub.url:
+        try:
+            samples = hub.server_activity()
+        except httpx.HTTPError as exc:
+            # A hub restart must not stop the marts: keep what was collected, say so.
+            hub_error = f"{type(exc).__name__}: {exc}"
+            context.log.warning(f"Could not read activity from the hub: {hub_error}")
+            samples = []
+        collected = len(samples)
+        if samples:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            table = pa.Table.from_pylist(samples, schema=ACTIVITY_SCHEMA)
+            _write_parquet_atomically(table, landing / f"hub-{stamp}.parquet")
+    else:
+        context.log.info("No hub API configured: reading the activity collected so far.")
+    files = sorted(landing.glob("*.parquet"))
+    with warehouse.connect() as db:
+        if files:
+            paths = ", ".join(f"'{p}'" for p in files)
+            db.execute(
+                f"""
+                CREATE OR REPLACE TABLE raw.hub_activity AS
+                SELECT DISTINCT CAST(username AS VARCHAR) AS username,
+                       CAST(coalesce(server_name, '') AS VARCHAR) AS server_name,
+                       CAST(started AS TIMESTAMP) AS started,
+                       CAST(last_activity AS TIMESTAMP) AS last_activity
+                FROM read_parquet([{paths}], union_by_name = true)
+                """
+            )
+        else:
+            db.execute(
+                "CREATE OR REPLACE TABLE raw.hub_activity (username VARCHAR, server_name VARCHAR,"
+                " started TIMESTAMP, last_activity TIMESTAMP)"
+            )
+        rows = db.execute("SELECT count(*) FROM raw.hub_activity").fetchone()[0]
+    return MaterializeResult(
+        metadata={
+            "collected_now": collected,
+            "hub_error": hub_error or "none",
+            "landing_files": len(files),
+            "samples": rows,
+        }
+    )
+
+
+ACTIVITY_SCHEMA = pa.schema(
+    [
+        ("username", pa.string()),
+        ("server_name", pa.string()),
+        ("started", pa.timestamp("us", tz="UTC")),
+        ("last_activity", pa.timestamp("us", tz="UTC")),
+        ("observed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _write_parquet_atomically(table: pa.Table, path) -> None:
+    import pyarrow.parquet as pq
+
+    partial = path.with_name(path.name + ".partial")
+    pq.write_table(table, partial)
+    partial.rename(path)
+
+
+def _table_exists(db, schema: str, table: str) -> bool:
+    return bool(
+        db.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+raw_assets = [raw_table(table, columns) for table, columns in RAW_TABLES.items()]
+raw_assets += [quiz_attempts, hub_activity]

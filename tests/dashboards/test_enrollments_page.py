@@ -8,8 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lms_api.demo import seed_demo
 from lms_api.migrate import upgrade
-from pipelines.definitions import defs
-from pipelines.resources import LmsDatabase, Warehouse
+from pipelines.definitions import defs, resources
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 
@@ -20,8 +19,7 @@ def published_warehouse(tmp_path, monkeypatch) -> Path:
     upgrade(lms)
     seed_demo(lms)
     path = tmp_path / "warehouse.duckdb"
-    resources = {"lms": LmsDatabase(url=lms), "warehouse": Warehouse(path=str(path))}
-    assert materialize(defs.assets, resources=resources).success
+    assert materialize(defs.assets, resources=resources(lms, str(path))).success
     monkeypatch.setenv("APRANOVA_WAREHOUSE_PATH", str(path))
     return path
 

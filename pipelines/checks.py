@@ -1,0 +1,203 @@
+"""Data quality: asset checks on every mart (keys, valid ranges, counts against the source).
+Freshness is a policy on the published marts (pipelines.assets.publish)."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    asset_check,
+)
+
+from pipelines.assets import marts as m
+from pipelines.assets.raw import FINISHED, QUIZ_ATTEMPTS
+from pipelines.resources import LmsDatabase, Warehouse
+
+KEYS: dict[AssetKey, tuple[str, ...]] = {
+    m.ENROLLMENTS: ("student", "track"),
+    m.STUDENT_PROGRESS: ("student", "track", "project_id"),
+    m.COHORT_FUNNEL: ("track", "step_id"),
+    m.QUIZ_STATS: ("quiz_id", "attempt_set"),
+    m.QUIZ_ITEM_STATS: ("quiz_id", "question_id", "attempt_set"),
+    m.QUIZ_OPTION_STATS: ("quiz_id", "question_id", "option_id", "attempt_set"),
+    m.AT_RISK: ("student", "track"),
+    m.WORKSPACE_ACTIVITY: ("student", "day"),
+    m.REVENUE: ("track", "month", "currency"),
+}
+
+# What must hold for every row (a NULL statistic is allowed: it means "too few data").
+RANGES: dict[AssetKey, dict[str, str]] = {
+    m.STUDENT_PROGRESS: {
+        "pct_complete in 0..1": "pct_complete BETWEEN 0 AND 1",
+        "steps_done <= steps_total": "steps_done <= steps_total",
+    },
+    m.COHORT_FUNNEL: {
+        "completed <= reached": "students_completed <= students_reached",
+    },
+    m.QUIZ_STATS: {
+        "mean in 0..1": "mean BETWEEN 0 AND 1",
+        "median in 0..1": "median BETWEEN 0 AND 1",
+        "sd >= 0": "sd >= 0",
+        "alpha <= 1": "cronbach_alpha <= 1",
+        "error ratio in 0..1": "error_ratio BETWEEN 0 AND 1",
+        "standard error >= 0": "standard_error >= 0",
+    },
+    m.QUIZ_ITEM_STATS: {
+        "facility in 0..1": "facility_index BETWEEN 0 AND 1",
+        "facility inside its interval": "facility_index BETWEEN ci_low - 1e-9 AND ci_high + 1e-9",
+        "interval in 0..1": "ci_low >= 0 AND ci_high <= 1",
+        "discrimination in -100..100": "discrimination_index BETWEEN -100 - 1e-9 AND 100 + 1e-9",
+        "random guess in 0..1": "random_guess_score BETWEEN 0 AND 1",
+        "weights in 0..100": "intended_weight BETWEEN 0 AND 100 "
+        "AND effective_weight BETWEEN 0 AND 100 + 1e-9",
+    },
+    m.QUIZ_OPTION_STATS: {
+        "chosen rate in 0..1": "chosen_rate BETWEEN 0 AND 1",
+        "point-biserial in -1..1": "point_biserial BETWEEN -1 - 1e-9 AND 1 + 1e-9",
+    },
+    m.AT_RISK: {
+        "risk in (0, 1]": "risk_score > 0 AND risk_score <= 1",
+        "has reasons": "length(reasons) > 0",
+    },
+    m.WORKSPACE_ACTIVITY: {
+        "minutes in a day": "active_minutes BETWEEN 5 AND 1440",
+        "sessions >= 1": "sessions >= 1",
+    },
+    m.REVENUE: {
+        "amounts >= 0": "amount >= 0 AND refunded_amount >= 0",
+    },
+}
+
+
+def table_of(key: AssetKey) -> str:
+    return ".".join(key.path)
+
+
+def keys_check(key: AssetKey, columns: tuple[str, ...]) -> AssetChecksDefinition:
+    listed = ", ".join(columns)
+    null = " OR ".join(f"{c} IS NULL" for c in columns)
+
+    @asset_check(
+        asset=key,
+        name="keys_not_null_and_unique",
+        description=f"({listed}) is present and unique.",
+    )
+    def _check(warehouse: Warehouse) -> AssetCheckResult:
+        table = table_of(key)
+        with warehouse.connect() as db:
+            nulls, duplicates = db.execute(
+                f"SELECT (SELECT count(*) FROM {table} WHERE {null}), "
+                f"(SELECT count(*) FROM (SELECT {listed} FROM {table} "
+                "GROUP BY ALL HAVING count(*) > 1))"
+            ).fetchone()
+        return AssetCheckResult(
+            passed=nulls == 0 and duplicates == 0,
+            metadata={"null_keys": nulls, "duplicate_keys": duplicates},
+        )
+
+    return _check
+
+
+def ranges_check(key: AssetKey, rules: dict[str, str]) -> AssetChecksDefinition:
+    @asset_check(
+        asset=key,
+        name="values_in_valid_ranges",
+        description="; ".join(rules),
+    )
+    def _check(warehouse: Warehouse) -> AssetCheckResult:
+        table = table_of(key)
+        with warehouse.connect() as db:
+            broken = {
+                rule: db.execute(
+                    f"SELECT count(*) FROM {table} WHERE NOT coalesce({condition}, true)"
+                ).fetchone()[0]
+                for rule, condition in rules.items()
+            }
+        return AssetCheckResult(passed=not any(broken.values()), metadata=broken)
+
+    return _check
+
+
+@asset_check(
+    asset=QUIZ_ATTEMPTS,
+    description="The warehouse holds as many graded attempts as the LMS (a warning: attempts "
+    "graded after the read are caught by the next run).",
+)
+def quiz_attempts_match_lms(lms: LmsDatabase, warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        here = db.execute("SELECT count(*) FROM raw.quiz_attempts").fetchone()[0]
+    source = lms.scalar(f"SELECT count(*) AS n FROM quiz_attempts WHERE status IN {FINISHED}")
+    return AssetCheckResult(
+        passed=here == source,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"warehouse": here, "lms": source},
+    )
+
+
+@asset_check(
+    asset=m.QUIZ_STATS,
+    description="Attempt counts add up: 'all' counts every graded attempt, 'first', 'last' and "
+    "'highest' one per student and quiz; each item has as many marks as its quiz attempts.",
+)
+def quiz_stats_counts_consistent(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        all_, staged, per_student, pairs, item_mismatch = db.execute(
+            """
+            SELECT (SELECT coalesce(sum(n_attempts), 0) FROM marts.quiz_stats
+                    WHERE attempt_set = 'all'),
+                   (SELECT count(*) FROM staging.quiz_attempts),
+                   (SELECT coalesce(sum(n_attempts), 0) FROM marts.quiz_stats
+                    WHERE attempt_set = 'first'),
+                   (SELECT count(*) FROM (SELECT DISTINCT quiz_id, person_id
+                                          FROM staging.quiz_attempts)),
+                   (SELECT count(*) FROM marts.quiz_item_stats i
+                    JOIN marts.quiz_stats s USING (quiz_id, attempt_set)
+                    WHERE i.n <> s.n_attempts)
+            """
+        ).fetchone()
+    return AssetCheckResult(
+        passed=all_ == staged and per_student == pairs and item_mismatch == 0,
+        metadata={
+            "all_attempts": all_,
+            "staged_attempts": staged,
+            "first_attempts": per_student,
+            "student_quiz_pairs": pairs,
+            "items_with_other_n": item_mismatch,
+        },
+    )
+
+
+@asset_check(
+    asset=m.STUDENT_PROGRESS,
+    description="One row per enrollment and project of its track.",
+)
+def student_progress_rows_match(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        rows, expected = db.execute(
+            """
+            SELECT (SELECT count(*) FROM marts.student_progress),
+                   (SELECT count(*) FROM staging.enrollments e
+                    JOIN staging.projects p ON p.track_id = e.track_id)
+            """
+        ).fetchone()
+    return AssetCheckResult(passed=rows == expected, metadata={"rows": rows, "expected": expected})
+
+
+@asset_check(asset=m.ENROLLMENTS, description="One row per LMS enrollment.")
+def enrollments_rows_match(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        rows, source = db.execute(
+            "SELECT (SELECT count(*) FROM marts.enrollments), "
+            "(SELECT count(*) FROM raw.enrollments)"
+        ).fetchone()
+    return AssetCheckResult(passed=rows == source, metadata={"rows": rows, "raw": source})
+
+
+asset_checks = [
+    *(keys_check(key, columns) for key, columns in KEYS.items()),
+    *(ranges_check(key, rules) for key, rules in RANGES.items()),
+    quiz_attempts_match_lms,
+    quiz_stats_counts_consistent,
+    student_progress_rows_match,
+    enrollments_rows_match,
+]

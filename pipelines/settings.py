@@ -1,0 +1,61 @@
+"""Analytics settings: the thresholds trainers tune, as one Dagster resource.
+
+Every value can be set with an environment variable `APRANOVA_ANALYTICS_<NAME>` (e.g.
+APRANOVA_ANALYTICS_INACTIVE_DAYS=5), read when the code location loads.
+"""
+
+import os
+from datetime import UTC, datetime
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+PREFIX = "APRANOVA_ANALYTICS_"
+
+
+class AnalyticsSettings(ConfigurableResource):
+    min_attempts: int = Field(
+        default=10,
+        description="Below this many attempts a quiz or item statistic is NULL, flagged "
+        "'too few attempts', rather than a guess.",
+    )
+    inactive_days: int = Field(
+        default=7, description="At risk: no workspace activity for this many days."
+    )
+    no_progress_days: int = Field(
+        default=14, description="At risk: no curriculum step completed for this many days."
+    )
+    score_drop: float = Field(
+        default=0.15,
+        description="At risk: the mean of the last two quiz scores is this far (fraction of "
+        "the maximum) below the mean of the student's earlier ones.",
+    )
+    low_score: float = Field(
+        default=0.5, description="At risk: the mean of the last three quiz scores is below this."
+    )
+    overdue_grace_days: int = Field(
+        default=3,
+        description="At risk: a required deliverable is this many days past its expected date "
+        "with nothing submitted. A project is expected done when its share of the track's "
+        "estimated hours has elapsed since enrollment.",
+    )
+    as_of: str = Field(
+        default="",
+        description="ISO time the marts are computed for (empty: now). Tests and replays.",
+    )
+
+    def now(self) -> datetime:
+        """The reference time, naive UTC like every warehouse timestamp."""
+        if self.as_of:
+            moment = datetime.fromisoformat(self.as_of)
+            return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        return datetime.now(UTC).replace(tzinfo=None)
+
+    @classmethod
+    def from_env(cls) -> "AnalyticsSettings":
+        values = {}
+        for name, field in cls.model_fields.items():
+            raw = os.environ.get(PREFIX + name.upper())
+            if raw is not None and raw != "":
+                values[name] = field.annotation(raw) if field.annotation is not str else raw
+        return cls(**values)

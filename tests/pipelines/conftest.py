@@ -1,0 +1,48 @@
+"""Running the real Dagster assets on temporary LMS databases and warehouses."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from pipelines.definitions import defs, resources
+from pipelines.resources import Warehouse
+from tests.pipelines.school import AS_OF, School, build_school, write_activity
+
+
+class Pipeline:
+    def __init__(self, lms_url: str, warehouse: Path, **settings):
+        self.lms_url, self.path = lms_url, warehouse
+        self.settings = {"as_of": AS_OF, "min_attempts": 2, **settings}
+
+    @property
+    def resources(self) -> dict:
+        return resources(self.lms_url, str(self.path), **self.settings)
+
+    def run(self, selection=None, mode: str = "full"):
+        result = materialize(
+            [*defs.assets, *defs.asset_checks],
+            resources=self.resources,
+            selection=selection,
+            tags={"apranova/refresh": mode},
+        )
+        assert result.success
+        return result
+
+    def rows(self, sql: str) -> list[tuple]:
+        """Read the published file, read-only, as a dashboard does."""
+        with duckdb.connect(str(self.path), read_only=True) as db:
+            return db.execute(sql).fetchall()
+
+
+@pytest.fixture
+def school(database_url) -> School:
+    return build_school(database_url)
+
+
+@pytest.fixture
+def pipeline(school, tmp_path) -> Pipeline:
+    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    write_activity(Warehouse(path=str(warehouse)).landing_dir)
+    return Pipeline(school.url, warehouse)

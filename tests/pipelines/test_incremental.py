@@ -1,0 +1,130 @@
+"""Incremental refresh, the sensor that triggers it, and readers during a run."""
+
+import threading
+
+import duckdb
+from dagster import AssetKey, DagsterInstance, RunRequest, SkipReason, build_sensor_context
+from sqlalchemy import create_engine, text
+
+from lms_api.database import sync_url
+from pipelines.automation import lms_changes, refresh_jobs
+from pipelines.definitions import defs
+from pipelines.resources import LmsDatabase
+
+
+def metadata_of(result, *path: str) -> dict:
+    [materialization] = [
+        m for m in result.asset_materializations_for_node(path[0] + "__" + path[1])
+    ]
+    return {k: v.value for k, v in materialization.metadata.items()}
+
+
+def quiz_selection():
+    """What the sensor's `refresh_quizzes` job materializes."""
+    return refresh_jobs["quizzes"].selection.resolve(defs.resolve_asset_graph())
+
+
+def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(pipeline, school):
+    pipeline.run()
+    school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
+    result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
+
+    raw = metadata_of(result, "raw", "quiz_attempts")
+    # The newest attempt seen was cat's (06-21 10:00): it and the new one are read again.
+    assert (raw["mode"], raw["attempts_read"], raw["attempts_total"]) == ("incremental", 2, 5)
+    staged = metadata_of(result, "staging", "quiz_results")
+    assert (staged["mode"], staged["changed_attempts"]) == ("incremental", 2)
+    stats = dict(pipeline.rows("SELECT attempt_set, n_attempts FROM marts.quiz_stats ORDER BY 1"))
+    assert stats == {"all": 5, "first": 3, "highest": 3, "last": 3}
+    [(last_mean,)] = pipeline.rows("SELECT mean FROM marts.quiz_stats WHERE attempt_set = 'last'")
+    assert last_mean == (1 + 1 + 0) / 3  # amy 3/3, ben now 3/3, cat 0
+
+
+def test_incremental_gives_the_same_marts_as_a_full_rebuild(pipeline, school, tmp_path):
+    pipeline.run()
+    school.add_attempt("ben", 2, [0, 1, 0], "06-29 10:00")
+    school.add_attempt("cat", 2, [0, 0, 1], "06-29 11:00")
+    pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    incremental = pipeline.rows(
+        "SELECT * FROM marts.quiz_item_stats ORDER BY quiz_id, question_id, attempt_set"
+    )
+    pipeline.run(mode="full")
+    assert incremental == pipeline.rows(
+        "SELECT * FROM marts.quiz_item_stats ORDER BY quiz_id, question_id, attempt_set"
+    )
+
+
+def sensor_tick(lms_url: str, cursor: str | None):
+    context = build_sensor_context(
+        cursor=cursor,
+        resources={"lms": LmsDatabase(url=lms_url)},
+        instance=DagsterInstance.ephemeral(),
+    )
+    outcome = lms_changes(context)
+    return outcome, context.cursor
+
+
+def test_the_sensor_asks_for_a_quiz_refresh_after_a_new_submission(school):
+    first, cursor = sensor_tick(school.url, None)
+    # Nothing seen yet: everything is new, one run of everything.
+    assert isinstance(first, RunRequest) and first.job_name == "refresh_all"
+    quiet, same = sensor_tick(school.url, cursor)
+    assert isinstance(quiet, SkipReason) and same == cursor
+
+    school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")
+    request, moved = sensor_tick(school.url, cursor)
+    assert isinstance(request, RunRequest)
+    assert request.job_name == "refresh_quizzes"
+    assert request.tags["apranova/refresh"] == "incremental"
+    assert moved != cursor and request.run_key == moved
+    # The job refreshes the quiz path and publishes; it leaves payments alone.
+    selected = quiz_selection()
+    assert AssetKey(["marts", "quiz_item_stats"]) in selected
+    assert AssetKey(["published_marts"]) in selected
+    assert AssetKey(["marts", "revenue"]) not in selected
+
+
+def test_the_sensor_tells_progress_from_payments(school):
+    _, cursor = sensor_tick(school.url, None)
+    engine = create_engine(sync_url(school.url))
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO step_completions (person_id, step_id, created_at) "
+                "VALUES (:p, :s, CURRENT_TIMESTAMP)"
+            ),
+            {"p": school.people["ben"], "s": school.steps[1]},
+        )
+    engine.dispose()
+    request, _ = sensor_tick(school.url, cursor)
+    assert request.job_name == "refresh_progress"
+
+
+def test_a_dashboard_read_during_a_run_never_fails(pipeline):
+    pipeline.run()
+    errors: list[Exception] = []
+    counts: set[int] = set()
+    stop = threading.Event()
+
+    def read_like_a_dashboard():
+        while not stop.is_set():
+            try:
+                # A new connection each time, as a dashboard rerun after a publish does.
+                with duckdb.connect(str(pipeline.path), read_only=True) as db:
+                    counts.add(
+                        db.execute("SELECT count(*) FROM marts.student_progress").fetchone()[0]
+                    )
+                    db.execute("SELECT * FROM marts.quiz_item_stats").fetchall()
+            except Exception as exc:
+                errors.append(exc)
+
+    reader = threading.Thread(target=read_like_a_dashboard)
+    reader.start()
+    try:
+        for _ in range(2):
+            pipeline.run()
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert counts == {8}
