@@ -15,6 +15,8 @@ help:
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
 	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
 	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs"
+	@echo "make seed-synthetic  fill the local LMS with a synthetic school (STUDENTS=2000 QUIZZES=12)"
+	@echo "make bench-pipeline  full + incremental pipeline on 100k students / 10M answers (PostgreSQL)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +73,21 @@ bench-api: install
 BENCH_QUIZ_ARGS ?= --students 200 --duration 30
 bench-quiz: install
 	$(BIN)/python -m bench.quiz_load $(BENCH_QUIZ_ARGS)
+
+# A synthetic school in the local LMS (then `make pipeline` to see it in the dashboards).
+.PHONY: seed-synthetic bench-pipeline
+STUDENTS ?= 2000
+QUIZZES ?= 12
+SEED ?= 7
+seed-synthetic: install
+	$(BIN)/apranova-lms migrate
+	$(BIN)/apranova-lms seed-synthetic --students $(STUDENTS) --quizzes $(QUIZZES) --seed $(SEED)
+
+# Pipeline at scale: seed 100k students (~10M answers) into a fresh PostgreSQL database, then a
+# full rebuild, an incremental refresh after 1,000 attempts and a naive pandas comparison.
+BENCH_PIPELINE_ARGS ?= --students 100000 --quizzes 50
+bench-pipeline: install
+	$(BIN)/python -m bench.pipeline_scale $(BENCH_PIPELINE_ARGS)
 
 compose-config:
 	docker-compose --env-file .env.example -f docker-compose.yml config --quiet
