@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        # One run at a time from the daemon's queue: the warehouse has one writer (runs
+        # would otherwise wait for each other on its lock).
+        config.write_text(
+            "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+        )
     mode = "incremental" if args.incremental else "full"
     result = defs.resolve_job_def("refresh_all").execute_in_process(
         instance=DagsterInstance.get(), tags={FULL_REFRESH_TAG: mode}

@@ -98,6 +98,7 @@ ANSWER_COLUMNS = _columns(
 )
 QUIZ_ATTEMPTS = AssetKey(["raw", "quiz_attempts"])
 HUB_ACTIVITY = AssetKey(["raw", "hub_activity"])
+COMPACT_AFTER_FILES = 100
 
 
 def select_sql(table: str, columns: tuple[Column, ...], where: str = "", alias: str = "") -> str:
@@ -160,6 +161,8 @@ def quiz_attempts(
     finished = f"WHERE t.status IN {FINISHED}"
     if not full:
         since = (newest - INCREMENTAL_OVERLAP).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if lms.backend == "postgresql":
+            since += "+00"  # timestamptz: say UTC, whatever the session's time zone
         finished += f" AND t.submitted_at >= '{since}'"
     # Attempts first, answers second: an attempt finishing in between brings answers
     # without its attempt row, which staging ignores and the next run completes.
@@ -263,6 +266,20 @@ def hub_activity(
                 " started TIMESTAMP, last_activity TIMESTAMP)"
             )
         rows = db.execute("SELECT count(*) FROM raw.hub_activity").fetchone()[0]
+        if len(files) > COMPACT_AFTER_FILES:
+            # One file per poll would pile up (288 a day): fold them into one, then remove
+            # exactly the files that were read (a poll landing meanwhile stays).
+            compacted = landing / f"compacted-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.parquet"
+            partial = compacted.with_name(compacted.name + ".partial")
+            db.execute(
+                "COPY (SELECT username, server_name, CAST(started AS TIMESTAMPTZ) AS started,"
+                " CAST(last_activity AS TIMESTAMPTZ) AS last_activity,"
+                " CAST(NULL AS TIMESTAMPTZ) AS observed_at FROM raw.hub_activity)"
+                f" TO '{partial}' (FORMAT parquet)"
+            )
+            partial.rename(compacted)
+            for path in files:
+                path.unlink(missing_ok=True)
     return MaterializeResult(
         metadata={
             "collected_now": collected,

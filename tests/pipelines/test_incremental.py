@@ -1,6 +1,7 @@
 """Incremental refresh, the sensor that triggers it, and readers during a run."""
 
 import threading
+from datetime import date
 
 import duckdb
 from dagster import AssetKey, DagsterInstance, RunRequest, SkipReason, build_sensor_context
@@ -128,3 +129,22 @@ def test_a_dashboard_read_during_a_run_never_fails(pipeline):
         reader.join()
     assert errors == []
     assert counts == {8}
+
+
+def test_landing_files_are_compacted_without_losing_a_sample(pipeline, monkeypatch):
+    import shutil
+
+    from pipelines.assets import raw
+
+    landing = pipeline.path.parent / "landing" / "hub_activity"
+    for copy in range(3):  # the same samples, as three polls would see them again
+        shutil.copy(landing / "test.parquet", landing / f"poll-{copy}.parquet")
+    monkeypatch.setattr(raw, "COMPACT_AFTER_FILES", 2)
+    pipeline.run()
+    [compacted] = landing.glob("*.parquet")
+    assert compacted.name.startswith("compacted-")
+    expected = [("amy", date(2026, 6, 29), 15, 2), ("ben", date(2026, 6, 10), 5, 1)]
+    query = "SELECT student, day, active_minutes, sessions FROM marts.workspace_activity"
+    assert pipeline.rows(query + " ORDER BY 1, 2") == expected
+    pipeline.run()  # reading the compacted file alone gives the same mart
+    assert pipeline.rows(query + " ORDER BY 1, 2") == expected
