@@ -1,7 +1,10 @@
-"""`apranova-lms`: chores for the LMS (migrate, demo data, sweep uploads, serve)."""
+"""`apranova-lms`: chores for the LMS (migrate, demo data, synthetic school, sweep uploads,
+serve)."""
 
 import argparse
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 from lms_api.config import get_settings
 
@@ -11,6 +14,33 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="upgrade the LMS database to the latest schema")
     sub.add_parser("seed-demo", help="load the demo school once (idempotent)")
+    synthetic = sub.add_parser(
+        "seed-synthetic",
+        help="fill the LMS with a deterministic synthetic school (bulk; once per database)",
+    )
+    synthetic.add_argument("--students", type=_positive, default=2000, help="default: 2000")
+    synthetic.add_argument("--quizzes", type=_count, default=12, help="default: 12")
+    synthetic.add_argument("--seed", type=int, default=7, help="same seed, same school")
+    synthetic.add_argument(
+        "--trainers", type=_positive, help="default: one per 200 students (at least 1)"
+    )
+    synthetic.add_argument(
+        "--days", type=_positive, default=60, help="history length in days (default: 60)"
+    )
+    synthetic.add_argument(
+        "--now",
+        type=_moment,
+        help="when the history ends (ISO 8601, UTC if no zone; default: the current hour)",
+    )
+    synthetic.add_argument(
+        "--activity-dir",
+        type=Path,
+        help="where the hub activity Parquet goes (default: the pipeline's landing folder, "
+        "landing/hub_activity beside APRANOVA_WAREHOUSE_PATH)",
+    )
+    synthetic.add_argument(
+        "--database-url", help="LMS database (default: APRANOVA_DATABASE_URL / the settings)"
+    )
     sweep = sub.add_parser(
         "sweep-uploads",
         help="delete uploaded files no submission points at (left by failed requests)",
@@ -37,6 +67,28 @@ def main(argv: list[str] | None = None) -> int:
 
         created = seed_demo(settings.database_url)
         print("Demo school loaded." if created else "Demo school already present; left as is.")
+    elif args.command == "seed-synthetic":
+        from lms_api.migrate import upgrade
+        from lms_api.synthetic import SyntheticDataExists, seed_synthetic
+
+        url = args.database_url or settings.database_url
+        upgrade(url)
+        try:
+            summary = seed_synthetic(
+                url,
+                students=args.students,
+                quizzes=args.quizzes,
+                seed=args.seed,
+                trainers=args.trainers,
+                days=args.days,
+                activity_dir=args.activity_dir,
+                now=args.now,
+                progress=True,
+            )
+        except SyntheticDataExists as exc:
+            print(f"apranova-lms seed-synthetic: {exc}", file=sys.stderr)
+            return 2
+        print(summary.report())
     elif args.command == "sweep-uploads":
         deleted = sweep_uploads(settings.database_url, settings.upload_dir, args.grace_seconds)
         print(f"Deleted {len(deleted)} unreferenced file(s) from {settings.upload_dir}.")
@@ -73,6 +125,28 @@ def sweep_uploads(database_url: str, upload_dir, grace_seconds: float) -> list:
     finally:
         engine.dispose()
     return sweep_unreferenced(upload_dir, referenced, grace_seconds)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def _moment(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _redacted(url: str) -> str:
