@@ -356,18 +356,26 @@ def _build_questions(db: duckdb.DuckDBPyConnection, scope: _Scope) -> None:
 
 def _build_attempts(db: duckdb.DuckDBPyConnection, scope: _Scope) -> None:
     """One row per finished attempt: its totals and the attempt sets it belongs to."""
+    # T in points: the sum of the item marks, so that T = x + R exactly per item (rounded to
+    # 1e-9 points, as R below: the LMS rounds marks to 1e-6, so this only drops the float
+    # noise of the sum, which would split equal totals in two). The pipeline's staging keeps
+    # it per attempt (staging.quiz_attempts.t_points, computed once per new attempt), which
+    # saves a pass over every item mark; without that column it is summed here.
+    kept = db.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'staging' AND table_name = 'quiz_attempts' "
+        "AND column_name = 't_points'"
+    ).fetchone()[0]
+    totals = (
+        f"SELECT attempt_id, t_points FROM staging.quiz_attempts WHERE {scope.where('quiz_id')}"
+        if kept
+        else "SELECT attempt_id, round(fsum(coalesce(mark, 0)), 9) AS t_points "
+        f"FROM staging.quiz_item_marks WHERE {scope.where('quiz_id')} GROUP BY attempt_id"
+    )
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _quiz_stats_attempts AS
-        WITH totals AS (
-            -- T in points: the sum of the item marks, so that T = x + R exactly per item
-            -- (rounded to 1e-9 points, as R below: the LMS rounds marks to 1e-6, so this only
-            -- drops the float noise of the sum, which would split equal totals in two).
-            SELECT attempt_id, round(fsum(coalesce(mark, 0)), 9) AS t_points
-            FROM staging.quiz_item_marks
-            WHERE {scope.where("quiz_id")}
-            GROUP BY attempt_id
-        ),
+        WITH totals AS ({totals}),
         ranked AS (
             SELECT a.attempt_id, a.quiz_id,
                    -- T as a fraction of the maximum (the contract of quiz_stats).

@@ -9,6 +9,7 @@ block on a run and never see a half-written table.
 
 import fcntl
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -167,7 +168,12 @@ class Warehouse(ConfigurableResource):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def publish(self, run_id: str = "") -> tuple[Path, dict[str, int]]:
-        """Copy every marts table into a new file and rename it over the published one."""
+        """Write the marts into a new file and rename it over the published one.
+
+        The new file starts as a copy of the published one (small: marts only), and only the
+        marts rebuilt since that was published (`mark_updated`) are replaced in it, plus any
+        it lacks: a sensor run that refreshed the quiz marts does not copy the others again.
+        """
         published = Path(self.path)
         fresh = published.with_name(f".{published.stem}.{os.getpid()}.publishing.duckdb")
         fresh.unlink(missing_ok=True)
@@ -181,17 +187,40 @@ class Warehouse(ConfigurableResource):
                     "ORDER BY 1"
                 ).fetchall()
             ]
+            if published.exists():
+                shutil.copyfile(published, fresh)
             db.execute(f"ATTACH '{fresh}' AS publishing")
             try:
-                db.execute("CREATE SCHEMA publishing.marts")
+                db.execute("CREATE SCHEMA IF NOT EXISTS publishing.marts")
+                present = {
+                    name
+                    for (name,) in db.execute(
+                        "SELECT table_name FROM duckdb_tables() "
+                        "WHERE database_name = 'publishing' AND schema_name = 'marts'"
+                    ).fetchall()
+                }
+                since = None
+                if "_refresh" in present:
+                    since = db.execute(
+                        "SELECT max(refreshed_at) FROM publishing.marts._refresh"
+                    ).fetchone()[0]
+                db.execute(UPDATES_TABLE)
+                changed = {
+                    name
+                    for name, at in db.execute("SELECT * FROM staging.mart_updates").fetchall()
+                    if since is None or at >= since
+                }
                 for table in tables:
+                    if table in present and table not in changed:
+                        continue
                     db.execute(
-                        f"CREATE TABLE publishing.marts.{table} AS SELECT * FROM marts.{table}"
+                        f"CREATE OR REPLACE TABLE publishing.marts.{table} AS "
+                        f"SELECT * FROM marts.{table}"
                     )
                     rows[table] = db.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
                 # When and by which run the marts were refreshed: the dashboards show it.
                 db.execute(
-                    "CREATE TABLE publishing.marts._refresh AS "
+                    "CREATE OR REPLACE TABLE publishing.marts._refresh AS "
                     "SELECT now()::TIMESTAMP AS refreshed_at, ? AS run_id",
                     [run_id],
                 )
@@ -199,6 +228,21 @@ class Warehouse(ConfigurableResource):
                 db.execute("DETACH publishing")
         os.replace(fresh, published)
         return published, rows
+
+
+UPDATES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS staging.mart_updates "
+    "(table_name VARCHAR PRIMARY KEY, updated_at TIMESTAMP)"
+)
+
+
+def mark_updated(db: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Record that these marts were rebuilt now, so the next publish copies them."""
+    db.execute(UPDATES_TABLE)
+    for table in tables:
+        db.execute(
+            "INSERT OR REPLACE INTO staging.mart_updates VALUES (?, now()::TIMESTAMP)", [table]
+        )
 
 
 def _state_dir() -> Path:

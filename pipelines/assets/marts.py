@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from pipelines.quiz_statistics import QuizStatisticsSettings, refresh_quiz_statistics
-from pipelines.resources import Warehouse
+from pipelines.resources import Warehouse, mark_updated
 from pipelines.settings import AnalyticsSettings
 
 
@@ -48,8 +48,9 @@ ALL_MARTS = [
 ]
 
 
-def build(db, name: str, sql: str, params: list | None = None) -> int:
+def build(db, name: str, sql: str, params: list | dict | None = None) -> int:
     db.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {sql}", params or [])
+    mark_updated(db, name)
     return db.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0]
 
 
@@ -193,6 +194,9 @@ def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
         scope = None if full or missing else sorted(quiz_ids or [])
         counts = refresh_quiz_statistics(
             db, scope, QuizStatisticsSettings(min_attempts=settings.min_attempts)
+        )
+        mark_updated(
+            db, *(key.path[-1] for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS))
         )
         totals = {
             key: db.execute(f"SELECT count(*) FROM {'.'.join(key.path)}").fetchone()[0]

@@ -187,32 +187,47 @@ def quiz_attempts(
                 "CREATE OR REPLACE TABLE raw.quiz_answers AS "
                 + typed(ANSWER_COLUMNS, "incoming_answers")
             )
+            changes = "raw.quiz_attempts"
         else:
+            db.execute(
+                "CREATE OR REPLACE TEMP TABLE arrived AS "
+                + typed(ATTEMPT_COLUMNS, "incoming_attempts")
+            )
+            # The overlap re-reads attempts already here: unchanged ones are not changes (they
+            # would make every quiz with a recent attempt look new and be recomputed).
+            db.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE changed AS
+                SELECT i.* FROM arrived i LEFT JOIN raw.quiz_attempts r ON r.id = i.id
+                WHERE r.id IS NULL OR r.status IS DISTINCT FROM i.status
+                   OR r.score IS DISTINCT FROM i.score
+                   OR r.submitted_at IS DISTINCT FROM i.submitted_at
+                """
+            )
             db.execute("BEGIN")
+            db.execute("DELETE FROM raw.quiz_answers WHERE attempt_id IN (SELECT id FROM changed)")
+            db.execute("DELETE FROM raw.quiz_attempts WHERE id IN (SELECT id FROM changed)")
+            db.execute("INSERT INTO raw.quiz_attempts SELECT * FROM changed")
             db.execute(
-                "DELETE FROM raw.quiz_answers WHERE attempt_id IN "
-                "(SELECT id FROM incoming_attempts UNION SELECT attempt_id FROM incoming_answers)"
+                "INSERT INTO raw.quiz_answers "
+                + typed(ANSWER_COLUMNS, "incoming_answers")
+                + " WHERE attempt_id IN (SELECT id FROM changed)"
             )
-            db.execute(
-                "DELETE FROM raw.quiz_attempts WHERE id IN (SELECT id FROM incoming_attempts)"
-            )
-            db.execute(
-                "INSERT INTO raw.quiz_attempts " + typed(ATTEMPT_COLUMNS, "incoming_attempts")
-            )
-            db.execute("INSERT INTO raw.quiz_answers " + typed(ANSWER_COLUMNS, "incoming_answers"))
             db.execute("COMMIT")
+            changes = "changed"
         total = db.execute("SELECT count(*) FROM raw.quiz_attempts").fetchone()[0]
         # What changed, for staging and the marts to refresh only those quizzes and students.
         db.execute(
             "CREATE OR REPLACE TABLE raw.quiz_changes AS "
-            "SELECT CAST(id AS BIGINT) AS attempt_id, CAST(quiz_id AS BIGINT) AS quiz_id, "
-            "CAST(person_id AS BIGINT) AS person_id, ? AS full_refresh FROM incoming_attempts",
+            "SELECT id AS attempt_id, quiz_id, person_id, ? AS full_refresh FROM " + changes,
             [full],
         )
+        changed = db.execute("SELECT count(*) FROM raw.quiz_changes").fetchone()[0]
     return MaterializeResult(
         metadata={
             "mode": "full" if full else "incremental",
             "attempts_read": attempts.num_rows,
+            "attempts_changed": changed,
             "answers_read": answers.num_rows,
             "attempts_total": total,
         }

@@ -194,10 +194,20 @@ def quiz_results(warehouse: Warehouse) -> MaterializeResult:
         ).fetchone()[0]
         full = bool(full) or existing < 3
         scope = "" if full else "WHERE a.id IN (SELECT attempt_id FROM raw.quiz_changes)"
+        # t_points: the sum of the attempt's marks (as quiz_statistics defines it), kept
+        # here so that a refresh of the statistics need not sum every item mark again.
         attempts_sql = f"""
             SELECT a.id AS attempt_id, a.quiz_id, a.person_id, s.student, a.number,
-                   a.submitted_at AS finished_at, a.score, a.max_score
+                   a.submitted_at AS finished_at, a.score, a.max_score,
+                   round(coalesce(t.points, 0), 9) AS t_points
             FROM raw.quiz_attempts a JOIN staging.students s ON s.person_id = a.person_id
+            LEFT JOIN (SELECT ans.attempt_id, fsum(coalesce(ans.score, 0)) AS points
+                       FROM raw.quiz_answers ans
+                       JOIN raw.quiz_attempts a ON a.id = ans.attempt_id
+                       JOIN staging.quiz_questions q
+                         ON q.question_id = ans.question_id AND q.quiz_id = a.quiz_id
+                       {scope}
+                       GROUP BY 1) t ON t.attempt_id = a.id
             {scope}
         """
         marks_sql = f"""

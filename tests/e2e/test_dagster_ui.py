@@ -89,22 +89,7 @@ def test_admin_materializes_the_marts_from_the_dagster_ui(platform):
 
     published = Path(platform.state_dir / "warehouse" / "warehouse.duckdb")
     before = published.stat().st_mtime_ns
-    selector = {
-        "repositoryLocationName": "pipelines.definitions",
-        "repositoryName": "__repository__",
-        "jobName": "refresh_all",
-    }
-    launched = graphql(admin, platform, LAUNCH, {"selector": selector})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-
-    deadline, status = time.monotonic() + 120, None
-    while time.monotonic() < deadline:
-        status = graphql(admin, platform, STATUS, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(1)
-    assert status == "SUCCESS", platform.log_tail()
+    launch_and_wait(admin, platform, "refresh_all")
     assert published.stat().st_mtime_ns > before  # a new warehouse was published
 
 

@@ -33,12 +33,17 @@ def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(pipeline,
     raw = metadata_of(result, "raw", "quiz_attempts")
     # The newest attempt seen was cat's (06-21 10:00): it and the new one are read again.
     assert (raw["mode"], raw["attempts_read"], raw["attempts_total"]) == ("incremental", 2, 5)
+    # cat's attempt came back unchanged: only ben's new one counts as a change.
+    assert raw["attempts_changed"] == 1
     staged = metadata_of(result, "staging", "quiz_results")
-    assert (staged["mode"], staged["changed_attempts"]) == ("incremental", 2)
+    assert (staged["mode"], staged["changed_attempts"]) == ("incremental", 1)
     stats = dict(pipeline.rows("SELECT attempt_set, n_attempts FROM marts.quiz_stats ORDER BY 1"))
     assert stats == {"all": 5, "first": 3, "highest": 3, "last": 3}
     [(last_mean,)] = pipeline.rows("SELECT mean FROM marts.quiz_stats WHERE attempt_set = 'last'")
     assert last_mean == (1 + 1 + 0) / 3  # amy 3/3, ben now 3/3, cat 0
+    # The marts the run did not rebuild are still published, as they were.
+    assert pipeline.rows("SELECT count(*) FROM marts.student_progress") == [(8,)]
+    assert pipeline.rows("SELECT count(*) FROM marts.revenue") == [(2,)]
 
 
 def test_incremental_gives_the_same_marts_as_a_full_rebuild(pipeline, school, tmp_path):
