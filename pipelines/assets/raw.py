@@ -3,7 +3,8 @@
 Most tables are small and copied whole on every run. Quiz attempts and their answers are the
 big ones (millions of rows) and only ever grow once an attempt is graded, so a normal run
 reads just the attempts finished since the newest one already here (minus an overlap, for
-transactions that committed late) and replaces those attempts and their answers. A run
+transactions that committed late) or with a higher id than any here (rows imported with past
+times), and replaces those of them that changed, with their answers. A run
 tagged `apranova/refresh=full` (the nightly schedule) copies everything again, which also
 catches what an incremental run cannot see: deleted rows, and attempts graded long after
 their deadline (the LMS expires overdue attempts lazily, with `submitted_at` = deadline).
@@ -152,10 +153,10 @@ def quiz_attempts(
         have = _table_exists(db, "raw", "quiz_attempts") and _table_exists(
             db, "raw", "quiz_answers"
         )
-        newest = (
-            db.execute("SELECT max(submitted_at) FROM raw.quiz_attempts").fetchone()[0]
-            if (have)
-            else None
+        newest, newest_id = (
+            db.execute("SELECT max(submitted_at), max(id) FROM raw.quiz_attempts").fetchone()
+            if have
+            else (None, None)
         )
     full = is_full_refresh(context) or not have or newest is None
     finished = f"WHERE t.status IN {FINISHED}"
@@ -163,7 +164,9 @@ def quiz_attempts(
         since = (newest - INCREMENTAL_OVERLAP).strftime("%Y-%m-%d %H:%M:%S.%f")
         if lms.backend == "postgresql":
             since += "+00"  # timestamptz: say UTC, whatever the session's time zone
-        finished += f" AND t.submitted_at >= '{since}'"
+        # New by finish time, or new rows whatever their times say (a bulk import of past
+        # attempts, e.g. `apranova-lms seed-synthetic`, gets ids above every one seen).
+        finished += f" AND (t.submitted_at >= '{since}' OR t.id > {int(newest_id)})"
     # Attempts first, answers second: an attempt finishing in between brings answers
     # without its attempt row, which staging ignores and the next run completes.
     attempts = lms.read(select_sql("quiz_attempts", ATTEMPT_COLUMNS, finished, alias="t"))

@@ -153,3 +153,14 @@ def test_landing_files_are_compacted_without_losing_a_sample(pipeline, monkeypat
     assert pipeline.rows(query + " ORDER BY 1, 2") == expected
     pipeline.run()  # reading the compacted file alone gives the same mart
     assert pipeline.rows(query + " ORDER BY 1, 2") == expected
+
+
+def test_attempts_imported_with_past_times_are_picked_up_incrementally(pipeline, school):
+    pipeline.run()
+    # Finished on 06-01, before every attempt already in the warehouse: new by its id only.
+    school.add_attempt("ben", 2, [0, 0, 0], "06-01 10:00")
+    result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    assert metadata_of(result, "raw", "quiz_attempts")["attempts_changed"] == 1
+    assert pipeline.rows("SELECT n_attempts FROM marts.quiz_stats WHERE attempt_set = 'all'") == [
+        (5,)
+    ]
