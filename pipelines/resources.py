@@ -94,8 +94,9 @@ class HubApi(ConfigurableResource):
                 )
                 response.raise_for_status()
                 body = response.json()
-                users = body["items"] if isinstance(body, dict) else body
-                for user in users:
+                if isinstance(body, list):  # a hub that ignores the pagination Accept header
+                    body = {"items": body}
+                for user in body["items"]:
                     for name, server in (user.get("servers") or {}).items():
                         if server.get("started") and server.get("last_activity"):
                             samples.append(
@@ -107,9 +108,7 @@ class HubApi(ConfigurableResource):
                                     "observed_at": observed_at,
                                 }
                             )
-                following = (
-                    (body.get("_pagination") or {}).get("next") if isinstance(body, dict) else None
-                )
+                following = (body.get("_pagination") or {}).get("next")
                 if not following:
                     return samples
                 offset = following["offset"]
@@ -179,26 +178,13 @@ class Warehouse(ConfigurableResource):
         fresh.unlink(missing_ok=True)
         rows: dict[str, int] = {}
         with self.connect() as db:
-            tables = [
-                name
-                for (name,) in db.execute(
-                    "SELECT table_name FROM duckdb_tables() "
-                    "WHERE database_name = current_database() AND schema_name = 'marts' "
-                    "ORDER BY 1"
-                ).fetchall()
-            ]
+            tables = sorted(tables_in(db, "marts"))
             if published.exists():
                 shutil.copyfile(published, fresh)
             db.execute(f"ATTACH '{fresh}' AS publishing")
             try:
                 db.execute("CREATE SCHEMA IF NOT EXISTS publishing.marts")
-                present = {
-                    name
-                    for (name,) in db.execute(
-                        "SELECT table_name FROM duckdb_tables() "
-                        "WHERE database_name = 'publishing' AND schema_name = 'marts'"
-                    ).fetchall()
-                }
+                present = tables_in(db, "marts", database="publishing")
                 since = None
                 if "_refresh" in present:
                     since = db.execute(
@@ -228,6 +214,16 @@ class Warehouse(ConfigurableResource):
                 db.execute("DETACH publishing")
         os.replace(fresh, published)
         return published, rows
+
+
+def tables_in(db: duckdb.DuckDBPyConnection, schema: str, database: str = "") -> set[str]:
+    """Names of the tables in `schema` of `database` (default: the connection's own)."""
+    rows = db.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = coalesce(nullif(?, ''), current_database()) AND schema_name = ?",
+        [database, schema],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 UPDATES_TABLE = (

@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from pipelines.quiz_statistics import QuizStatisticsSettings, refresh_quiz_statistics
-from pipelines.resources import Warehouse, mark_updated
+from pipelines.resources import Warehouse, mark_updated, tables_in
 from pipelines.settings import AnalyticsSettings
 
 
@@ -186,18 +186,13 @@ def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
             "SELECT coalesce(bool_or(full_refresh), false), list(DISTINCT quiz_id) "
             "FROM raw.quiz_changes"
         ).fetchone()
-        missing = db.execute(
-            "SELECT 3 - count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'marts' AND table_name IN "
-            "('quiz_stats', 'quiz_item_stats', 'quiz_option_stats')"
-        ).fetchone()[0]
-        scope = None if full or missing else sorted(quiz_ids or [])
+        quiz_marts = [key.path[-1] for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS)]
+        built = set(quiz_marts) <= tables_in(db, "marts")
+        scope = None if full or not built else sorted(quiz_ids or [])
         counts = refresh_quiz_statistics(
             db, scope, QuizStatisticsSettings(min_attempts=settings.min_attempts)
         )
-        mark_updated(
-            db, *(key.path[-1] for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS))
-        )
+        mark_updated(db, *quiz_marts)
         totals = {
             key: db.execute(f"SELECT count(*) FROM {'.'.join(key.path)}").fetchone()[0]
             for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS)

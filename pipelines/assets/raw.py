@@ -17,7 +17,7 @@ import httpx
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from pipelines.resources import HubApi, LmsDatabase, Warehouse
+from pipelines.resources import HubApi, LmsDatabase, Warehouse, tables_in
 
 FULL_REFRESH_TAG = "apranova/refresh"
 FINISHED = "('SUBMITTED', 'EXPIRED')"
@@ -150,9 +150,7 @@ def quiz_attempts(
     context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
 ) -> MaterializeResult:
     with warehouse.connect() as db:
-        have = _table_exists(db, "raw", "quiz_attempts") and _table_exists(
-            db, "raw", "quiz_answers"
-        )
+        have = {"quiz_attempts", "quiz_answers"} <= tables_in(db, "raw")
         newest, newest_id = (
             db.execute("SELECT max(submitted_at), max(id) FROM raw.quiz_attempts").fetchone()
             if have
@@ -325,16 +323,6 @@ def _write_parquet_atomically(table: pa.Table, path) -> None:
     partial = path.with_name(path.name + ".partial")
     pq.write_table(table, partial)
     partial.rename(path)
-
-
-def _table_exists(db, schema: str, table: str) -> bool:
-    return bool(
-        db.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
 
 
 raw_assets = [raw_table(table, columns) for table, columns in RAW_TABLES.items()]

@@ -9,7 +9,7 @@ the raw layer did a full copy.
 from dagster import AssetKey, MaterializeResult, asset
 
 from pipelines.assets.raw import HUB_ACTIVITY, QUIZ_ATTEMPTS
-from pipelines.resources import Warehouse
+from pipelines.resources import Warehouse, tables_in
 
 
 def raw(*tables: str) -> list[AssetKey]:
@@ -187,12 +187,8 @@ def quiz_results(warehouse: Warehouse) -> MaterializeResult:
         full, changed = db.execute(
             "SELECT coalesce(bool_or(full_refresh), false), count(*) FROM raw.quiz_changes"
         ).fetchone()
-        existing = db.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'staging' AND table_name IN "
-            "('quiz_attempts', 'quiz_item_marks', 'quiz_choices')"
-        ).fetchone()[0]
-        full = bool(full) or existing < 3
+        built = {"quiz_attempts", "quiz_item_marks", "quiz_choices"} <= tables_in(db, "staging")
+        full = bool(full) or not built
         scope = "" if full else "WHERE a.id IN (SELECT attempt_id FROM raw.quiz_changes)"
         # t_points: the sum of the attempt's marks (as quiz_statistics defines it), kept
         # here so that a refresh of the statistics need not sum every item mark again.
