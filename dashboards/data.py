@@ -1,11 +1,21 @@
-"""All data access of the dashboards: read-only DuckDB over the published marts."""
+"""All data access of the dashboards: read-only DuckDB over the published marts.
+
+One read-only connection per published file (`st.cache_resource`); every query is cached
+(`st.cache_data`) under its SQL, its parameters and the file's version, so a new publish is a
+new cache key and reruns of the same view never touch DuckDB. Every function takes a `Scope`:
+the trainer a viewer is limited to (or the one an admin picked), the tracks and the dates.
+"""
 
 import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
+
+ATTEMPT_SETS = ("all", "first", "last", "highest")
 
 
 def warehouse_path() -> Path:
@@ -24,29 +34,460 @@ def published_version() -> float | None:
 
 @st.cache_resource(max_entries=2)
 def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
-    # `version` keys the cache: the pipeline publishes by renaming a new file into place.
-    return duckdb.connect(path, read_only=True)
+    # `version` keys the cache: the pipeline publishes by renaming a new file into place, and
+    # an open connection keeps reading the file it opened.
+    connection = duckdb.connect(path, read_only=True)
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
 
 
-@st.cache_data(ttl=60)
-def query(sql: str, version: float) -> pd.DataFrame:
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def _query(sql: str, params: tuple, version: float) -> pd.DataFrame:
     connection = _connection(str(warehouse_path()), version)
-    return connection.cursor().execute(sql).df()
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
+    return connection.cursor().execute(sql, values).df()
 
 
-def enrollments() -> pd.DataFrame | None:
-    """`marts.enrollments`, or None while the pipeline has not published yet."""
+def query(sql: str, **params) -> pd.DataFrame:
+    """Run `sql` ($name parameters) on the published marts; cached per publish."""
     version = published_version()
     if version is None:
+        raise NoWarehouse
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _query(sql, frozen, version)
+
+
+class NoWarehouse(Exception):
+    """The pipeline has not published the marts yet."""
+
+
+@dataclass(frozen=True)
+class Refresh:
+    refreshed_at: datetime
+    as_of: datetime
+
+    @property
+    def day(self) -> date:
+        return self.as_of.date()
+
+
+def refresh() -> Refresh | None:
+    """When the marts were published and the instant they describe (None: not yet)."""
+    if published_version() is None:
         return None
+    frame = query("SELECT * FROM marts._refresh")
+    row = frame.iloc[0]
+    refreshed = _utc(row["refreshed_at"])
+    as_of = _utc(row["as_of"]) if "as_of" in frame and pd.notna(row["as_of"]) else refreshed
+    return Refresh(refreshed_at=refreshed, as_of=as_of)
+
+
+def _utc(value) -> datetime:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+# --- scope ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a page shows: whose students, which tracks, which days (inclusive)."""
+
+    start: date
+    end: date
+    trainer: str | None = None
+    tracks: tuple[str, ...] = field(default=())
+
+    def where(self, alias: str = "") -> tuple[str, dict]:
+        """SQL condition on a mart's `track` / `trainer` columns, and its parameters."""
+        prefix = f"{alias}." if alias else ""
+        clauses, params = ["TRUE"], {}
+        if self.tracks:
+            clauses.append(f"list_contains($tracks, {prefix}track)")
+            params["tracks"] = list(self.tracks)
+        if self.trainer is not None:
+            clauses.append(f"{prefix}trainer = $trainer")
+            params["trainer"] = self.trainer
+        return " AND ".join(clauses), params
+
+    @property
+    def window(self) -> dict:
+        """The date range as timestamps: [start 00:00, end + 1 day 00:00) UTC."""
+        return {
+            "start_day": self.start,
+            "end_day": self.end,
+            "start_ts": _midnight(self.start),
+            "end_ts": _midnight(self.end + timedelta(days=1)),
+        }
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def tracks() -> list[str]:
+    return query("SELECT DISTINCT track FROM marts.enrollments ORDER BY 1")["track"].tolist()
+
+
+def trainers() -> list[str]:
+    frame = query(
+        "SELECT DISTINCT trainer FROM marts.enrollments WHERE trainer IS NOT NULL ORDER BY 1"
+    )
+    return frame["trainer"].tolist()
+
+
+# --- overview ---------------------------------------------------------------------------
+
+
+def overview(scope: Scope, as_of: datetime) -> pd.DataFrame:
+    """The headline numbers for the week ending at `as_of` and the week before.
+
+    One row per metric: metric, this_week, last_week. Active enrollments in scope only;
+    a student is active on a day with workspace activity, a completed step or a graded quiz.
+    """
+    where, params = scope.where("e")
+    today = as_of.date()
+    weeks = {
+        "w0_day": today - timedelta(days=6),
+        "w1_day": today - timedelta(days=13),
+        "end_day": today,
+        "w0_ts": _midnight(today - timedelta(days=6)),
+        "w1_ts": _midnight(today - timedelta(days=13)),
+        "end_ts": _midnight(today + timedelta(days=1)),
+    }
     return query(
-        "SELECT student, track, track_name, status, source, enrolled_at "
-        "FROM marts.enrollments ORDER BY track, student",
-        version,
+        f"""
+        WITH scoped AS (
+            SELECT student, track, enrolled_at FROM marts.enrollments e
+            WHERE status = 'active' AND {where}
+        ), people AS (
+            SELECT DISTINCT student FROM scoped
+        ), activity AS (
+            SELECT w.student, w.day, w.active_minutes FROM marts.workspace_activity w
+            JOIN people USING (student) WHERE w.day BETWEEN $w1_day AND $end_day
+        ), events AS (
+            SELECT student, day FROM activity
+            UNION ALL
+            SELECT c.student, CAST(c.completed_at AS DATE) FROM marts.step_completions c
+            JOIN scoped USING (student, track)
+            WHERE c.completed_at >= $w1_ts AND c.completed_at < $end_ts
+            UNION ALL
+            SELECT a.student, CAST(a.submitted_at AS DATE) FROM marts.quiz_attempts a
+            JOIN scoped USING (student, track)
+            WHERE a.submitted_at >= $w1_ts AND a.submitted_at < $end_ts
+        ), totals AS (
+            SELECT p.student, p.track, sum(p.steps_total) AS steps_total
+            FROM marts.student_progress p JOIN scoped USING (student, track) GROUP BY 1, 2
+        ), done AS (
+            SELECT c.student, c.track,
+                   count(*) FILTER (WHERE c.completed_at < $end_ts) AS now_done,
+                   count(*) FILTER (WHERE c.completed_at < $w0_ts) AS then_done
+            FROM marts.step_completions c JOIN scoped USING (student, track) GROUP BY 1, 2
+        ), completion AS (
+            SELECT avg(coalesce(d.now_done, 0) / nullif(t.steps_total, 0)) AS this_week,
+                   avg(coalesce(d.then_done, 0) / nullif(t.steps_total, 0))
+                       FILTER (WHERE s.enrolled_at < $w0_ts) AS last_week
+            FROM totals t JOIN scoped s USING (student, track)
+            LEFT JOIN done d USING (student, track)
+        ), quiz AS (
+            SELECT avg(a.score) FILTER (WHERE a.submitted_at >= $w0_ts) AS this_week,
+                   avg(a.score) FILTER (WHERE a.submitted_at < $w0_ts) AS last_week
+            FROM marts.quiz_attempts a JOIN scoped USING (student, track)
+            WHERE a.submitted_at >= $w1_ts AND a.submitted_at < $end_ts
+        ), risk AS (
+            SELECT count(*) FILTER (WHERE h.as_of = (SELECT max(as_of) FROM marts.at_risk_history))
+                       AS this_week,
+                   count(*) FILTER (WHERE h.as_of = (SELECT min(as_of) FROM marts.at_risk_history))
+                       AS last_week
+            FROM marts.at_risk_history h JOIN scoped USING (student, track)
+        )
+        SELECT 'active_students' AS metric,
+               CAST(count(DISTINCT student) FILTER (WHERE day >= $w0_day) AS DOUBLE) AS this_week,
+               CAST(count(DISTINCT student) FILTER (WHERE day < $w0_day) AS DOUBLE) AS last_week
+        FROM events
+        UNION ALL SELECT 'avg_completion', this_week, last_week FROM completion
+        UNION ALL SELECT 'avg_quiz_score', this_week, last_week FROM quiz
+        UNION ALL SELECT 'at_risk', this_week, last_week FROM risk
+        UNION ALL
+        SELECT 'workspace_hours',
+               coalesce(sum(active_minutes) FILTER (WHERE day >= $w0_day), 0) / 60.0,
+               coalesce(sum(active_minutes) FILTER (WHERE day < $w0_day), 0) / 60.0
+        FROM activity
+        """,
+        **params,
+        **weeks,
+    ).set_index("metric")
+
+
+def at_risk_by_track(scope: Scope) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT track, count(*) AS students, avg(risk_score) AS mean_risk
+        FROM marts.at_risk_students WHERE {where} GROUP BY 1 ORDER BY 1""",
+        **params,
     )
 
 
-def viewer() -> tuple[str | None, str | None]:
-    """The hub user the gateway vouched for (headers the browser cannot set)."""
-    headers = st.context.headers
-    return headers.get("X-Apranova-User"), headers.get("X-Apranova-Role")
+# --- cohort progress --------------------------------------------------------------------
+
+
+def students(scope: Scope) -> pd.DataFrame:
+    """One row per enrollment in scope: progress over the track, last activity, risk."""
+    where, params = scope.where("p")
+    return query(
+        f"""
+        SELECT p.student, p.track, any_value(p.trainer) AS trainer,
+               any_value(p.enrollment_status) AS status,
+               CAST(sum(p.steps_done) AS INTEGER) AS steps_done,
+               CAST(sum(p.steps_total) AS INTEGER) AS steps_total,
+               sum(p.steps_done) / nullif(sum(p.steps_total), 0) AS pct_complete,
+               max(p.last_step_at) AS last_step_at,
+               max(p.last_workspace_activity_at) AS last_workspace_activity_at,
+               any_value(r.risk_score) AS risk_score
+        FROM marts.student_progress p
+        LEFT JOIN marts.at_risk_students r USING (student, track)
+        WHERE {where}
+        GROUP BY p.student, p.track
+        ORDER BY p.track, p.student
+        """,
+        **params,
+    )
+
+
+def funnel(scope: Scope, track: str) -> pd.DataFrame:
+    """`marts.cohort_funnel` for the active students in scope (the same definition)."""
+    where, params = scope.where("e")
+    return query(
+        f"""
+        WITH steps AS (
+            SELECT track, project_id, project_number, project_title, step_id, step_number,
+                   step_title, step_order
+            FROM marts.cohort_funnel WHERE track = $track
+        ), cohort AS (
+            SELECT student FROM marts.enrollments e
+            WHERE e.status = 'active' AND e.track = $track AND {where}
+        ), completed AS (
+            SELECT c.student, c.step_id, c.step_order FROM marts.step_completions c
+            JOIN cohort USING (student) WHERE c.track = $track
+        ), furthest AS (
+            SELECT cohort.student, coalesce(max(completed.step_order), 0) AS furthest
+            FROM cohort LEFT JOIN completed USING (student) GROUP BY 1
+        )
+        SELECT s.*,
+               (SELECT count(*) FROM furthest f WHERE f.furthest >= s.step_order - 1)
+                   AS students_reached,
+               (SELECT count(*) FROM completed c WHERE c.step_id = s.step_id)
+                   AS students_completed
+        FROM steps s ORDER BY s.step_order
+        """,
+        track=track,
+        **params,
+    )
+
+
+def student_projects(scope: Scope, student: str, track: str) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT project_number, project_title, steps_done, steps_total, pct_complete,
+                   last_step_at
+        FROM marts.student_progress
+        WHERE student = $student AND track = $track AND {where} ORDER BY project_number""",
+        student=student,
+        track=track,
+        **params,
+    )
+
+
+def student_quizzes(scope: Scope, student: str, track: str) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT submitted_at, quiz_title, attempt_number, score, points, max_points
+        FROM marts.quiz_attempts
+        WHERE student = $student AND track = $track AND {where}
+          AND submitted_at >= $start_ts AND submitted_at < $end_ts
+        ORDER BY submitted_at""",
+        student=student,
+        track=track,
+        **params,
+        **_only(scope.window, "start_ts", "end_ts"),
+    )
+
+
+def student_submissions(scope: Scope, student: str, track: str) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT submitted_at, project_number, deliverable, required, status, updated_at
+        FROM marts.submissions
+        WHERE student = $student AND track = $track AND {where}
+        ORDER BY submitted_at""",
+        student=student,
+        track=track,
+        **params,
+    )
+
+
+def _only(values: dict, *keys: str) -> dict:
+    return {k: values[k] for k in keys}
+
+
+# --- workspace usage --------------------------------------------------------------------
+
+
+def workspace_days(scope: Scope, students: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Active hours per student and day in the date range, for the students in scope."""
+    where, params = scope.where("e")
+    only = "AND list_contains($students, w.student)" if students else ""
+    if students:
+        params["students"] = list(students)
+    return query(
+        f"""
+        SELECT w.student, w.day, w.active_minutes / 60.0 AS active_hours, w.sessions
+        FROM marts.workspace_activity w
+        WHERE w.day BETWEEN $start_day AND $end_day {only}
+          AND w.student IN (SELECT student FROM marts.enrollments e WHERE {where})
+        ORDER BY w.student, w.day
+        """,
+        **params,
+        **_only(scope.window, "start_day", "end_day"),
+    )
+
+
+def workspace_totals(scope: Scope) -> pd.DataFrame:
+    """Per student in scope: hours, active days and sessions in the date range."""
+    where, params = scope.where("e")
+    return query(
+        f"""
+        SELECT w.student, sum(w.active_minutes) / 60.0 AS active_hours,
+               CAST(count(*) AS INTEGER) AS active_days,
+               CAST(sum(w.sessions) AS INTEGER) AS sessions, max(w.day) AS last_day
+        FROM marts.workspace_activity w
+        WHERE w.day BETWEEN $start_day AND $end_day
+          AND w.student IN (SELECT student FROM marts.enrollments e WHERE {where})
+        GROUP BY 1 ORDER BY active_hours DESC, student
+        """,
+        **params,
+        **_only(scope.window, "start_day", "end_day"),
+    )
+
+
+def workspace_per_day(scope: Scope) -> pd.DataFrame:
+    """Students with activity and their hours, per day of the date range."""
+    where, params = scope.where("e")
+    return query(
+        f"""
+        SELECT w.day, CAST(count(*) AS INTEGER) AS students,
+               sum(w.active_minutes) / 60.0 AS active_hours
+        FROM marts.workspace_activity w
+        WHERE w.day BETWEEN $start_day AND $end_day
+          AND w.student IN (SELECT student FROM marts.enrollments e WHERE {where})
+        GROUP BY 1 ORDER BY 1
+        """,
+        **params,
+        **_only(scope.window, "start_day", "end_day"),
+    )
+
+
+# --- quiz quality -----------------------------------------------------------------------
+
+
+def quizzes(scope: Scope) -> pd.DataFrame:
+    """Quizzes of the tracks in scope that have statistics."""
+    clause = "list_contains($tracks, q.track)" if scope.tracks else "TRUE"
+    params = {"tracks": list(scope.tracks)} if scope.tracks else {}
+    return query(
+        f"""SELECT q.quiz_id, q.title, q.track, q.status, q.n_questions
+        FROM marts.quizzes q
+        WHERE {clause} AND q.quiz_id IN (SELECT quiz_id FROM marts.quiz_stats)
+        ORDER BY q.track, q.title, q.quiz_id""",
+        **params,
+    )
+
+
+def quiz_summary(quiz_id: int, attempt_set: str) -> pd.DataFrame:
+    return query(
+        "SELECT * FROM marts.quiz_stats WHERE quiz_id = $quiz AND attempt_set = $set",
+        quiz=quiz_id,
+        set=attempt_set,
+    )
+
+
+def item_stats(quiz_id: int, attempt_set: str) -> pd.DataFrame:
+    return query(
+        """SELECT i.question_order, q.prompt, i.n, i.facility_index, i.discrimination_index,
+                  i.discriminative_efficiency, i.effective_weight, i.intended_weight,
+                  i.random_guess_score, i.ci_low, i.ci_high, i.flag, i.question_id
+        FROM marts.quiz_item_stats i
+        LEFT JOIN marts.quiz_questions q USING (quiz_id, question_id)
+        WHERE i.quiz_id = $quiz AND i.attempt_set = $set ORDER BY i.question_order""",
+        quiz=quiz_id,
+        set=attempt_set,
+    )
+
+
+def option_stats(quiz_id: int, attempt_set: str) -> pd.DataFrame:
+    return query(
+        """SELECT s.question_id, s.option_order, o.label, s.is_correct, s.chosen_count,
+                  s.chosen_rate, s.point_biserial
+        FROM marts.quiz_option_stats s
+        LEFT JOIN marts.quiz_options o USING (quiz_id, question_id, option_id)
+        WHERE s.quiz_id = $quiz AND s.attempt_set = $set
+        ORDER BY s.question_id, s.option_order""",
+        quiz=quiz_id,
+        set=attempt_set,
+    )
+
+
+def quiz_scores(scope: Scope, quiz_id: int) -> pd.DataFrame:
+    """Graded attempts of the students in scope in the date range (their scores, 0..1)."""
+    where, params = scope.where()
+    return query(
+        f"""SELECT student, attempt_number, score, submitted_at FROM marts.quiz_attempts
+        WHERE quiz_id = $quiz AND {where}
+          AND submitted_at >= $start_ts AND submitted_at < $end_ts
+        ORDER BY submitted_at""",
+        quiz=quiz_id,
+        **params,
+        **_only(scope.window, "start_ts", "end_ts"),
+    )
+
+
+# --- at risk, enrollments, revenue ------------------------------------------------------
+
+
+def at_risk(scope: Scope) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT student, track, trainer, risk_score, reasons,
+                   greatest(last_workspace_activity_at, last_step_at) AS last_activity_at,
+                   days_inactive, overdue_deliverables, recent_quiz_score,
+                   last_workspace_activity_at, last_step_at
+        FROM marts.at_risk_students WHERE {where}
+        ORDER BY risk_score DESC, student""",
+        **params,
+    )
+
+
+def enrollments(scope: Scope) -> pd.DataFrame:
+    where, params = scope.where()
+    return query(
+        f"""SELECT student, track, track_name, status, source, trainer, enrolled_at
+        FROM marts.enrollments WHERE {where} ORDER BY track, student""",
+        **params,
+    )
+
+
+def revenue(scope: Scope) -> pd.DataFrame:
+    """Payments and refunds per track and month whose month overlaps the date range."""
+    clause = "list_contains($tracks, track)" if scope.tracks else "TRUE"
+    params = {"tracks": list(scope.tracks)} if scope.tracks else {}
+    return query(
+        f"""SELECT track, month, currency, payments, amount, refunds, refunded_amount,
+                   net_amount, pending, failed
+        FROM marts.revenue
+        WHERE {clause} AND month BETWEEN date_trunc('month', $start_day) AND $end_day
+        ORDER BY month, track, currency""",
+        **params,
+        **_only(scope.window, "start_day", "end_day"),
+    )

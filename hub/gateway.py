@@ -3,8 +3,11 @@
 The dashboards (Streamlit) and the Dagster UI run on loopback-only ports; this gateway is the
 hub service in front of each. It logs the browser in with the hub (OAuth), lets through only
 the groups it is told to, and forwards HTTP and WebSocket traffic upstream with the verified
-user in `X-Apranova-User` / `X-Apranova-Role` (any such header from the browser is dropped,
-so the app can trust them). It also starts and stops the upstream process.
+user in `X-Apranova-User` / `X-Apranova-Role` (any such header from the browser is dropped).
+Each start makes a fresh secret, hands it to the upstream process as
+`APRANOVA_GATEWAY_SECRET` and sends it in `X-Apranova-Gateway`: an app that checks it knows the
+headers came from this gateway, not from a local process that dialled its port directly. It
+also starts and stops the upstream process.
 
     apranova-gateway --upstream-port 8021 --allow-group trainers --allow-group admins \\
         -- streamlit run dashboards/app.py --server.port 8021 ...
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +31,8 @@ from tornado.log import app_log
 
 USER_HEADER = "X-Apranova-User"
 ROLE_HEADER = "X-Apranova-Role"
+SECRET_HEADER = "X-Apranova-Gateway"
+SECRET_ENV = "APRANOVA_GATEWAY_SECRET"
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -62,9 +68,10 @@ def role_of(model: dict) -> str:
 class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
     """Proxies one request (or one WebSocket) to the upstream app, after the hub login."""
 
-    def initialize(self, upstream: str, allowed_groups: set[str]) -> None:
+    def initialize(self, upstream: str, allowed_groups: set[str], secret: str = "") -> None:
         self.upstream = upstream
         self.allowed_groups = allowed_groups
+        self.secret = secret
         self.upstream_ws: websocket.WebSocketClientConnection | None = None
 
     # --- access -------------------------------------------------------------------------
@@ -108,6 +115,8 @@ class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
         headers["Host"] = self.request.host
         headers[USER_HEADER] = model["name"]
         headers[ROLE_HEADER] = role_of(model)
+        if self.secret:
+            headers[SECRET_HEADER] = self.secret
         headers["X-Forwarded-Proto"] = self.request.protocol
         return headers
 
@@ -191,7 +200,7 @@ class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
             self.upstream_ws = None
 
 
-def make_app(upstream: str, allowed_groups: set[str]) -> web.Application:
+def make_app(upstream: str, allowed_groups: set[str], secret: str = "") -> web.Application:
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     return web.Application(
         [
@@ -199,7 +208,7 @@ def make_app(upstream: str, allowed_groups: set[str]) -> web.Application:
             (
                 url_path_join(prefix, "(.*)") if prefix != "/" else r"/(.*)",
                 ProxyHandler,
-                {"upstream": upstream, "allowed_groups": allowed_groups},
+                {"upstream": upstream, "allowed_groups": allowed_groups, "secret": secret},
             ),
             (r"(.*)", web.RedirectHandler, {"url": prefix}),
         ],
@@ -234,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("give the upstream command after --")
 
     service_url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8020"))
-    process = subprocess.Popen(command)
+    secret = secrets.token_urlsafe(32)
+    process = subprocess.Popen(command, env={**os.environ, SECRET_ENV: secret})
     failed: list[BaseException] = []
 
     def stop(*_ignored) -> None:
@@ -255,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
             failed.append(exc)
             stop()
             return
-        app = make_app(f"http://127.0.0.1:{args.upstream_port}", set(args.groups))
+        app = make_app(f"http://127.0.0.1:{args.upstream_port}", set(args.groups), secret)
         app.listen(service_url.port or 80, service_url.hostname or "127.0.0.1")
         print(f"gateway on {service_url.geturl()} -> 127.0.0.1:{args.upstream_port}", flush=True)
 

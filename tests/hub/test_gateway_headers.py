@@ -16,17 +16,28 @@ def handler_for(headers: dict[str, str]) -> ProxyHandler:
         connection=Mock(),
     )
     return ProxyHandler(
-        Application(), request, upstream="http://127.0.0.1:9", allowed_groups={"trainers"}
+        Application(),
+        request,
+        upstream="http://127.0.0.1:9",
+        allowed_groups={"trainers"},
+        secret="s3cret",
     )
 
 
 def test_forged_identity_headers_are_replaced():
     handler = handler_for(
-        {"X-Apranova-User": "admin", "X-Apranova-Role": "superadmin", "Accept": "text/html"}
+        {
+            "X-Apranova-User": "admin",
+            "X-Apranova-Role": "superadmin",
+            "X-Apranova-Gateway": "guessed",
+            "Accept": "text/html",
+        }
     )
     forwarded = handler.upstream_headers({"name": "tess", "groups": ["trainers"]})
     assert forwarded.get_list("X-Apranova-User") == ["tess"]
     assert forwarded.get_list("X-Apranova-Role") == ["trainer"]
+    # The app's proof that the gateway, not the browser, set them.
+    assert forwarded.get_list("X-Apranova-Gateway") == ["s3cret"]
     assert forwarded["Accept"] == "text/html"
     assert forwarded["Host"] == "127.0.0.1:8000"
 

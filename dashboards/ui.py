@@ -1,0 +1,56 @@
+"""Shared page parts: tables with a CSV download, metrics with last week's change."""
+
+import math
+import re
+
+import pandas as pd
+import streamlit as st
+
+
+def table(frame: pd.DataFrame, name: str, **column_config) -> None:
+    """A table and its CSV download (the file name says what it is)."""
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config or None)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    st.download_button(
+        f"Download {name} (CSV)",
+        frame.to_csv(index=False),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"csv-{slug}",
+    )
+
+
+def missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def percent(value) -> str:
+    return "n/a" if missing(value) else f"{100 * value:.0f}%"
+
+
+def number(value, digits: int = 0) -> str:
+    return "n/a" if missing(value) else f"{value:,.{digits}f}"
+
+
+def delta(this, last, *, scale: float = 1, digits: int = 0, unit: str = "") -> str | None:
+    """'+3' / '-1.5 pts' against last week, or None when either week has no value."""
+    if missing(this) or missing(last):
+        return None
+    change = (this - last) * scale
+    return f"{change:+,.{digits}f}{unit} vs last week"
+
+
+def when(value) -> str:
+    return "never" if missing(value) or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def ago(refresh) -> str:
+    """'12 min ago' / '5 h ago' / '3 days ago': how stale the marts are, at a glance."""
+    minutes = int(
+        (pd.Timestamp.now(tz="UTC") - pd.Timestamp(refresh.refreshed_at)).total_seconds() // 60
+    )
+    if minutes < 120:
+        return f"{max(minutes, 0)} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"

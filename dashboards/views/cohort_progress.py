@@ -1,0 +1,89 @@
+"""Cohort progress: the funnel of a track, every student's progress, and one student's detail."""
+
+import streamlit as st
+
+from dashboards import charts, context, data, ui
+
+MAX_CHOICES = 500  # a school's whole roster would make the list unusable (and heavy)
+
+ctx = context.current()
+st.title("Cohort progress")
+scope = ctx.scope
+roster = data.students(scope)
+if roster.empty:
+    st.info("No enrollments in scope.")
+    st.stop()
+
+tracks = sorted(roster["track"].unique())
+track = st.selectbox("Funnel of track", tracks, key="funnel_track")
+steps = data.funnel(scope, track)
+if steps.empty:
+    st.info(f"{track} has no steps yet.")
+else:
+    st.altair_chart(charts.funnel(steps), width="stretch")
+
+st.subheader("Students")
+ui.table(
+    roster,
+    "student progress",
+    pct_complete=st.column_config.ProgressColumn(
+        "complete", min_value=0, max_value=1, format="percent"
+    ),
+    risk_score=st.column_config.NumberColumn("risk", format="%.2f"),
+    last_step_at=st.column_config.DatetimeColumn("last step", format="YYYY-MM-DD"),
+    last_workspace_activity_at=st.column_config.DatetimeColumn(
+        "last workspace", format="YYYY-MM-DD"
+    ),
+)
+
+st.subheader("One student")
+search = st.text_input("Find a student", key="drill_search", placeholder="all or part of a name")
+matches = roster
+if search:
+    matches = roster[roster["student"].str.contains(search, case=False, regex=False)]
+if matches.empty:
+    st.info(f"No student in scope matches {search!r}.")
+    st.stop()
+if len(matches) > MAX_CHOICES:
+    st.caption(f"{len(matches):,} match; the list shows the first {MAX_CHOICES}: type more.")
+    matches = matches.head(MAX_CHOICES)
+choices = list(zip(matches["student"], matches["track"], strict=True))
+student, track = st.selectbox(
+    "Student", choices, format_func=lambda c: f"{c[0]} · {c[1]}", key="drill_student"
+)
+enrollment = roster[(roster["student"] == student) & (roster["track"] == track)].iloc[0]
+cells = st.columns(4)
+cells[0].metric("Complete", ui.percent(enrollment["pct_complete"]))
+cells[1].metric("Steps", f"{enrollment['steps_done']} of {enrollment['steps_total']}")
+cells[2].metric("Last step", ui.when(enrollment["last_step_at"]))
+cells[3].metric("Risk", ui.number(enrollment["risk_score"], 2))
+
+st.markdown("**Progress per project**")
+ui.table(
+    data.student_projects(scope, student, track),
+    f"{student} projects",
+    pct_complete=st.column_config.ProgressColumn(
+        "complete", min_value=0, max_value=1, format="percent"
+    ),
+)
+quizzes = data.student_quizzes(scope, student, track)
+st.markdown(f"**Quiz history** ({scope.start:%Y-%m-%d} to {scope.end:%Y-%m-%d})")
+if quizzes.empty:
+    st.caption("No graded quiz attempts in these dates.")
+else:
+    st.altair_chart(charts.score_history(quizzes), width="stretch")
+    ui.table(quizzes, f"{student} quizzes", score=st.column_config.NumberColumn(format="percent"))
+activity = data.workspace_days(scope, (student,))
+st.markdown("**Workspace activity**")
+if activity.empty:
+    st.caption("No workspace activity in these dates.")
+else:
+    st.altair_chart(
+        charts.daily_hours(activity, f"{student}: active hours per day"), width="stretch"
+    )
+st.markdown("**Submissions**")
+submissions = data.student_submissions(scope, student, track)
+if submissions.empty:
+    st.caption("Nothing submitted yet.")
+else:
+    ui.table(submissions, f"{student} submissions")
