@@ -17,6 +17,7 @@ help:
 	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs"
 	@echo "make seed-synthetic  fill the local LMS with a synthetic school (STUDENTS=2000 QUIZZES=12)"
 	@echo "make bench-pipeline  full + incremental pipeline on 100k students / 10M answers (PostgreSQL)"
+	@echo "make bench-dashboards  every dashboard page's render time on 100k students' marts"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,3 +95,11 @@ compose-config:
 
 clean:
 	rm -rf $(VENV) node_modules
+
+# Dashboard render times: seed 100k students, run the pipeline, then time every page (first
+# render and cached rerun) as an admin and as the busiest trainer. BENCH_DASHBOARD_ARGS e.g.
+# "--warehouse /tmp/w.duckdb" to reuse a published file (--keep saves one).
+.PHONY: bench-dashboards
+BENCH_DASHBOARD_ARGS ?= --students 100000 --quizzes 50
+bench-dashboards: install
+	$(BIN)/python -m bench.dashboard_render $(BENCH_DASHBOARD_ARGS)
