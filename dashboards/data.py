@@ -197,10 +197,9 @@ def overview(scope: Scope, as_of: datetime) -> pd.DataFrame:
             FROM marts.quiz_attempts a JOIN scoped USING (student, track)
             WHERE a.submitted_at >= $w1_ts AND a.submitted_at < $end_ts
         ), risk AS (
-            SELECT count(*) FILTER (WHERE h.as_of = (SELECT max(as_of) FROM marts.at_risk_history))
-                       AS this_week,
-                   count(*) FILTER (WHERE h.as_of = (SELECT min(as_of) FROM marts.at_risk_history))
-                       AS last_week
+            -- the history holds the instant the marts describe and the one 7 days before
+            SELECT count(*) FILTER (WHERE h.as_of = $as_of) AS this_week,
+                   count(*) FILTER (WHERE h.as_of = $as_of - INTERVAL 7 DAY) AS last_week
             FROM marts.at_risk_history h JOIN scoped USING (student, track)
         )
         SELECT 'active_students' AS metric,
@@ -218,6 +217,7 @@ def overview(scope: Scope, as_of: datetime) -> pd.DataFrame:
         """,
         **params,
         **weeks,
+        as_of=as_of,
     ).set_index("metric")
 
 

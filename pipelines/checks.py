@@ -21,8 +21,15 @@ KEYS: dict[AssetKey, tuple[str, ...]] = {
     m.QUIZ_ITEM_STATS: ("quiz_id", "question_id", "attempt_set"),
     m.QUIZ_OPTION_STATS: ("quiz_id", "question_id", "option_id", "attempt_set"),
     m.AT_RISK: ("student", "track"),
+    m.AT_RISK_HISTORY: ("as_of", "student", "track"),
     m.WORKSPACE_ACTIVITY: ("student", "day"),
     m.REVENUE: ("track", "month", "currency"),
+    m.QUIZZES: ("quiz_id",),
+    m.QUIZ_QUESTIONS: ("quiz_id", "question_id"),
+    m.QUIZ_OPTIONS: ("quiz_id", "question_id", "option_id"),
+    m.QUIZ_ATTEMPTS: ("attempt_id",),
+    m.STEP_COMPLETIONS: ("student", "step_id"),
+    m.SUBMISSIONS: ("submission_id",),
 }
 
 # What must hold for every row (a NULL statistic is allowed: it means "too few data").
@@ -65,6 +72,28 @@ RANGES: dict[AssetKey, dict[str, str]] = {
     },
     m.REVENUE: {
         "amounts >= 0": "amount >= 0 AND refunded_amount >= 0",
+    },
+    m.AT_RISK_HISTORY: {
+        "risk in (0, 1]": "risk_score > 0 AND risk_score <= 1",
+    },
+    m.QUIZZES: {
+        "n_questions >= 0": "n_questions >= 0",
+        "max_mark >= 0": "max_mark >= 0",
+    },
+    m.QUIZ_QUESTIONS: {
+        "max_mark >= 0": "max_mark >= 0",
+    },
+    m.QUIZ_ATTEMPTS: {
+        "score in 0..1": "score BETWEEN 0 AND 1 + 1e-9",
+        "points in 0..max_points": "points BETWEEN 0 AND max_points + 1e-9",
+        "has a student": "student IS NOT NULL",
+    },
+    m.STEP_COMPLETIONS: {
+        "step_order >= 1": "step_order >= 1",
+    },
+    m.SUBMISSIONS: {
+        "has a student and deliverable": "student IS NOT NULL AND deliverable IS NOT NULL",
+        "updated at or after submitted": "updated_at >= submitted_at",
     },
 }
 
@@ -193,6 +222,59 @@ def enrollments_rows_match(warehouse: Warehouse) -> AssetCheckResult:
     return AssetCheckResult(passed=rows == source, metadata={"rows": rows, "raw": source})
 
 
+@asset_check(
+    asset=m.AT_RISK_HISTORY,
+    description="At most two instants, the newest holding exactly the rows of "
+    "marts.at_risk_students (nobody at risk now: only the earlier instant has rows).",
+)
+def at_risk_history_now_matches(warehouse: Warehouse) -> AssetCheckResult:
+    newest = "SELECT student, track, trainer, risk_score FROM marts.at_risk_history " + (
+        "WHERE as_of = (SELECT max(as_of) FROM marts.at_risk_history)"
+    )
+    current = "SELECT student, track, trainer, risk_score FROM marts.at_risk_students"
+    with warehouse.connect() as db:
+        instants, at_risk_now, differing = db.execute(
+            f"""
+            SELECT (SELECT count(DISTINCT as_of) FROM marts.at_risk_history),
+                   (SELECT count(*) FROM marts.at_risk_students),
+                   (SELECT count(*) FROM (({newest} EXCEPT ALL {current})
+                                          UNION ALL ({current} EXCEPT ALL {newest})))
+            """
+        ).fetchone()
+    passed = instants <= 1 if at_risk_now == 0 else instants <= 2 and differing == 0
+    return AssetCheckResult(
+        passed=passed,
+        metadata={
+            "instants": instants,
+            "at_risk_now": at_risk_now,
+            "newest_rows_differing": differing,
+        },
+    )
+
+
+@asset_check(
+    asset=m.QUIZ_ATTEMPTS,
+    description="One row per graded attempt in staging (the mart is rebuilt from it).",
+)
+def quiz_attempts_rows_match(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        rows, staged = db.execute(
+            "SELECT (SELECT count(*) FROM marts.quiz_attempts), "
+            "(SELECT count(*) FROM staging.quiz_attempts)"
+        ).fetchone()
+    return AssetCheckResult(passed=rows == staged, metadata={"rows": rows, "staged": staged})
+
+
+@asset_check(asset=m.SUBMISSIONS, description="One row per LMS submission.")
+def submissions_rows_match(warehouse: Warehouse) -> AssetCheckResult:
+    with warehouse.connect() as db:
+        rows, source = db.execute(
+            "SELECT (SELECT count(*) FROM marts.submissions), "
+            "(SELECT count(*) FROM raw.submissions)"
+        ).fetchone()
+    return AssetCheckResult(passed=rows == source, metadata={"rows": rows, "raw": source})
+
+
 asset_checks = [
     *(keys_check(key, columns) for key, columns in KEYS.items()),
     *(ranges_check(key, rules) for key, rules in RANGES.items()),
@@ -200,4 +282,7 @@ asset_checks = [
     quiz_stats_counts_consistent,
     student_progress_rows_match,
     enrollments_rows_match,
+    at_risk_history_now_matches,
+    quiz_attempts_rows_match,
+    submissions_rows_match,
 ]

@@ -204,10 +204,14 @@ class Warehouse(ConfigurableResource):
                         f"SELECT * FROM marts.{table}"
                     )
                     rows[table] = db.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
-                # When and by which run the marts were refreshed: the dashboards show it.
+                # When and by which run the marts were refreshed, and the instant they
+                # describe (the at-risk step's "now"): the dashboards show both.
+                as_of = "NULL::TIMESTAMPTZ"
+                if "as_of" in tables_in(db, "staging"):
+                    as_of = "(SELECT max(as_of) FROM staging.as_of)"
                 db.execute(
                     "CREATE OR REPLACE TABLE publishing.marts._refresh AS "
-                    "SELECT now()::TIMESTAMP AS refreshed_at, ? AS run_id",
+                    f"SELECT now()::TIMESTAMP AS refreshed_at, ? AS run_id, {as_of} AS as_of",
                     [run_id],
                 )
             finally:

@@ -1,9 +1,13 @@
 """Marts: the documented tables the dashboards read. Names and columns are a contract
 (README, "Analytics marts"); columns may be added, never renamed or removed.
 
-All times are naive UTC. "Now" is AnalyticsSettings.now() (a setting, so tests and replays
-are exact).
+All times are UTC: naive TIMESTAMP in the marts below, TIMESTAMPTZ in the detail marts
+(pipelines.assets.detail) and at_risk_history. "Now" is AnalyticsSettings.now() (a setting, so
+tests and replays are exact). This module also keeps the key of every mart (ALL_MARTS: what
+the publish waits for).
 """
+
+from datetime import timedelta
 
 from dagster import (
     AssetKey,
@@ -33,8 +37,16 @@ QUIZ_STATS = mart("quiz_stats")
 QUIZ_ITEM_STATS = mart("quiz_item_stats")
 QUIZ_OPTION_STATS = mart("quiz_option_stats")
 AT_RISK = mart("at_risk_students")
+AT_RISK_HISTORY = mart("at_risk_history")
 WORKSPACE_ACTIVITY = mart("workspace_activity")
 REVENUE = mart("revenue")
+# Detail marts (built in pipelines.assets.detail): one row per thing the dashboards filter.
+QUIZZES = mart("quizzes")
+QUIZ_QUESTIONS = mart("quiz_questions")
+QUIZ_OPTIONS = mart("quiz_options")
+QUIZ_ATTEMPTS = mart("quiz_attempts")
+STEP_COMPLETIONS = mart("step_completions")
+SUBMISSIONS = mart("submissions")
 ALL_MARTS = [
     ENROLLMENTS,
     STUDENT_PROGRESS,
@@ -43,9 +55,18 @@ ALL_MARTS = [
     QUIZ_ITEM_STATS,
     QUIZ_OPTION_STATS,
     AT_RISK,
+    AT_RISK_HISTORY,
     WORKSPACE_ACTIVITY,
     REVENUE,
+    QUIZZES,
+    QUIZ_QUESTIONS,
+    QUIZ_OPTIONS,
+    QUIZ_ATTEMPTS,
+    STEP_COMPLETIONS,
+    SUBMISSIONS,
 ]
+# at_risk_history: the at-risk rows now and this long before (the "last week" of a trend).
+HISTORY_LOOKBACK = timedelta(days=7)
 
 
 def build(db, name: str, sql: str, params: list | dict | None = None) -> int:
@@ -279,18 +300,33 @@ def revenue(warehouse: Warehouse) -> MaterializeResult:
     return MaterializeResult(metadata={"rows": rows})
 
 
-@asset(
-    key=AT_RISK,
-    group_name="marts",
-    deps=[
-        *staging("enrollments", "progress", "quiz_results"),
-        AssetKey(["raw", "hub_activity"]),
-        AssetKey(["raw", "quizzes"]),
+AT_RISK_DEPS = [
+    *staging("enrollments", "progress", "quiz_results"),
+    AssetKey(["raw", "hub_activity"]),
+    AssetKey(["raw", "quizzes"]),
+]
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            AT_RISK,
+            group_name="marts",
+            deps=AT_RISK_DEPS,
+            description="`marts.at_risk_students(student, track, trainer, risk_score, reasons, "
+            "...)`: active students with at least one warning sign, the reasons in words.",
+        ),
+        AssetSpec(
+            AT_RISK_HISTORY,
+            group_name="marts",
+            deps=AT_RISK_DEPS,
+            description="`marts.at_risk_history(as_of, student, track, trainer, risk_score)`: "
+            "the at-risk rows now (the same as marts.at_risk_students) and 7 days earlier, "
+            "counting only what had happened by then.",
+        ),
     ],
-    description="`marts.at_risk_students(student, track, trainer, risk_score, reasons, ...)`: "
-    "active students with at least one warning sign, the reasons in words.",
 )
-def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings) -> MaterializeResult:
+def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings):
     # Four signs, each with a severity in 0..1 and a weight; risk_score is the weighted sum
     # (0..1). A sign fires at its threshold (severity 0.5) and saturates at twice it.
     #   inactive   (0.30): days since the last workspace activity (or since enrolling)
@@ -300,9 +336,13 @@ def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings) -> Mater
     #                      submitted (severity: 0.5 for one, 1 for two or more)
     #   quiz       (0.20): mean of the last two scores dropped by score_drop against the
     #                      earlier ones (3+ attempts), or the last three average below low_score
+    # Both marts come from one step and one `now`, so the history's current rows are exactly
+    # marts.at_risk_students (two steps could straddle midnight and count other days).
     now = settings.now()
+    week_ago = now - HISTORY_LOOKBACK
     params = {
         "now": now,
+        "until": None,  # no cutoff: everything in the warehouse counts
         "inactive": settings.inactive_days,
         "no_progress": settings.no_progress_days,
         "grace": settings.overdue_grace_days,
@@ -311,31 +351,71 @@ def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings) -> Mater
     }
     with warehouse.connect() as db:
         rows = build(db, "at_risk_students", AT_RISK_SQL, params)
-    return MaterializeResult(metadata={"rows": rows, "as_of": str(now)})
+        history = build(
+            db,
+            "at_risk_history",
+            f"""
+            SELECT CAST($now AS TIMESTAMPTZ) AS as_of, student, track, trainer, risk_score
+            FROM marts.at_risk_students
+            UNION ALL
+            SELECT CAST($then AS TIMESTAMPTZ), student, track, trainer, risk_score
+            FROM ({at_risk_sql(now="then", until="then")})
+            ORDER BY as_of DESC, risk_score DESC, student
+            """,
+            {k: v for k, v in params.items() if k != "until"} | {"then": week_ago},
+        )
+        # The instant these marts describe; the publish writes it into marts._refresh, so
+        # the dashboards compare the same weeks even when nobody is at risk at one of them.
+        db.execute(
+            "CREATE OR REPLACE TABLE staging.as_of AS SELECT CAST($now AS TIMESTAMPTZ) AS as_of",
+            {"now": now},
+        )
+    yield MaterializeResult(asset_key=AT_RISK, metadata={"rows": rows, "as_of": str(now)})
+    yield MaterializeResult(
+        asset_key=AT_RISK_HISTORY,
+        metadata={"rows": history, "as_of": f"{now}, {week_ago}"},
+    )
+
+
+def at_risk_sql(now: str = "now", until: str = "until") -> str:
+    """AT_RISK_SQL with its instant ($now) and cutoff ($until) read from other parameters.
+
+    The cutoff makes it point-in-time: only activity, completions, submissions, quiz
+    attempts and enrollments at or before $until count (NULL: all of them). Enrollment
+    statuses and the curriculum are today's: the warehouse keeps no history of them.
+    """
+    return AT_RISK_SQL.replace("$now", f"${now}").replace("$until", f"${until}")
 
 
 AT_RISK_SQL = """
 WITH active AS (
     SELECT person_id, student, trainer, track, track_id, enrolled_at
-    FROM staging.enrollments WHERE status = 'active'
+    FROM staging.enrollments
+    WHERE status = 'active' AND ($until IS NULL OR enrolled_at <= $until)
 ), activity AS (
-    SELECT username, max(last_activity) AS last_activity FROM raw.hub_activity GROUP BY 1
+    SELECT username, max(last_activity) AS last_activity FROM raw.hub_activity
+    WHERE $until IS NULL OR last_activity <= $until
+    GROUP BY 1
 ), steps AS (
     SELECT track_id, count(*) AS steps_total FROM staging.track_steps GROUP BY 1
 ), done AS (
     SELECT person_id, track_id, count(*) AS steps_done, max(completed_at) AS last_step_at
-    FROM staging.step_completions GROUP BY 1, 2
+    FROM staging.step_completions
+    WHERE $until IS NULL OR completed_at <= $until
+    GROUP BY 1, 2
 ), overdue AS (
+    -- submitted_at is the first submission: after the cutoff, nothing was submitted by then.
     SELECT person_id, track_id, count(*) AS overdue,
            max(date_diff('day', due_at, $now)) AS oldest_days
     FROM staging.deliverables_due
-    WHERE submitted_at IS NULL AND due_at + to_days($grace) < $now
+    WHERE (submitted_at IS NULL OR submitted_at > $until) AND due_at + to_days($grace) < $now
     GROUP BY 1, 2
 ), scored AS (
     SELECT a.person_id, z.track_id, a.score / nullif(a.max_score, 0) AS fraction,
            row_number() OVER (PARTITION BY a.person_id, z.track_id
                               ORDER BY a.finished_at DESC, a.attempt_id DESC) AS recency
     FROM staging.quiz_attempts a JOIN raw.quizzes z ON z.id = a.quiz_id
+    WHERE $until IS NULL OR a.finished_at <= $until
 ), quiz AS (
     SELECT person_id, track_id, count(*) AS attempts,
            avg(fraction) FILTER (WHERE recency <= 2) AS last_two,

@@ -81,10 +81,12 @@ RAW_TABLES: dict[str, tuple[Column, ...]] = {
         " status VARCHAR, pass_mark DOUBLE, multiple_scoring VARCHAR, published_at TIMESTAMP"
     ),
     "quiz_questions": _columns(
-        'id BIGINT, quiz_id BIGINT, question_order INTEGER={p}"order", type VARCHAR, points DOUBLE'
+        'id BIGINT, quiz_id BIGINT, question_order INTEGER={p}"order", type VARCHAR, points DOUBLE,'
+        ' text VARCHAR={p}"text"'
     ),
     "quiz_options": _columns(
-        'id BIGINT, question_id BIGINT, option_order INTEGER={p}"order", is_correct BOOLEAN'
+        'id BIGINT, question_id BIGINT, option_order INTEGER={p}"order", is_correct BOOLEAN,'
+        ' text VARCHAR={p}"text"'
     ),
 }
 ATTEMPT_COLUMNS = _columns(

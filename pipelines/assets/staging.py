@@ -156,8 +156,9 @@ def progress(warehouse: Warehouse) -> MaterializeResult:
         AssetKey(["staging", "enrollments"]),
     ],
     description="Graded quiz attempts, a mark per attempt and question, and the options "
-    "chosen (staging.quiz_attempts, quiz_item_marks, quiz_choices, quiz_questions, "
-    "quiz_options), refreshed for the attempts that changed.",
+    "chosen (staging.quiz_attempts, quiz_item_marks, quiz_choices), refreshed for the "
+    "attempts that changed; the questions and options with their text (staging.quiz_questions, "
+    "quiz_options), copied whole.",
 )
 def quiz_results(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
@@ -168,7 +169,8 @@ def quiz_results(warehouse: Warehouse) -> MaterializeResult:
             SELECT q.quiz_id, q.id AS question_id, q.question_order, q.type,
                    q.points AS max_mark, z.multiple_scoring,
                    CAST(count(o.id) AS INTEGER) AS n_options,
-                   CAST(count(o.id) FILTER (WHERE o.is_correct) AS INTEGER) AS n_correct
+                   CAST(count(o.id) FILTER (WHERE o.is_correct) AS INTEGER) AS n_correct,
+                   q.text AS prompt
             FROM raw.quiz_questions q
             JOIN raw.quizzes z ON z.id = q.quiz_id
             LEFT JOIN raw.quiz_options o ON o.question_id = q.id
@@ -179,7 +181,8 @@ def quiz_results(warehouse: Warehouse) -> MaterializeResult:
             db,
             "quiz_options",
             """
-            SELECT q.quiz_id, o.question_id, o.id AS option_id, o.option_order, o.is_correct
+            SELECT q.quiz_id, o.question_id, o.id AS option_id, o.option_order, o.is_correct,
+                   o.text AS label
             FROM raw.quiz_options o JOIN raw.quiz_questions q ON q.id = o.question_id
             """,
         )

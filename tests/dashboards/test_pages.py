@@ -132,7 +132,7 @@ def test_at_risk_lists_reasons_and_trainer(dashboard):
     row = app.dataframe[0].value.iloc[0]
     assert (row["student"], row["track"], row["trainer"]) == ("carl", "FSD", "tom")
     assert row["reasons"] == "no workspace activity for 14 days"
-    assert pd.Timestamp(row["last_activity_at"]) == pd.Timestamp("2026-03-13 10:00", tz="UTC")
+    assert pd.Timestamp(row["last_activity_at"]) == pd.Timestamp("2026-03-13 10:00")
     tess = dashboard("tess", "at_risk")
     assert metrics(tess) == {"Students at risk": ("0", None)}
     assert "Nobody in scope" in tess.success[0].value

@@ -1,4 +1,5 @@
-"""A published warehouse written by hand, in the marts' contract (README "Marts").
+"""A published warehouse written by hand, in the marts' contract (README "Marts"): the
+newer marts keep TIMESTAMPTZ, the older ones naive UTC TIMESTAMPs, as the pipeline writes them.
 
 Small enough that every number the pages show can be worked out on paper. The week of the
 overview ends at AS_OF (Sunday 2026-03-15): this week is 03-09..03-15, the week before
@@ -30,7 +31,7 @@ CREATE TABLE marts._refresh AS SELECT TIMESTAMP '2026-03-15 12:05:00' AS refresh
     'test-run' AS run_id, TIMESTAMPTZ '2026-03-15 12:00:00+00' AS as_of;
 
 CREATE TABLE marts.enrollments (student VARCHAR, track VARCHAR, track_name VARCHAR,
-    status VARCHAR, source VARCHAR, enrolled_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+    status VARCHAR, source VARCHAR, enrolled_at TIMESTAMP, updated_at TIMESTAMP,
     trainer VARCHAR);
 INSERT INTO marts.enrollments VALUES
     ('ada', 'DP', 'Data', 'active', 'admin', '2026-02-01 09:00', '2026-02-01 09:00', 'tess'),
@@ -39,8 +40,8 @@ INSERT INTO marts.enrollments VALUES
     ('dan', 'FSD', 'Web', 'cancelled', 'admin', '2026-02-01 09:00', '2026-02-20 09:00', 'tom');
 
 CREATE TABLE marts.student_progress (student VARCHAR, track VARCHAR, project_id BIGINT,
-    steps_done INTEGER, steps_total INTEGER, pct_complete DOUBLE, last_step_at TIMESTAMPTZ,
-    last_workspace_activity_at TIMESTAMPTZ, project_number INTEGER, project_title VARCHAR,
+    steps_done INTEGER, steps_total INTEGER, pct_complete DOUBLE, last_step_at TIMESTAMP,
+    last_workspace_activity_at TIMESTAMP, project_number INTEGER, project_title VARCHAR,
     trainer VARCHAR, enrollment_status VARCHAR);
 INSERT INTO marts.student_progress VALUES
     ('ada', 'DP', 1, 2, 2, 1.0, '2026-03-05 10:00', '2026-03-14 16:00', 1, 'Ingest',
@@ -93,9 +94,9 @@ INSERT INTO marts.quizzes VALUES
 CREATE TABLE marts.quiz_questions (quiz_id BIGINT, question_id BIGINT, question_order INTEGER,
     prompt VARCHAR, type VARCHAR, max_mark DOUBLE);
 INSERT INTO marts.quiz_questions VALUES
-    (100, 1001, 1, 'What does SELECT do?', 'single', 2),
-    (100, 1002, 2, 'Which join keeps every row of the left table?', 'single', 3),
-    (200, 2001, 1, 'What does 404 mean?', 'single', 4);
+    (100, 1001, 1, 'What does SELECT do?', 'SINGLE', 2),
+    (100, 1002, 2, 'Which join keeps every row of the left table?', 'SINGLE', 3),
+    (200, 2001, 1, 'What does 404 mean?', 'SINGLE', 4);
 
 CREATE TABLE marts.quiz_options (quiz_id BIGINT, question_id BIGINT, option_id BIGINT,
     option_order INTEGER, label VARCHAR, is_correct BOOLEAN);
@@ -159,7 +160,7 @@ INSERT INTO marts.submissions VALUES
 
 CREATE TABLE marts.at_risk_students (student VARCHAR, track VARCHAR, trainer VARCHAR,
     risk_score DOUBLE, reasons VARCHAR, days_inactive INTEGER,
-    last_workspace_activity_at TIMESTAMPTZ, last_step_at TIMESTAMPTZ,
+    last_workspace_activity_at TIMESTAMP, last_step_at TIMESTAMP,
     overdue_deliverables INTEGER, recent_quiz_score DOUBLE);
 INSERT INTO marts.at_risk_students VALUES
     ('carl', 'FSD', 'tom', 0.3, 'no workspace activity for 14 days', 14,

@@ -1,7 +1,7 @@
 """Incremental refresh, the sensor that triggers it, and readers during a run."""
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 from dagster import AssetKey, DagsterInstance, RunRequest, SkipReason, build_sensor_context
@@ -51,13 +51,35 @@ def test_incremental_gives_the_same_marts_as_a_full_rebuild(pipeline, school, tm
     school.add_attempt("ben", 2, [0, 1, 0], "06-29 10:00")
     school.add_attempt("cat", 2, [0, 0, 1], "06-29 11:00")
     pipeline.run(selection=list(quiz_selection()), mode="incremental")
-    incremental = pipeline.rows(
-        "SELECT * FROM marts.quiz_item_stats ORDER BY quiz_id, question_id, attempt_set"
+    queries = (
+        "SELECT * FROM marts.quiz_item_stats ORDER BY quiz_id, question_id, attempt_set",
+        "SELECT * FROM marts.quiz_attempts ORDER BY attempt_id",
     )
+    incremental = [pipeline.rows(query) for query in queries]
     pipeline.run(mode="full")
-    assert incremental == pipeline.rows(
-        "SELECT * FROM marts.quiz_item_stats ORDER BY quiz_id, question_id, attempt_set"
-    )
+    assert incremental == [pipeline.rows(query) for query in queries]
+
+
+def test_an_incremental_quiz_run_updates_marts_quiz_attempts(pipeline, school):
+    pipeline.run()
+    assert AssetKey(["marts", "quiz_attempts"]) in quiz_selection()
+    school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
+    pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    assert pipeline.rows(
+        "SELECT attempt_number, points, score, submitted_at, trainer FROM marts.quiz_attempts"
+        " WHERE student = 'ben' ORDER BY attempt_number"
+    ) == [
+        (1, 2.0, 2 / 3, datetime(2026, 6, 11, 10, tzinfo=UTC), "tr"),
+        (2, 3.0, 1.0, datetime(2026, 6, 29, 10, tzinfo=UTC), "tr"),
+    ]
+    assert pipeline.rows("SELECT count(*) FROM marts.quiz_attempts") == [(5,)]
+
+
+def test_the_progress_refresh_rebuilds_the_progress_marts():
+    selected = refresh_jobs["progress"].selection.resolve(defs.resolve_asset_graph())
+    for name in ("step_completions", "submissions", "at_risk_students", "at_risk_history"):
+        assert AssetKey(["marts", name]) in selected
+    assert AssetKey(["marts", "quiz_attempts"]) not in selected
 
 
 def sensor_tick(lms_url: str, cursor: str | None):
