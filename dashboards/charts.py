@@ -1,12 +1,20 @@
-"""Altair charts of the pages. Labels sit on the marks, so nobody has to hunt a legend."""
+"""Altair charts of the pages. Labels sit on the marks, so nobody has to hunt a legend.
+
+Each chart is built once per data and kept as its Vega-Lite spec (`st.cache_data`): building
+and validating an Altair chart costs more than the rest of a cached rerun. Pages draw the
+specs with `st.vega_lite_chart`.
+"""
 
 import altair as alt
 import pandas as pd
+import streamlit as st
+
+from dashboards import data
 
 CORRECT, WRONG, FLAGGED, OK = "#2e7d32", "#9e9e9e", "#c62828", "#1565c0"
 
 
-def funnel(frame: pd.DataFrame) -> alt.LayerChart:
+def _funnel(frame: pd.DataFrame) -> alt.LayerChart:
     """Per step: students who reached it (light bar) and completed it (dark bar)."""
     steps = frame.assign(
         step=frame.apply(lambda r: f"P{r.project_number}.{r.step_number} {r.step_title}", axis=1),
@@ -36,7 +44,7 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def score_history(frame: pd.DataFrame) -> alt.Chart:
+def _score_history(frame: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_line(point=True)
@@ -51,7 +59,7 @@ def score_history(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
+def _daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_bar(color=OK)
@@ -64,7 +72,7 @@ def daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
+def _heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_rect()
@@ -83,11 +91,11 @@ def heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
     )
 
 
-def item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
+def _item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
     """Facility against discrimination; flagged items in red, each labelled Q<n>."""
     items = frame.dropna(subset=["facility_index", "discrimination_index"]).assign(
         item=lambda f: "Q" + f["question_order"].astype(str),
-        state=lambda f: f["flag"].fillna("").map(lambda v: "flagged" if v else "ok"),
+        state=lambda f: data.flagged(f["flag"]).map({True: "flagged", False: "ok"}),
     )
     base = alt.Chart(items).encode(
         x=alt.X(
@@ -122,7 +130,7 @@ def item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def distractors(frame: pd.DataFrame) -> alt.LayerChart:
+def _distractors(frame: pd.DataFrame) -> alt.LayerChart:
     """How often each option was chosen; the correct ones green."""
     options = frame.assign(
         option=frame.apply(lambda r: f"{r.option_order}. {r.label or ''}".strip(), axis=1),
@@ -166,7 +174,7 @@ def distractors(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def revenue(frame: pd.DataFrame) -> alt.Chart:
+def _revenue(frame: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -186,3 +194,45 @@ def revenue(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(title="Net revenue per month, stacked by track", height=260)
     )
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    return chart.to_dict()
+
+
+cached = st.cache_data(max_entries=256, show_spinner=False)
+
+
+@cached
+def funnel(frame: pd.DataFrame) -> dict:
+    return _spec(_funnel(frame))
+
+
+@cached
+def score_history(frame: pd.DataFrame) -> dict:
+    return _spec(_score_history(frame))
+
+
+@cached
+def daily_hours(frame: pd.DataFrame, title: str) -> dict:
+    return _spec(_daily_hours(frame, title))
+
+
+@cached
+def heatmap(frame: pd.DataFrame, students: list[str]) -> dict:
+    return _spec(_heatmap(frame, students))
+
+
+@cached
+def item_scatter(frame: pd.DataFrame) -> dict:
+    return _spec(_item_scatter(frame))
+
+
+@cached
+def distractors(frame: pd.DataFrame) -> dict:
+    return _spec(_distractors(frame))
+
+
+@cached
+def revenue(frame: pd.DataFrame) -> dict:
+    return _spec(_revenue(frame))

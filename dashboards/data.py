@@ -16,6 +16,12 @@ import pandas as pd
 import streamlit as st
 
 ATTEMPT_SETS = ("all", "first", "last", "highest")
+NOT_FLAGGED = ("", "ok")  # marts.quiz_item_stats.flag of an item with nothing to report
+
+
+def flagged(flags: pd.Series) -> pd.Series:
+    """True for the items whose flag reports a problem ('too easy', 'too few attempts', ...)."""
+    return ~flags.fillna("").isin(NOT_FLAGGED)
 
 
 def warehouse_path() -> Path:
@@ -53,8 +59,16 @@ def query(sql: str, **params) -> pd.DataFrame:
     version = published_version()
     if version is None:
         raise NoWarehouse
-    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    frozen = tuple(sorted((k, _plain(v)) for k, v in params.items()))
     return _query(sql, frozen, version)
+
+
+def _plain(value):
+    """A parameter DuckDB and the cache both take: numpy scalars (a value picked from a
+    DataFrame) become Python ones, lists become tuples."""
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value.item() if hasattr(value, "item") else value
 
 
 class NoWarehouse(Exception):

@@ -6,17 +6,32 @@ import re
 import pandas as pd
 import streamlit as st
 
+MAX_ROWS = 2000
+
 
 def table(frame: pd.DataFrame, name: str, **column_config) -> None:
-    """A table and its CSV download (the file name says what it is)."""
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config or None)
+    """A table and its CSV download (the file name says what it is).
+
+    At most MAX_ROWS rows are sent to the browser: an admin's view of a large school would
+    otherwise ship megabytes on every rerun. The CSV always has every row.
+    """
+    shown = frame if len(frame) <= MAX_ROWS else frame.head(MAX_ROWS)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config or None)
+    if len(shown) < len(frame):
+        st.caption(
+            f"The first {MAX_ROWS:,} of {len(frame):,} rows; pick a trainer or a track to "
+            "narrow them, or download them all."
+        )
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    # The CSV is made when the button is clicked: writing 100k rows on every rerun would
+    # cost more than the rest of the page.
     st.download_button(
         f"Download {name} (CSV)",
-        frame.to_csv(index=False),
+        lambda: frame.to_csv(index=False),
         file_name=f"{slug}.csv",
         mime="text/csv",
         key=f"csv-{slug}",
+        on_click="ignore",
     )
 
 

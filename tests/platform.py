@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -51,11 +52,20 @@ def pids_with_environ(entry: str) -> list[int]:
 class Platform:
     """A running hub with its services; helpers log in and mint tokens like a user would."""
 
-    def __init__(self, state_dir: Path, *, analytics: bool = True) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        analytics: bool = True,
+        prepare: Callable[["Platform"], None] | None = None,
+    ) -> None:
         """`analytics=False`: no pipeline run, dashboards or Dagster (a hub for tokens only,
-        e.g. in a benchmark, where the Dagster daemon's ticks would take CPU)."""
+        e.g. in a benchmark, where the Dagster daemon's ticks would take CPU). `prepare`
+        runs after the demo data is loaded and before the pipeline's first run (e.g. to add
+        a synthetic school)."""
         self.state_dir = state_dir
         self.analytics = analytics
+        self.prepare = prepare
         self.ports = {name: free_port() for name in PORT_SETTINGS}
         self.url = f"http://127.0.0.1:{self.ports['hub_port']}"
         self.hub_api = f"http://127.0.0.1:{self.ports['hub_api_port']}/hub/api"
@@ -99,6 +109,8 @@ class Platform:
             if sep:
                 self.secrets[key] = value
         self.env["DAGSTER_HOME"] = str(self.state_dir / "dagster")
+        if self.prepare is not None:
+            self.prepare(self)
         if self.analytics:
             self.run("-m", "pipelines.cli")
         log = self.log_path.open("w")

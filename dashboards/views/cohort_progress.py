@@ -20,7 +20,7 @@ steps = data.funnel(scope, track)
 if steps.empty:
     st.info(f"{track} has no steps yet.")
 else:
-    st.altair_chart(charts.funnel(steps), width="stretch")
+    st.vega_lite_chart(spec=charts.funnel(steps), width="stretch")
 
 st.subheader("Students")
 ui.table(
@@ -71,15 +71,15 @@ st.markdown(f"**Quiz history** ({scope.start:%Y-%m-%d} to {scope.end:%Y-%m-%d})"
 if quizzes.empty:
     st.caption("No graded quiz attempts in these dates.")
 else:
-    st.altair_chart(charts.score_history(quizzes), width="stretch")
+    st.vega_lite_chart(spec=charts.score_history(quizzes), width="stretch")
     ui.table(quizzes, f"{student} quizzes", score=st.column_config.NumberColumn(format="percent"))
 activity = data.workspace_days(scope, (student,))
 st.markdown("**Workspace activity**")
 if activity.empty:
     st.caption("No workspace activity in these dates.")
 else:
-    st.altair_chart(
-        charts.daily_hours(activity, f"{student}: active hours per day"), width="stretch"
+    st.vega_lite_chart(
+        spec=charts.daily_hours(activity, f"{student}: active hours per day"), width="stretch"
     )
 st.markdown("**Submissions**")
 submissions = data.student_submissions(scope, student, track)

@@ -50,7 +50,7 @@ more[3].metric("Error ratio", ui.percent(quiz["error_ratio"]))
 
 items = data.item_stats(quiz_id, attempt_set)
 st.subheader("Questions")
-flagged = items["flag"].fillna("").astype(bool).sum()
+flagged = int(data.flagged(items["flag"]).sum())
 st.caption(f"{flagged} of {len(items)} questions flagged.")
 ui.table(
     items.drop(columns=["question_id"]),
@@ -65,7 +65,7 @@ ui.table(
     ci_high=st.column_config.NumberColumn("CI high", format="percent"),
     prompt=st.column_config.TextColumn("question", width="large"),
 )
-st.altair_chart(charts.item_scatter(items), width="stretch")
+st.vega_lite_chart(spec=charts.item_scatter(items), width="stretch")
 
 st.subheader("Distractors")
 options = data.option_stats(quiz_id, attempt_set)
@@ -81,7 +81,7 @@ chosen = options[options["question_id"] == question]
 if chosen.empty:
     st.caption("This question has no options (or no answers in this set).")
 else:
-    st.altair_chart(charts.distractors(chosen), width="stretch")
+    st.vega_lite_chart(spec=charts.distractors(chosen), width="stretch")
     ui.table(
         chosen.drop(columns=["question_id"]),
         "option statistics",

@@ -27,5 +27,5 @@ cells[0].metric(f"Paid ({currency.upper()})", ui.number(shown["amount"].sum(), 2
 cells[1].metric(f"Refunded ({currency.upper()})", ui.number(shown["refunded_amount"].sum(), 2))
 cells[2].metric(f"Net ({currency.upper()})", ui.number(shown["net_amount"].sum(), 2))
 cells[3].metric("Pending payments", int(shown["pending"].sum()))
-st.altair_chart(charts.revenue(shown), width="stretch")
+st.vega_lite_chart(spec=charts.revenue(shown), width="stretch")
 ui.table(frame, "revenue", month=st.column_config.DateColumn(format="YYYY-MM"))

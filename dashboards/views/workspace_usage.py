@@ -19,8 +19,8 @@ cells = st.columns(3)
 cells[0].metric("Active hours", ui.number(totals["active_hours"].sum(), 1))
 cells[1].metric("Students with activity", len(totals))
 cells[2].metric("Sessions", int(totals["sessions"].sum()))
-st.altair_chart(
-    charts.daily_hours(per_day, "Active hours per day, all students in scope"), width="stretch"
+st.vega_lite_chart(
+    spec=charts.daily_hours(per_day, "Active hours per day, all students in scope"), width="stretch"
 )
 
 shown = totals.head(HEATMAP_ROWS)["student"].tolist()
@@ -30,7 +30,7 @@ if len(totals) > HEATMAP_ROWS:
         "the table has them all."
     )
 heat = data.workspace_days(scope, tuple(shown))
-st.altair_chart(charts.heatmap(heat, shown), width="stretch")
+st.vega_lite_chart(spec=charts.heatmap(heat, shown), width="stretch")
 ui.table(
     totals,
     "workspace usage",

@@ -132,10 +132,10 @@ CREATE TABLE marts.quiz_item_stats (quiz_id BIGINT, question_id BIGINT,
     discrimination_index DOUBLE, discriminative_efficiency DOUBLE, ci_low DOUBLE,
     ci_high DOUBLE, flag VARCHAR);
 INSERT INTO marts.quiz_item_stats VALUES
-    (100, 1001, 1, 'all', 3, 0.9, 0.2, 0.5, 40, 45, 45, 60, 0.5, 0.98, NULL),
+    (100, 1001, 1, 'all', 3, 0.9, 0.2, 0.5, 40, 45, 45, 60, 0.5, 0.98, 'ok'),
     (100, 1002, 2, 'all', 3, 0.2, 0.4, 0.33, 60, 55, -10, -12, 0.04, 0.6,
      'negative discrimination'),
-    (100, 1001, 1, 'first', 2, 0.95, 0.1, 0.5, 40, 42, 50, 62, 0.4, 0.99, NULL),
+    (100, 1001, 1, 'first', 2, 0.95, 0.1, 0.5, 40, 42, 50, 62, 0.4, 0.99, 'ok'),
     (100, 1002, 2, 'first', 2, 0.3, 0.5, 0.33, 60, 58, 35, 40, 0.05, 0.8, NULL),
     (200, 2001, 1, 'all', 1, 0.75, NULL, 0.5, 100, NULL, NULL, NULL, 0.2, 0.97,
      'too few attempts');

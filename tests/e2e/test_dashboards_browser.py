@@ -8,9 +8,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import require
+from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
@@ -25,14 +28,43 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = {
-    "overview": "Overview",
+PAGES = {  # url path -> title (the overview is the default page, at the root)
+    "": "Overview",
     "cohort_progress": "Cohort progress",
     "quiz_quality": "Quiz quality",
     "at_risk": "At-risk students",
     "workspace_usage": "Workspace usage",
     "enrollments": "Enrollments",
 }
+
+
+def synthetic_school_for_the_demo_trainer(platform: Platform) -> None:
+    """120 synthetic students (with quizzes, progress, payments and workspace activity), all
+    assigned to the demo trainer, so every page has real numbers to show."""
+    platform.run("-m", "lms_api.cli", "seed-synthetic", "--students", "120", "--quizzes", "3")
+    engine = create_engine(f"sqlite:///{platform.state_dir / 'lms.db'}")
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "UPDATE trainer_assignments SET trainer_id = "
+                "(SELECT id FROM people WHERE username = 'trainer') "
+                "WHERE student_id IN (SELECT id FROM people WHERE username LIKE 'student%')"
+            )
+        )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory) -> Iterator[Platform]:
+    """A platform of its own: the shared one keeps the demo school only."""
+    running = Platform(
+        tmp_path_factory.mktemp("school-platform"), prepare=synthetic_school_for_the_demo_trainer
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +78,12 @@ def chromium() -> Iterator:
         browser.close()
 
 
-def logged_in(chromium, platform, username: str):
+def logged_in(chromium, school, username: str):
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(f"{platform.url}/hub/login")
+    page.goto(f"{school.url}/hub/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", platform.passwords[username])
+    page.fill("input[name=password]", school.passwords[username])
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_url("**/hub/**")
     return context, page
@@ -66,34 +98,50 @@ def settled(page, title: str) -> None:
     page.wait_for_timeout(500)  # charts draw after the script ends
 
 
-def test_trainer_reads_every_page(chromium, platform):
+def test_trainer_reads_every_page(chromium, school):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context, page = logged_in(chromium, platform, "trainer")
+    context, page = logged_in(chromium, school, "trainer")
     try:
         for path, title in PAGES.items():
-            response = page.goto(f"{platform.url}/services/dashboards/{path}")
+            response = page.goto(f"{school.url}/services/dashboards/{path}")
             assert response.status == 200, path
             settled(page, title)
-            page.screenshot(path=str(SHOTS / f"trainer-{path}.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / f"trainer-{path or 'overview'}.png"), full_page=True)
             assert page.locator("[data-testid=stException]").count() == 0, path
+            assert page.get_by_text("Page not found").count() == 0, path
             assert "Signed in through the hub as" in page.inner_text("section")
             assert "Marts last refreshed" in page.inner_text("body")
         # Navigation lists the trainer's pages, not the admins' revenue page.
         nav = page.locator("[data-testid=stSidebarNav]").inner_text()
         assert all(title in nav for title in PAGES.values())
         assert "Revenue" not in nav
-        page.goto(f"{platform.url}/services/dashboards/overview")
+        page.goto(f"{school.url}/services/dashboards/")
         settled(page, "Overview")
-        metrics = page.locator("[data-testid=stMetricLabel]").all_inner_texts()
-        assert "Active students (7 days)" in metrics and "Students at risk" in metrics
+        # Real numbers: what the browser shows is what the marts say for this trainer.
+        shown = dict(
+            zip(
+                page.locator("[data-testid=stMetricLabel]").all_inner_texts(),
+                page.locator("[data-testid=stMetricValue]").all_inner_texts(),
+                strict=True,
+            )
+        )
+        with duckdb.connect(
+            str(school.state_dir / "warehouse" / "warehouse.duckdb"), read_only=True
+        ) as db:
+            [(at_risk,)] = db.execute(
+                "SELECT count(*) FROM marts.at_risk_students WHERE trainer = 'trainer'"
+            ).fetchall()
+        assert at_risk > 0
+        assert shown["Students at risk"] == str(at_risk)
+        assert int(shown["Active students (7 days)"]) > 0
     finally:
         context.close()
 
 
-def test_admin_sees_revenue(chromium, platform):
-    context, page = logged_in(chromium, platform, "office")
+def test_admin_sees_revenue(chromium, school):
+    context, page = logged_in(chromium, school, "office")
     try:
-        page.goto(f"{platform.url}/services/dashboards/revenue")
+        page.goto(f"{school.url}/services/dashboards/revenue")
         settled(page, "Revenue")
         page.screenshot(path=str(SHOTS / "admin-revenue.png"), full_page=True)
         assert page.locator("[data-testid=stException]").count() == 0
@@ -101,12 +149,16 @@ def test_admin_sees_revenue(chromium, platform):
         context.close()
 
 
-def test_student_is_refused(chromium, platform):
-    context, page = logged_in(chromium, platform, "ada")
+def test_student_is_refused(chromium, school):
+    context, page = logged_in(chromium, school, "ada")
     try:
-        response = page.goto(f"{platform.url}/services/dashboards/overview")
+        response = page.goto(f"{school.url}/services/dashboards/")
+        # The hub itself refuses: students hold no access:services!service=dashboards.
         assert response.status == 403
-        assert "may not open this page" in page.inner_text("body")
+        assert "do not have permission to access JupyterHub service dashboards" in page.inner_text(
+            "body"
+        )
+        assert page.locator("[data-testid=stApp]").count() == 0
         page.screenshot(path=str(SHOTS / "student-refused.png"))
     finally:
         context.close()
