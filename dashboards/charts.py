@@ -21,7 +21,7 @@ def _funnel(frame: pd.DataFrame) -> alt.LayerChart:
         label=frame.apply(lambda r: f"{r.students_completed} of {r.students_reached}", axis=1),
     )
     order = steps["step"].tolist()
-    y = alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False))
     tooltip = ["project_title", "step_title", "students_reached", "students_completed"]
     reached = (
         alt.Chart(steps)
@@ -40,7 +40,7 @@ def _funnel(frame: pd.DataFrame) -> alt.LayerChart:
     )
     return (reached + completed + labels).properties(
         title="Reached (light) and completed (dark), step by step",
-        height=max(160, 24 * len(steps)),
+        height=max(160, 30 * len(steps)),
     )
 
 

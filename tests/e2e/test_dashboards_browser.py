@@ -79,7 +79,7 @@ def chromium() -> Iterator:
 
 
 def logged_in(chromium, school, username: str):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1400, "height": 2400})
     page = context.new_page()
     page.goto(f"{school.url}/hub/login")
     page.fill("input[name=username]", username)
@@ -96,6 +96,7 @@ def settled(page, title: str) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
     page.wait_for_timeout(500)  # charts draw after the script ends
+    # Streamlit scrolls inside its own container: the tall viewport is the whole page.
 
 
 def test_trainer_reads_every_page(chromium, school):
