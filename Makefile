@@ -82,7 +82,8 @@ QUIZZES ?= 12
 SEED ?= 7
 seed-synthetic: install
 	$(BIN)/apranova-lms migrate
-	$(BIN)/apranova-lms seed-synthetic --students $(STUDENTS) --quizzes $(QUIZZES) --seed $(SEED)
+	$(BIN)/apranova-lms seed-synthetic --students $(STUDENTS) --quizzes $(QUIZZES) --seed $(SEED) \
+		--hand-over-to trainer
 
 # Pipeline at scale: seed 100k students (~10M answers) into a fresh PostgreSQL database, then a
 # full rebuild, an incremental refresh after 1,000 attempts and a naive pandas comparison.

@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     synthetic.add_argument(
         "--database-url", help="LMS database (default: APRANOVA_DATABASE_URL / the settings)"
     )
+    synthetic.add_argument(
+        "--hand-over-to",
+        metavar="USERNAME",
+        help="give the first synthetic trainer's students to this existing account (e.g. the "
+        "demo `trainer`, who can then read them in the dashboards)",
+    )
     sweep = sub.add_parser(
         "sweep-uploads",
         help="delete uploaded files no submission points at (left by failed requests)",
@@ -89,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"apranova-lms seed-synthetic: {exc}", file=sys.stderr)
             return 2
         print(summary.report())
+        if args.hand_over_to:
+            from lms_api.synthetic.handover import NoSuchAccount, hand_over_students
+
+            try:
+                moved = hand_over_students(url, args.hand_over_to)
+            except NoSuchAccount as exc:
+                print(f"apranova-lms seed-synthetic: {exc}", file=sys.stderr)
+                return 2
+            print(f"{moved} synthetic students now have {args.hand_over_to} as their trainer.")
     elif args.command == "sweep-uploads":
         deleted = sweep_uploads(settings.database_url, settings.upload_dir, args.grace_seconds)
         print(f"Deleted {len(deleted)} unreferenced file(s) from {settings.upload_dir}.")

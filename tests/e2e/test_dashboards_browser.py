@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import require
 from tests.platform import Platform
@@ -39,19 +38,12 @@ PAGES = {  # url path -> title (the overview is the default page, at the root)
 
 
 def synthetic_school_for_the_demo_trainer(platform: Platform) -> None:
-    """120 synthetic students (with quizzes, progress, payments and workspace activity), all
-    assigned to the demo trainer, so every page has real numbers to show."""
-    platform.run("-m", "lms_api.cli", "seed-synthetic", "--students", "120", "--quizzes", "3")
-    engine = create_engine(f"sqlite:///{platform.state_dir / 'lms.db'}")
-    with engine.begin() as db:
-        db.execute(
-            text(
-                "UPDATE trainer_assignments SET trainer_id = "
-                "(SELECT id FROM people WHERE username = 'trainer') "
-                "WHERE student_id IN (SELECT id FROM people WHERE username LIKE 'student%')"
-            )
-        )
-    engine.dispose()
+    """120 synthetic students (with quizzes, progress, payments and workspace activity),
+    handed to the demo trainer as `make seed-synthetic` does, so every page has numbers."""
+    platform.run(
+        "-m", "lms_api.cli", "seed-synthetic", "--students", "120", "--quizzes", "3",
+        "--trainers", "1", "--hand-over-to", "trainer",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

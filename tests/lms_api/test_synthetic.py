@@ -499,6 +499,47 @@ def test_cli_seeds_once_then_refuses(database_url, tmp_path, capsys):
     assert "already holds a synthetic school" in capsys.readouterr().err
 
 
+def test_cli_hands_a_synthetic_cohort_to_the_demo_trainer(database_url, tmp_path, capsys):
+    upgrade(database_url)
+    seed_demo(database_url)
+    args = [
+        "seed-synthetic", "--students", "40", "--quizzes", "2", "--trainers", "2",
+        "--database-url", database_url, "--activity-dir", str(tmp_path / "landing"),
+        "--hand-over-to", "trainer",
+    ]  # fmt: skip
+    assert main(args) == 0
+    [(moved,)] = rows(
+        database_url,
+        "SELECT count(*) FROM trainer_assignments a JOIN people t ON t.id = a.trainer_id "
+        "WHERE t.username = 'trainer' AND a.student_id IN "
+        "(SELECT id FROM people WHERE username LIKE 'student%')",
+    )
+    assert moved > 0
+    assert f"{moved} synthetic students now have trainer as their trainer." in (
+        capsys.readouterr().out
+    )
+    # trainer0001 has none left; trainer0002 keeps theirs.
+    left = dict(
+        rows(
+            database_url,
+            "SELECT t.username, count(a.id) FROM people t "
+            "LEFT JOIN trainer_assignments a ON a.trainer_id = t.id "
+            "WHERE t.username LIKE 'trainer0%' GROUP BY 1",
+        )
+    )
+    assert left["trainer0001"] == 0 and left["trainer0002"] > 0
+
+
+def test_hand_over_to_an_unknown_account_changes_nothing(database_url, tmp_path, capsys):
+    from lms_api.synthetic.handover import NoSuchAccount, hand_over_students
+
+    seed(database_url, tmp_path / "landing", demo=False)
+    before = rows(database_url, "SELECT * FROM trainer_assignments ORDER BY id")
+    with pytest.raises(NoSuchAccount, match="no account 'nobody'"):
+        hand_over_students(database_url, "nobody")
+    assert rows(database_url, "SELECT * FROM trainer_assignments ORDER BY id") == before
+
+
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 

@@ -1,0 +1,52 @@
+"""Give a synthetic trainer's students to a real account, so that someone who can log in
+(the demo `trainer`) has a synthetic cohort to read in the dashboards."""
+
+import re
+
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.orm import Session
+
+from lms_api.database import sync_url
+from lms_api.people.models import Person, TrainerAssignment
+from lms_api.synthetic.catalog import TRAINER_PREFIX
+
+SYNTHETIC_TRAINER = re.compile(rf"{TRAINER_PREFIX}\d+")
+
+
+class NoSuchAccount(ValueError):
+    """The account to hand students over to is not in the LMS."""
+
+
+def first_synthetic_trainer(session: Session) -> str | None:
+    """trainer0001 and so on; not the demo `trainer`, whose name shares the prefix."""
+    names = session.scalars(
+        select(Person.username).where(Person.username.like(f"{TRAINER_PREFIX}%"))
+    )
+    synthetic = sorted(n for n in names if SYNTHETIC_TRAINER.fullmatch(n))
+    return synthetic[0] if synthetic else None
+
+
+def hand_over_students(database_url: str, to_username: str, from_trainer: str = "") -> int:
+    """Reassign every student of `from_trainer` (default: the first synthetic trainer) to
+    `to_username`; returns how many. One transaction: all of them or none."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with Session(engine) as session, session.begin():
+            target = session.scalar(select(Person.id).where(Person.username == to_username))
+            if target is None:
+                raise NoSuchAccount(
+                    f"no account {to_username!r} in the LMS (load the demo school first: "
+                    "apranova-lms seed-demo)"
+                )
+            source_name = from_trainer or first_synthetic_trainer(session)
+            source = session.scalar(select(Person.id).where(Person.username == source_name))
+            if source is None:
+                raise NoSuchAccount("no synthetic trainer to take students from (seed first)")
+            moved = session.execute(
+                update(TrainerAssignment)
+                .where(TrainerAssignment.trainer_id == source)
+                .values(trainer_id=target)
+            )
+            return moved.rowcount
+    finally:
+        engine.dispose()
