@@ -211,9 +211,11 @@ def overview(scope: Scope, as_of: datetime) -> pd.DataFrame:
             FROM marts.quiz_attempts a JOIN scoped USING (student, track)
             WHERE a.submitted_at >= $w1_ts AND a.submitted_at < $end_ts
         ), risk AS (
-            -- the history holds the instant the marts describe and the one 7 days before
+            -- the history holds the instant the marts describe and one about 7 days before
             SELECT count(*) FILTER (WHERE h.as_of = $as_of) AS this_week,
-                   count(*) FILTER (WHERE h.as_of = $as_of - INTERVAL 7 DAY) AS last_week
+                   count(*) FILTER (WHERE h.as_of = (
+                       SELECT max(as_of) FROM marts.at_risk_history
+                       WHERE as_of <= $as_of - INTERVAL 6 DAY)) AS last_week
             FROM marts.at_risk_history h JOIN scoped USING (student, track)
         )
         SELECT 'active_students' AS metric,

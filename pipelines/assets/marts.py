@@ -7,9 +7,10 @@ tests and replays are exact). This module also keeps the key of every mart (ALL_
 the publish waits for).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
+    AssetExecutionContext,
     AssetKey,
     AssetSpec,
     MaterializeResult,
@@ -17,6 +18,7 @@ from dagster import (
     multi_asset,
 )
 
+from pipelines.assets.raw import is_full_refresh
 from pipelines.quiz_statistics import QuizStatisticsSettings, refresh_quiz_statistics
 from pipelines.resources import Warehouse, mark_updated, tables_in
 from pipelines.settings import AnalyticsSettings
@@ -67,6 +69,20 @@ ALL_MARTS = [
 ]
 # at_risk_history: the at-risk rows now and this long before (the "last week" of a trend).
 HISTORY_LOOKBACK = timedelta(days=7)
+# How much older than "now - HISTORY_LOOKBACK" the kept week-ago rows may be.
+WEEK_AGO_REUSE = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1)  # naive UTC, like settings.now()
+
+
+def last_week_ago(db) -> datetime | None:
+    """The instant of the week-ago rows in marts.at_risk_history (None: none computed)."""
+    if "at_risk_week_ago" not in tables_in(db, "staging") or "at_risk_history" not in tables_in(
+        db, "marts"
+    ):
+        return None
+    # As microseconds since the epoch: DuckDB hands TIMESTAMPTZ back naive without pytz.
+    micros = db.execute("SELECT epoch_us(max(as_of)) FROM staging.at_risk_week_ago").fetchone()[0]
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 def build(db, name: str, sql: str, params: list | dict | None = None) -> int:
@@ -326,7 +342,9 @@ AT_RISK_DEPS = [
         ),
     ],
 )
-def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings):
+def at_risk_students(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: AnalyticsSettings
+):
     # Four signs, each with a severity in 0..1 and a weight; risk_score is the weighted sum
     # (0..1). A sign fires at its threshold (severity 0.5) and saturates at twice it.
     #   inactive   (0.30): days since the last workspace activity (or since enrolling)
@@ -351,18 +369,44 @@ def at_risk_students(warehouse: Warehouse, settings: AnalyticsSettings):
     }
     with warehouse.connect() as db:
         rows = build(db, "at_risk_students", AT_RISK_SQL, params)
+        previous = last_week_ago(db)
+        # The week-ago rows are recomputed on a full refresh and when the ones kept are more
+        # than WEEK_AGO_REUSE older than "a week ago": a sensor run every few seconds would
+        # otherwise pay a second at-risk pass for a figure that moves by the hour.
+        recompute = (
+            is_full_refresh(context)
+            or previous is None
+            or not timedelta(0) <= week_ago - previous <= WEEK_AGO_REUSE
+        )
+        if recompute:
+            db.execute(
+                f"CREATE OR REPLACE TEMP TABLE week_ago AS SELECT "
+                f"CAST($then AS TIMESTAMPTZ) AS as_of, student, track, trainer, risk_score "
+                f"FROM ({at_risk_sql(now='then', until='then')})",
+                {k: v for k, v in params.items() if k not in ("now", "until")} | {"then": week_ago},
+            )
+            db.execute(
+                "CREATE OR REPLACE TABLE staging.at_risk_week_ago AS "
+                "SELECT CAST($then AS TIMESTAMPTZ) AS as_of",
+                {"then": week_ago},
+            )
+        else:
+            db.execute(
+                "CREATE OR REPLACE TEMP TABLE week_ago AS SELECT * FROM marts.at_risk_history "
+                "WHERE as_of = $then",
+                {"then": previous},
+            )
         history = build(
             db,
             "at_risk_history",
-            f"""
+            """
             SELECT CAST($now AS TIMESTAMPTZ) AS as_of, student, track, trainer, risk_score
             FROM marts.at_risk_students
             UNION ALL
-            SELECT CAST($then AS TIMESTAMPTZ), student, track, trainer, risk_score
-            FROM ({at_risk_sql(now="then", until="then")})
+            SELECT * FROM week_ago
             ORDER BY as_of DESC, risk_score DESC, student
             """,
-            {k: v for k, v in params.items() if k != "until"} | {"then": week_ago},
+            {"now": now},
         )
         # The instant these marts describe; the publish writes it into marts._refresh, so
         # the dashboards compare the same weeks even when nobody is at risk at one of them.

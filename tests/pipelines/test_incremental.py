@@ -64,7 +64,8 @@ def test_an_incremental_quiz_run_updates_marts_quiz_attempts(pipeline, school):
     pipeline.run()
     assert AssetKey(["marts", "quiz_attempts"]) in quiz_selection()
     school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
-    pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    assert metadata_of(result, "marts", "quiz_attempts")["patched"] is True  # not rebuilt
     assert pipeline.rows(
         "SELECT attempt_number, points, score, submitted_at, trainer FROM marts.quiz_attempts"
         " WHERE student = 'ben' ORDER BY attempt_number"
@@ -186,3 +187,21 @@ def test_attempts_imported_with_past_times_are_picked_up_incrementally(pipeline,
     assert pipeline.rows("SELECT n_attempts FROM marts.quiz_stats WHERE attempt_set = 'all'") == [
         (5,)
     ]
+
+
+def test_quiz_refreshes_keep_the_week_ago_rows_for_an_hour(pipeline, school):
+    pipeline.run()
+    week_ago = "SELECT as_of, student, risk_score FROM marts.at_risk_history WHERE as_of < "
+    week_ago += "(SELECT as_of FROM marts._refresh) ORDER BY student"
+    before = pipeline.rows(week_ago)
+    assert before  # the school has students at risk a week earlier
+    school.add_attempt("amy", 9, [1, 1, 1], "06-20 09:00")  # before the week-ago instant
+    pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    assert pipeline.rows(week_ago) == before  # kept: same instant, no second pass
+    # Two hours later the kept rows are too old: they are computed again, for the new instant.
+    pipeline.settings["as_of"] = "2026-06-30T14:00:00+00:00"
+    pipeline.run(selection=list(quiz_selection()), mode="incremental")
+    after = pipeline.rows(week_ago)
+    assert {row[0] for row in after} == {datetime(2026, 6, 23, 14, tzinfo=UTC)}
+    [(now,)] = pipeline.rows("SELECT as_of FROM marts._refresh")
+    assert now == datetime(2026, 6, 30, 14, tzinfo=UTC)
