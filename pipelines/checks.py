@@ -2,11 +2,13 @@
 Freshness is a policy on the published marts (pipelines.assets.publish)."""
 
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     asset_check,
+    multi_asset_check,
 )
 
 from pipelines.assets import marts as m
@@ -102,49 +104,64 @@ def table_of(key: AssetKey) -> str:
     return ".".join(key.path)
 
 
-def keys_check(key: AssetKey, columns: tuple[str, ...]) -> AssetChecksDefinition:
-    listed = ", ".join(columns)
+KEYS_CHECK = "keys_not_null_and_unique"
+RANGES_CHECK = "values_in_valid_ranges"
+
+
+def keys_result(db, key: AssetKey, columns: tuple[str, ...]) -> AssetCheckResult:
+    table, listed = table_of(key), ", ".join(columns)
     null = " OR ".join(f"{c} IS NULL" for c in columns)
-
-    @asset_check(
-        asset=key,
-        name="keys_not_null_and_unique",
-        description=f"({listed}) is present and unique.",
+    nulls, duplicates = db.execute(
+        f"SELECT (SELECT count(*) FROM {table} WHERE {null}), "
+        f"(SELECT count(*) FROM (SELECT {listed} FROM {table} "
+        "GROUP BY ALL HAVING count(*) > 1))"
+    ).fetchone()
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=KEYS_CHECK,
+        passed=nulls == 0 and duplicates == 0,
+        metadata={"null_keys": nulls, "duplicate_keys": duplicates},
     )
-    def _check(warehouse: Warehouse) -> AssetCheckResult:
-        table = table_of(key)
-        with warehouse.connect() as db:
-            nulls, duplicates = db.execute(
-                f"SELECT (SELECT count(*) FROM {table} WHERE {null}), "
-                f"(SELECT count(*) FROM (SELECT {listed} FROM {table} "
-                "GROUP BY ALL HAVING count(*) > 1))"
-            ).fetchone()
-        return AssetCheckResult(
-            passed=nulls == 0 and duplicates == 0,
-            metadata={"null_keys": nulls, "duplicate_keys": duplicates},
-        )
-
-    return _check
 
 
-def ranges_check(key: AssetKey, rules: dict[str, str]) -> AssetChecksDefinition:
-    @asset_check(
-        asset=key,
-        name="values_in_valid_ranges",
-        description="; ".join(rules),
+def ranges_result(db, key: AssetKey, rules: dict[str, str]) -> AssetCheckResult:
+    table = table_of(key)
+    broken = {
+        rule: db.execute(
+            f"SELECT count(*) FROM {table} WHERE NOT coalesce({condition}, true)"
+        ).fetchone()[0]
+        for rule, condition in rules.items()
+    }
+    return AssetCheckResult(
+        asset_key=key, check_name=RANGES_CHECK, passed=not any(broken.values()), metadata=broken
     )
-    def _check(warehouse: Warehouse) -> AssetCheckResult:
-        table = table_of(key)
-        with warehouse.connect() as db:
-            broken = {
-                rule: db.execute(
-                    f"SELECT count(*) FROM {table} WHERE NOT coalesce({condition}, true)"
-                ).fetchone()[0]
-                for rule, condition in rules.items()
-            }
-        return AssetCheckResult(passed=not any(broken.values()), metadata=broken)
 
-    return _check
+
+@multi_asset_check(
+    specs=[
+        *(
+            AssetCheckSpec(
+                KEYS_CHECK, asset=key, description=f"({', '.join(cols)}) is present and unique."
+            )
+            for key, cols in KEYS.items()
+        ),
+        *(
+            AssetCheckSpec(RANGES_CHECK, asset=key, description="; ".join(rules))
+            for key, rules in RANGES.items()
+        ),
+    ],
+    can_subset=True,
+)
+def mart_contracts(context: AssetCheckExecutionContext, warehouse: Warehouse):
+    """Keys and value ranges of every mart, in one step: a run checks the marts it built
+    (a step per check would cost a sensor run more than the checks themselves)."""
+    selected = context.selected_asset_check_keys
+    with warehouse.connect() as db:
+        for check in sorted(selected, key=lambda c: (c.asset_key.to_user_string(), c.name)):
+            if check.name == KEYS_CHECK:
+                yield keys_result(db, check.asset_key, KEYS[check.asset_key])
+            else:
+                yield ranges_result(db, check.asset_key, RANGES[check.asset_key])
 
 
 @asset_check(
@@ -276,8 +293,7 @@ def submissions_rows_match(warehouse: Warehouse) -> AssetCheckResult:
 
 
 asset_checks = [
-    *(keys_check(key, columns) for key, columns in KEYS.items()),
-    *(ranges_check(key, rules) for key, rules in RANGES.items()),
+    mart_contracts,
     quiz_attempts_match_lms,
     quiz_stats_counts_consistent,
     student_progress_rows_match,
