@@ -4,6 +4,7 @@ Freshness is a policy on the published marts (pipelines.assets.publish)."""
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
@@ -214,32 +215,6 @@ def quiz_stats_counts_consistent(warehouse: Warehouse) -> AssetCheckResult:
 
 
 @asset_check(
-    asset=m.STUDENT_PROGRESS,
-    description="One row per enrollment and project of its track.",
-)
-def student_progress_rows_match(warehouse: Warehouse) -> AssetCheckResult:
-    with warehouse.connect() as db:
-        rows, expected = db.execute(
-            """
-            SELECT (SELECT count(*) FROM marts.student_progress),
-                   (SELECT count(*) FROM staging.enrollments e
-                    JOIN staging.projects p ON p.track_id = e.track_id)
-            """
-        ).fetchone()
-    return AssetCheckResult(passed=rows == expected, metadata={"rows": rows, "expected": expected})
-
-
-@asset_check(asset=m.ENROLLMENTS, description="One row per LMS enrollment.")
-def enrollments_rows_match(warehouse: Warehouse) -> AssetCheckResult:
-    with warehouse.connect() as db:
-        rows, source = db.execute(
-            "SELECT (SELECT count(*) FROM marts.enrollments), "
-            "(SELECT count(*) FROM raw.enrollments)"
-        ).fetchone()
-    return AssetCheckResult(passed=rows == source, metadata={"rows": rows, "raw": source})
-
-
-@asset_check(
     asset=m.AT_RISK_HISTORY,
     description="At most two instants, the newest holding exactly the rows of "
     "marts.at_risk_students (nobody at risk now: only the earlier instant has rows).",
@@ -269,36 +244,57 @@ def at_risk_history_now_matches(warehouse: Warehouse) -> AssetCheckResult:
     )
 
 
-@asset_check(
-    asset=m.QUIZ_ATTEMPTS,
-    description="One row per graded attempt in staging (the mart is rebuilt from it).",
-)
-def quiz_attempts_rows_match(warehouse: Warehouse) -> AssetCheckResult:
-    with warehouse.connect() as db:
-        rows, staged = db.execute(
-            "SELECT (SELECT count(*) FROM marts.quiz_attempts), "
-            "(SELECT count(*) FROM staging.quiz_attempts)"
-        ).fetchone()
-    return AssetCheckResult(passed=rows == staged, metadata={"rows": rows, "staged": staged})
+def rows_match_check(
+    key: AssetKey, name: str, description: str, expected_sql: str
+) -> AssetChecksDefinition:
+    """The mart has exactly as many rows as `expected_sql` counts in its source."""
+
+    @asset_check(asset=key, name=name, description=description)
+    def _check(warehouse: Warehouse) -> AssetCheckResult:
+        with warehouse.connect() as db:
+            rows, expected = db.execute(
+                f"SELECT (SELECT count(*) FROM {table_of(key)}), ({expected_sql})"
+            ).fetchone()
+        return AssetCheckResult(
+            passed=rows == expected, metadata={"rows": rows, "expected": expected}
+        )
+
+    return _check
 
 
-@asset_check(asset=m.SUBMISSIONS, description="One row per LMS submission.")
-def submissions_rows_match(warehouse: Warehouse) -> AssetCheckResult:
-    with warehouse.connect() as db:
-        rows, source = db.execute(
-            "SELECT (SELECT count(*) FROM marts.submissions), "
-            "(SELECT count(*) FROM raw.submissions)"
-        ).fetchone()
-    return AssetCheckResult(passed=rows == source, metadata={"rows": rows, "raw": source})
+ROWS_MATCH = [
+    rows_match_check(
+        m.STUDENT_PROGRESS,
+        "student_progress_rows_match",
+        "One row per enrollment and project of its track.",
+        "SELECT count(*) FROM staging.enrollments e JOIN staging.projects p "
+        "ON p.track_id = e.track_id",
+    ),
+    rows_match_check(
+        m.ENROLLMENTS,
+        "enrollments_rows_match",
+        "One row per LMS enrollment.",
+        "SELECT count(*) FROM raw.enrollments",
+    ),
+    rows_match_check(
+        m.QUIZ_ATTEMPTS,
+        "quiz_attempts_rows_match",
+        "One row per graded attempt in staging (rebuilt or patched from it).",
+        "SELECT count(*) FROM staging.quiz_attempts",
+    ),
+    rows_match_check(
+        m.SUBMISSIONS,
+        "submissions_rows_match",
+        "One row per LMS submission.",
+        "SELECT count(*) FROM raw.submissions",
+    ),
+]
 
 
 asset_checks = [
     mart_contracts,
     quiz_attempts_match_lms,
     quiz_stats_counts_consistent,
-    student_progress_rows_match,
-    enrollments_rows_match,
     at_risk_history_now_matches,
-    quiz_attempts_rows_match,
-    submissions_rows_match,
+    *ROWS_MATCH,
 ]

@@ -12,48 +12,30 @@ st.caption(
 )
 numbers = data.overview(ctx.scope, ctx.refresh.as_of)
 
-
-def row(metric: str) -> tuple:
-    return numbers.at[metric, "this_week"], numbers.at[metric, "last_week"]
-
-
-cells = st.columns(5)
-active, before = row("active_students")
-cells[0].metric(
-    "Active students (7 days)",
-    ui.number(active),
-    ui.delta(active, before),
-    help="Workspace activity, a completed step or a graded quiz in the last 7 days.",
-)
-done, before = row("avg_completion")
-cells[1].metric(
-    "Average completion",
-    ui.percent(done),
-    ui.delta(done, before, scale=100, unit=" pts"),
-    help="Share of the track's steps done, averaged over active enrollments.",
-)
-score, before = row("avg_quiz_score")
-cells[2].metric(
-    "Average quiz score",
-    ui.percent(score),
-    ui.delta(score, before, scale=100, unit=" pts"),
-    help="Mean score of the quiz attempts graded in the last 7 days.",
-)
-risk, before = row("at_risk")
-cells[3].metric(
-    "Students at risk",
-    ui.number(risk),
-    ui.delta(risk, before),
-    delta_color="inverse",
-    help="Active enrollments with at least one warning sign (see At-risk students).",
-)
-hours, before = row("workspace_hours")
-cells[4].metric(
-    "Workspace hours this week",
-    ui.number(hours, 1),
-    ui.delta(hours, before, digits=1),
-    help="Hours with workspace activity in the last 7 days.",
-)
+# metric, label, how the value reads, how its change reads, better when, help
+METRICS = (
+    ("active_students", "Active students (7 days)", ui.number, {}, "normal",
+     "Workspace activity, a completed step or a graded quiz in the last 7 days."),
+    ("avg_completion", "Average completion", ui.percent, {"scale": 100, "unit": " pts"},
+     "normal", "Share of the track's steps done, averaged over active enrollments."),
+    ("avg_quiz_score", "Average quiz score", ui.percent, {"scale": 100, "unit": " pts"},
+     "normal", "Mean score of the quiz attempts graded in the last 7 days."),
+    ("at_risk", "Students at risk", ui.number, {}, "inverse",
+     "Active enrollments with at least one warning sign (see At-risk students)."),
+    ("workspace_hours", "Workspace hours this week", lambda v: ui.number(v, 1),
+     {"digits": 1}, "normal", "Hours with workspace activity in the last 7 days."),
+)  # fmt: skip
+for cell, (metric, label, shown, change, better, help_text) in zip(
+    st.columns(len(METRICS)), METRICS, strict=True
+):
+    this_week, last_week = numbers.at[metric, "this_week"], numbers.at[metric, "last_week"]
+    cell.metric(
+        label,
+        shown(this_week),
+        ui.delta(this_week, last_week, **change),
+        delta_color=better,
+        help=help_text,
+    )
 
 st.subheader("At risk, per track")
 by_track = data.at_risk_by_track(ctx.scope)
