@@ -7,7 +7,7 @@ the trainer a viewer is limited to (or the one an admin picked), the tracks and 
 """
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -125,6 +125,11 @@ class Scope:
             clauses.append(f"{prefix}trainer = $trainer")
             params["trainer"] = self.trainer
         return " AND ".join(clauses), params
+
+    def tracks_only(self) -> "Scope":
+        """The same tracks and dates for every trainer: quizzes and money are not a
+        trainer's own (admins alone see revenue)."""
+        return replace(self, trainer=None)
 
     @property
     def window(self) -> dict:
@@ -410,8 +415,7 @@ def workspace_per_day(scope: Scope) -> pd.DataFrame:
 
 def quizzes(scope: Scope) -> pd.DataFrame:
     """Quizzes of the tracks in scope that have statistics."""
-    clause = "list_contains($tracks, q.track)" if scope.tracks else "TRUE"
-    params = {"tracks": list(scope.tracks)} if scope.tracks else {}
+    clause, params = scope.tracks_only().where("q")
     return query(
         f"""SELECT q.quiz_id, q.title, q.track, q.status, q.n_questions
         FROM marts.quizzes q
@@ -496,8 +500,7 @@ def enrollments(scope: Scope) -> pd.DataFrame:
 
 def revenue(scope: Scope) -> pd.DataFrame:
     """Payments and refunds per track and month whose month overlaps the date range."""
-    clause = "list_contains($tracks, track)" if scope.tracks else "TRUE"
-    params = {"tracks": list(scope.tracks)} if scope.tracks else {}
+    clause, params = scope.tracks_only().where()
     return query(
         f"""SELECT track, month, currency, payments, amount, refunds, refunded_amount,
                    net_amount, pending, failed
