@@ -5,6 +5,9 @@ and validating an Altair chart costs more than the rest of a cached rerun. Pages
 specs with `st.vega_lite_chart`.
 """
 
+import functools
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -14,7 +17,21 @@ from dashboards import data
 CORRECT, WRONG, FLAGGED, OK = "#2e7d32", "#9e9e9e", "#c62828", "#1565c0"
 
 
-def _funnel(frame: pd.DataFrame) -> alt.LayerChart:
+def as_spec(build: Callable[..., alt.TopLevelMixin]) -> Callable[..., dict]:
+    """`build` cached per data as the chart's Vega-Lite spec (what st.vega_lite_chart draws).
+
+    functools.wraps keeps each chart's own name and source, which Streamlit's cache keys on.
+    """
+
+    @functools.wraps(build)
+    def spec(*args) -> dict:
+        return build(*args).to_dict()
+
+    return st.cache_data(max_entries=256, show_spinner=False)(spec)
+
+
+@as_spec
+def funnel(frame: pd.DataFrame) -> alt.LayerChart:
     """Per step: students who reached it (light bar) and completed it (dark bar)."""
     steps = frame.assign(
         step=frame.apply(lambda r: f"P{r.project_number}.{r.step_number} {r.step_title}", axis=1),
@@ -44,7 +61,8 @@ def _funnel(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def _score_history(frame: pd.DataFrame) -> alt.Chart:
+@as_spec
+def score_history(frame: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_line(point=True)
@@ -59,7 +77,8 @@ def _score_history(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def _daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
+@as_spec
+def daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_bar(color=OK)
@@ -72,7 +91,8 @@ def _daily_hours(frame: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def _heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
+@as_spec
+def heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_rect()
@@ -91,7 +111,8 @@ def _heatmap(frame: pd.DataFrame, students: list[str]) -> alt.Chart:
     )
 
 
-def _item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
+@as_spec
+def item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
     """Facility against discrimination; flagged items in red, each labelled Q<n>."""
     items = frame.dropna(subset=["facility_index", "discrimination_index"]).assign(
         item=lambda f: "Q" + f["question_order"].astype(str),
@@ -130,7 +151,8 @@ def _item_scatter(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def _distractors(frame: pd.DataFrame) -> alt.LayerChart:
+@as_spec
+def distractors(frame: pd.DataFrame) -> alt.LayerChart:
     """How often each option was chosen; the correct ones green."""
     options = frame.assign(
         option=frame.apply(lambda r: f"{r.option_order}. {r.label or ''}".strip(), axis=1),
@@ -174,7 +196,8 @@ def _distractors(frame: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def _revenue(frame: pd.DataFrame) -> alt.Chart:
+@as_spec
+def revenue(frame: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -194,45 +217,3 @@ def _revenue(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(title="Net revenue per month, stacked by track", height=260)
     )
-
-
-def _spec(chart: alt.TopLevelMixin) -> dict:
-    return chart.to_dict()
-
-
-cached = st.cache_data(max_entries=256, show_spinner=False)
-
-
-@cached
-def funnel(frame: pd.DataFrame) -> dict:
-    return _spec(_funnel(frame))
-
-
-@cached
-def score_history(frame: pd.DataFrame) -> dict:
-    return _spec(_score_history(frame))
-
-
-@cached
-def daily_hours(frame: pd.DataFrame, title: str) -> dict:
-    return _spec(_daily_hours(frame, title))
-
-
-@cached
-def heatmap(frame: pd.DataFrame, students: list[str]) -> dict:
-    return _spec(_heatmap(frame, students))
-
-
-@cached
-def item_scatter(frame: pd.DataFrame) -> dict:
-    return _spec(_item_scatter(frame))
-
-
-@cached
-def distractors(frame: pd.DataFrame) -> dict:
-    return _spec(_distractors(frame))
-
-
-@cached
-def revenue(frame: pd.DataFrame) -> dict:
-    return _spec(_revenue(frame))
