@@ -37,20 +37,19 @@ def dashboard(published, gateway) -> Callable[..., AppTest]:
     """`dashboard("tess", "cohort_progress")`: that page, run once, as that viewer."""
 
     def open_as(user: str, page: str | None = None) -> AppTest:
-        gateway(
-            {
-                access.USER_HEADER: user,
-                access.ROLE_HEADER: ROLES.get(user, "student"),
-                access.SECRET_HEADER: SECRET,
-            }
-        )
-        app = AppTest.from_file(APP, default_timeout=30).run()
-        if page is not None:
-            app.switch_page(f"views/{page}.py").run()
-        assert not app.exception, app.exception
-        return app
+        return open_page(gateway, user, ROLES.get(user, "student"), page)
 
     return open_as
+
+
+def open_page(gateway, user: str, role: str, page: str | None, timeout: float = 30) -> AppTest:
+    """Run the app as `user` (`role`) through `gateway`, then `page`; it must not raise."""
+    gateway({access.USER_HEADER: user, access.ROLE_HEADER: role, access.SECRET_HEADER: SECRET})
+    app = AppTest.from_file(APP, default_timeout=timeout).run()
+    if page is not None:
+        app.switch_page(f"views/{page}.py").run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
 
 
 def metrics(app: AppTest) -> dict[str, tuple[str, str | None]]:

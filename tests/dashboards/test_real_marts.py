@@ -5,9 +5,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import access
 from pipelines.resources import Warehouse
-from tests.dashboards.conftest import APP, SECRET, metrics
+from tests.dashboards.conftest import metrics, open_page
 from tests.pipelines.conftest import Pipeline
 from tests.pipelines.school import build_school, write_activity
 
@@ -24,16 +23,15 @@ def built(tmp_path_factory):
     return warehouse
 
 
-def open_page(monkeypatch, warehouse, user: str, role: str, page: str | None) -> AppTest:
-    monkeypatch.setenv("APRANOVA_WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.setenv(access.SECRET_ENV, SECRET)
-    headers = {access.USER_HEADER: user, access.ROLE_HEADER: role, access.SECRET_HEADER: SECRET}
-    monkeypatch.setattr(access, "request_headers", lambda: headers)
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    if page:
-        app.switch_page(f"views/{page}.py").run()
-    assert not app.exception, [e.message for e in app.exception]
-    return app
+@pytest.fixture
+def as_viewer(gateway, monkeypatch):
+    """`as_viewer(warehouse, user, role, page)`: that page over `warehouse`, as that viewer."""
+
+    def open_as(warehouse, user: str, role: str, page: str | None) -> AppTest:
+        monkeypatch.setenv("APRANOVA_WAREHOUSE_PATH", str(warehouse))
+        return open_page(gateway, user, role, page, timeout=60)
+
+    return open_as
 
 
 def marts(warehouse, sql: str):
@@ -42,13 +40,13 @@ def marts(warehouse, sql: str):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_for_an_admin(built, monkeypatch, page):
-    app = open_page(monkeypatch, built, "office", "admin", page)
+def test_every_page_renders_for_an_admin(built, as_viewer, page):
+    app = as_viewer(built, "office", "admin", page)
     assert app.title and not app.error
 
 
-def test_the_overview_agrees_with_the_marts(built, monkeypatch):
-    app = open_page(monkeypatch, built, "office", "admin", None)
+def test_the_overview_agrees_with_the_marts(built, as_viewer):
+    app = as_viewer(built, "office", "admin", None)
     [(at_risk,)] = marts(built, "SELECT count(*) FROM marts.at_risk_students")
     assert metrics(app)["Students at risk"][0] == str(at_risk)
     [(week_ago,)] = marts(
@@ -60,20 +58,20 @@ def test_the_overview_agrees_with_the_marts(built, monkeypatch):
     assert "figures as of 2026-06-30 12:00 UTC" in app.caption[0].value
 
 
-def test_the_trainer_sees_the_school_of_their_students(built, monkeypatch):
-    app = open_page(monkeypatch, built, "tr", "trainer", "cohort_progress")
+def test_the_trainer_sees_the_school_of_their_students(built, as_viewer):
+    app = as_viewer(built, "tr", "trainer", "cohort_progress")
     expected = marts(
         built, "SELECT student FROM marts.enrollments WHERE trainer = 'tr' ORDER BY student"
     )
     assert sorted(app.dataframe[0].value["student"]) == [s for (s,) in expected]
-    quiz = open_page(monkeypatch, built, "tr", "trainer", "quiz_quality")
+    quiz = as_viewer(built, "tr", "trainer", "quiz_quality")
     [(attempts,)] = marts(
         built, "SELECT n_attempts FROM marts.quiz_stats WHERE attempt_set = 'all'"
     )
     assert metrics(quiz)["Attempts"] == (str(attempts), None)
 
 
-def test_an_unpublished_warehouse_is_explained(tmp_path, monkeypatch):
-    app = open_page(monkeypatch, tmp_path / "missing.duckdb", "office", "admin", None)
+def test_an_unpublished_warehouse_is_explained(tmp_path, as_viewer):
+    app = as_viewer(tmp_path / "missing.duckdb", "office", "admin", None)
     assert "has not published" in app.info[0].value
     assert not app.metric
