@@ -27,7 +27,7 @@ from pipelines.assets.marts import (
     build,
     staging,
 )
-from pipelines.assets.raw import is_full_refresh
+from pipelines.assets.raw import is_full_refresh, quiz_attempts_copied_whole
 from pipelines.resources import Warehouse, mark_updated, tables_in
 
 QUIZ_CATALOG_DEPS = [*staging("quiz_results"), AssetKey(["raw", "quizzes"])]
@@ -145,8 +145,7 @@ def needs_rebuild(context: AssetExecutionContext, db) -> bool:
     """Whether marts.quiz_attempts must be rebuilt rather than patched with raw.quiz_changes."""
     if is_full_refresh(context) or "quiz_attempts" not in tables_in(db, "marts"):
         return True
-    full_copy = db.execute("SELECT coalesce(bool_or(full_refresh), false) FROM raw.quiz_changes")
-    if full_copy.fetchone()[0]:
+    if quiz_attempts_copied_whole(db):
         return True
     selected = context.run.asset_selection
     # Trainers or quiz titles may have changed: every row could be different.

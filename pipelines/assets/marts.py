@@ -18,7 +18,7 @@ from dagster import (
     multi_asset,
 )
 
-from pipelines.assets.raw import is_full_refresh
+from pipelines.assets.raw import is_full_refresh, quiz_attempts_copied_whole
 from pipelines.quiz_statistics import QuizStatisticsSettings, refresh_quiz_statistics
 from pipelines.resources import Warehouse, mark_updated, tables_in
 from pipelines.settings import AnalyticsSettings
@@ -219,10 +219,8 @@ def cohort_funnel(warehouse: Warehouse) -> MaterializeResult:
 )
 def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
     with warehouse.connect() as db:
-        full, quiz_ids = db.execute(
-            "SELECT coalesce(bool_or(full_refresh), false), list(DISTINCT quiz_id) "
-            "FROM raw.quiz_changes"
-        ).fetchone()
+        full = quiz_attempts_copied_whole(db)
+        [quiz_ids] = db.execute("SELECT list(DISTINCT quiz_id) FROM raw.quiz_changes").fetchone()
         quiz_marts = [key.path[-1] for key in (QUIZ_STATS, QUIZ_ITEM_STATS, QUIZ_OPTION_STATS)]
         built = set(quiz_marts) <= tables_in(db, "marts")
         scope = None if full or not built else sorted(quiz_ids or [])

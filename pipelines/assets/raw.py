@@ -125,6 +125,15 @@ def is_full_refresh(context: AssetExecutionContext) -> bool:
     return context.run.tags.get(FULL_REFRESH_TAG) == "full"
 
 
+def quiz_attempts_copied_whole(db) -> bool:
+    """Whether the last raw/quiz_attempts run copied every attempt (raw.quiz_changes says so):
+    then whatever is built from the changes must be rebuilt whole. No rows means nothing
+    changed, not a full copy (bool_or is then NULL)."""
+    return db.execute(
+        "SELECT coalesce(bool_or(full_refresh), false) FROM raw.quiz_changes"
+    ).fetchone()[0]
+
+
 def raw_table(table: str, columns: tuple[Column, ...]) -> AssetsDefinition:
     @asset(
         name=table,

@@ -8,7 +8,7 @@ the raw layer did a full copy.
 
 from dagster import AssetKey, MaterializeResult, asset
 
-from pipelines.assets.raw import HUB_ACTIVITY, QUIZ_ATTEMPTS
+from pipelines.assets.raw import HUB_ACTIVITY, QUIZ_ATTEMPTS, quiz_attempts_copied_whole
 from pipelines.resources import Warehouse, tables_in
 
 
@@ -186,12 +186,9 @@ def quiz_results(warehouse: Warehouse) -> MaterializeResult:
             FROM raw.quiz_options o JOIN raw.quiz_questions q ON q.id = o.question_id
             """,
         )
-        # No rows: nothing changed since the last run (bool_or is then NULL, not a full copy).
-        full, changed = db.execute(
-            "SELECT coalesce(bool_or(full_refresh), false), count(*) FROM raw.quiz_changes"
-        ).fetchone()
+        changed = db.execute("SELECT count(*) FROM raw.quiz_changes").fetchone()[0]
         built = {"quiz_attempts", "quiz_item_marks", "quiz_choices"} <= tables_in(db, "staging")
-        full = bool(full) or not built
+        full = quiz_attempts_copied_whole(db) or not built
         scope = "" if full else "WHERE a.id IN (SELECT attempt_id FROM raw.quiz_changes)"
         # t_points: the sum of the attempt's marks (as quiz_statistics defines it), kept
         # here so that a refresh of the statistics need not sum every item mark again.
