@@ -1,6 +1,5 @@
 """Shared page parts: tables with a CSV download, metrics with last week's change."""
 
-import math
 import re
 
 import pandas as pd
@@ -36,7 +35,8 @@ def table(frame: pd.DataFrame, name: str, **column_config) -> None:
 
 
 def missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    """None, NaN, NaT or pd.NA: a cell or metric with nothing to show."""
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 def percent(value) -> str:
@@ -56,7 +56,7 @@ def delta(this, last, *, scale: float = 1, digits: int = 0, unit: str = "") -> s
 
 
 def when(value) -> str:
-    return "never" if missing(value) or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return "never" if missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def ago(refresh) -> str:
