@@ -77,14 +77,44 @@ class Settings(BaseSettings):
         le=300,
         description="Network slack after a quiz's time limit before answers are refused.",
     )
+    stripe_secret_key: str = Field(
+        "",
+        description="Stripe secret key (sk_live_... / sk_test_...); without it the payment "
+        "routes answer 503 and admins enroll students by grant.",
+    )
+    stripe_webhook_secret: str = Field(
+        "",
+        description="Signing secret of the Stripe webhook endpoint (whsec_...): every event "
+        "is checked against it before anything changes.",
+    )
+    stripe_api_base: str | None = Field(
+        None, description="Override of the Stripe API address (a local fake in tests)."
+    )
+    stripe_webhook_tolerance_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="Oldest signature timestamp accepted on a webhook (replay protection).",
+    )
+    stripe_timeout_seconds: float = Field(
+        20.0, gt=0, le=120, description="Longest wait for one Stripe API answer."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Where students reach the hub; Stripe Checkout sends them back there.",
+    )
     service_prefix: str = Field(
         "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
     )
 
-    @field_validator("service_prefix")
+    @field_validator("service_prefix", "public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def payments_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
 
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
@@ -96,6 +126,13 @@ class Settings(BaseSettings):
                 "APRANOVA_LMS_API_TOKEN is missing or a placeholder; "
                 "production mode refuses to start without a real secret."
             )
+        for name in ("stripe_secret_key", "stripe_webhook_secret"):
+            value = getattr(self, name)
+            if self.production and value and value.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    f"APRANOVA_{name.upper()} is a placeholder; production mode refuses it "
+                    "(leave it empty to run without payments)."
+                )
 
 
 @lru_cache

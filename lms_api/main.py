@@ -17,6 +17,7 @@ from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep
 from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import ApiError, install_error_handlers
+from lms_api.payments.router import router as payments_router
 from lms_api.people.router import router as people_router
 from lms_api.progress.router import router as progress_router
 from lms_api.quizzes.router import router as quizzes_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         progress_router,
         submissions_router,
         quizzes_router,
+        payments_router,
         workspaces_router,
     )
     for router in routers:

@@ -4,7 +4,7 @@ from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.database import Base
 from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.outbox import OutboxEvent
-from lms_api.payments.models import Payment
+from lms_api.payments.models import Payment, PaymentCustomer, PaymentEvent, WebhookEvent
 from lms_api.people.models import Person, TrainerAssignment
 from lms_api.progress.models import StepCompletion
 from lms_api.quizzes.models import (
@@ -26,6 +26,8 @@ __all__ = [
     "EnrollmentEvent",
     "OutboxEvent",
     "Payment",
+    "PaymentCustomer",
+    "PaymentEvent",
     "Person",
     "Project",
     "ProjectStep",
@@ -41,4 +43,5 @@ __all__ = [
     "SubmissionVersion",
     "Track",
     "TrainerAssignment",
+    "WebhookEvent",
 ]

@@ -282,3 +282,111 @@ async def revoke(
     fresh = await load_enrollment(session, enrollment.id)
     assert fresh is not None
     return fresh
+
+
+# --- changes that payments make ------------------------------------------------------------
+
+
+async def enrollment_in(session: AsyncSession, person_id: int, track_id: int) -> Enrollment | None:
+    enrollment_id = await session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.person_id == person_id, Enrollment.track_id == track_id
+        )
+    )
+    return None if enrollment_id is None else await load_enrollment(session, enrollment_id)
+
+
+async def activate_for_payment(
+    session: AsyncSession, *, person_id: int, track_id: int, actor: str, reason: str
+) -> str:
+    """A payment succeeded: the enrollment becomes active (source: payment). Idempotent.
+
+    Returns what happened, in words, for the webhook's record.
+    """
+    created = await insert_if_absent(
+        session,
+        Enrollment,
+        {
+            "person_id": person_id,
+            "track_id": track_id,
+            "status": EnrollmentStatus.ACTIVE.value,
+            "source": EnrollmentSource.PAYMENT.value,
+            "updated_at": utcnow(),
+        },
+        ["person_id", "track_id"],
+    )
+    enrollment = await enrollment_in(session, person_id, track_id)
+    assert enrollment is not None
+    from_status: str | None = None
+    if created:
+        session.add(
+            EnrollmentEvent(
+                enrollment_id=enrollment.id,
+                from_status=None,
+                to_status=EnrollmentStatus.ACTIVE,
+                source=EnrollmentSource.PAYMENT,
+                actor=actor,
+                reason=reason,
+            )
+        )
+    elif enrollment.status == EnrollmentStatus.ACTIVE:
+        return f"enrollment {enrollment.id} was already active ({enrollment.source})"
+    else:
+        from_status = enrollment.status
+        await _change_status(
+            session,
+            enrollment,
+            to_status=EnrollmentStatus.ACTIVE,
+            source=EnrollmentSource.PAYMENT,
+            actor=actor,
+            reason=reason,
+        )
+    record_event(
+        session,
+        "enrollment.paid",
+        enrollment_id=enrollment.id,
+        username=enrollment.person.username,
+        track=enrollment.track.code,
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+    )
+    await session.flush()
+    return f"enrollment {enrollment.id} activated"
+
+
+async def revoke_for_refund(
+    session: AsyncSession, *, person_id: int, track_id: int, actor: str, reason: str
+) -> str:
+    """A payment was refunded: an enrollment that the payment made active becomes refunded.
+
+    An enrollment an admin granted stays as it is (a scholarship is not taken back by a
+    refund of money paid on top). Returns what happened, in words.
+    """
+    enrollment = await enrollment_in(session, person_id, track_id)
+    if enrollment is None:
+        return "no enrollment to revoke"
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        return f"enrollment {enrollment.id} was already {enrollment.status}"
+    if enrollment.source != EnrollmentSource.PAYMENT:
+        return f"enrollment {enrollment.id} was granted, so it stays active"
+    await _change_status(
+        session,
+        enrollment,
+        to_status=EnrollmentStatus.REFUNDED,
+        source=EnrollmentSource.PAYMENT,
+        actor=actor,
+        reason=reason,
+    )
+    record_event(
+        session,
+        "enrollment.refunded",
+        enrollment_id=enrollment.id,
+        username=enrollment.person.username,
+        track=enrollment.track.code,
+        from_status=EnrollmentStatus.ACTIVE.value,
+        actor=actor,
+        reason=reason,
+    )
+    await session.flush()
+    return f"enrollment {enrollment.id} revoked"

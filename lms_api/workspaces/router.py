@@ -1,14 +1,27 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from lms_api.auth import TrustedService
+from lms_api.curriculum.models import Track
 from lms_api.database import SessionDep
-from lms_api.enrollments.service import allowed_workspace_kinds
+from lms_api.enrollments.models import EnrollmentStatus
+from lms_api.enrollments.service import allowed_workspace_kinds, enrollments_of
 from lms_api.errors import error_responses
 
 router = APIRouter(tags=["workspaces"])
+
+
+class Offer(BaseModel):
+    """A track the user could pay for online, to show on the hub's spawn-refused page."""
+
+    track_code: str = Field(examples=["DP"])
+    track_name: str = Field(examples=["Data Professional"])
+    price_cents: int = Field(examples=[150000])
+    currency: str = Field(examples=["eur"])
+    workspace_kinds: list[str] = Field(examples=[["jupyterlab", "superset"]])
 
 
 class AllowedWorkspaces(BaseModel):
@@ -17,6 +30,13 @@ class AllowedWorkspaces(BaseModel):
     user: str = Field(examples=["ada"])
     kinds: list[str] = Field(
         description="Empty when the user has no active enrollment", examples=[["jupyterlab"]]
+    )
+    offers: list[Offer] = Field(
+        default_factory=list,
+        description="Open, priced tracks with a workspace the user is not active in",
+    )
+    payments_enabled: bool = Field(
+        False, description="Whether Stripe is configured, so the offers can be paid online"
     )
 
 
@@ -30,7 +50,32 @@ class AllowedWorkspaces(BaseModel):
 async def read_allowed_workspaces(
     _caller: TrustedService,
     session: SessionDep,
+    request: Request,
     user: Annotated[str, Query(min_length=1, max_length=255, description="Hub username")],
 ) -> AllowedWorkspaces:
-    """Workspace kinds a user may launch (asked by the hub's spawner; service token only)."""
-    return AllowedWorkspaces(user=user, kinds=await allowed_workspace_kinds(session, user))
+    """Workspace kinds a user may launch, and what they could pay for (hub service only)."""
+    active = {
+        e.track_id
+        for e in await enrollments_of(session, user)
+        if e.status == EnrollmentStatus.ACTIVE
+    }
+    tracks = await session.scalars(
+        select(Track).where(Track.is_active.is_(True), Track.price_cents > 0).order_by(Track.code)
+    )
+    offers = [
+        Offer(
+            track_code=t.code,
+            track_name=t.name,
+            price_cents=t.price_cents,
+            currency=t.currency,
+            workspace_kinds=t.workspace_kinds,
+        )
+        for t in tracks
+        if t.id not in active and t.workspace_kinds
+    ]
+    return AllowedWorkspaces(
+        user=user,
+        kinds=await allowed_workspace_kinds(session, user),
+        offers=offers,
+        payments_enabled=request.app.state.settings.payments_enabled,
+    )

@@ -105,6 +105,16 @@ def upload_dir(tmp_path):
     return tmp_path / "uploads"
 
 
+def stripe_settings(fake) -> dict:
+    """Settings that point the real stripe SDK at a `tests.fakes.stripe.FakeStripe`."""
+    return {
+        "stripe_secret_key": fake.api_key,
+        "stripe_webhook_secret": fake.webhook_secret,
+        "stripe_api_base": fake.url,
+        "public_url": "http://127.0.0.1:8000",
+    }
+
+
 @pytest.fixture
 def api(platform, database_url, upload_dir, seeded):
     seeded.restore(database_url)

@@ -1,0 +1,219 @@
+"""The one place lms_api talks to Stripe, through the official SDK.
+
+Every call that creates something carries an idempotency key made from what it is for (the
+person, the caller's request key), so a retried request, a retried network call inside the
+SDK, or two racing requests get the same Stripe object back instead of a second charge.
+Webhooks are verified with the SDK's own signature check (HMAC-SHA256 over
+`timestamp.payload`, with a timestamp tolerance against replays).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from lms_api.config import Settings
+
+# Network retries inside the SDK are safe: every POST below has an idempotency key.
+SDK_RETRIES = 1
+
+
+class PaymentsNotConfigured(Exception):
+    """No Stripe keys: payment routes answer 503 and say which settings are missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        names = " and ".join(f"APRANOVA_{name.upper()}" for name in missing)
+        super().__init__(
+            f"Online payments are not configured: set {names} (README, Payments). "
+            "Admins can still enroll students with POST /api/v1/enrollments."
+        )
+
+
+class StripeFailed(Exception):
+    """Stripe refused a call or could not be reached; `reason` is safe to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BadWebhook(Exception):
+    """A webhook that must not be trusted: bad or missing signature, stale, or not an event."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Started:
+    """What Stripe made for one payment: a Checkout Session or a PaymentIntent."""
+
+    id: str
+    url: str | None = None  # Checkout: the hosted page
+    client_secret: str | None = None  # PaymentIntent: what the client confirms with
+    expires_at: datetime | None = None
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def _failure(exc: stripe.StripeError) -> StripeFailed:
+    if isinstance(exc, stripe.APIConnectionError):
+        return StripeFailed("Stripe could not be reached; nothing was charged. Try again.")
+    if isinstance(exc, stripe.AuthenticationError):
+        return StripeFailed("Stripe refused the API key; an admin must check the configuration.")
+    message = exc.user_message or str(exc) or exc.__class__.__name__
+    return StripeFailed(f"Stripe refused the request: {message}")
+
+
+class StripeGateway:
+    def __init__(self, settings: Settings) -> None:
+        missing = [
+            name
+            for name in ("stripe_secret_key", "stripe_webhook_secret")
+            if not getattr(settings, name)
+        ]
+        if missing:
+            raise PaymentsNotConfigured(missing)
+        self.webhook_secret = settings.stripe_webhook_secret
+        self.tolerance = settings.stripe_webhook_tolerance_seconds
+        self.client = stripe.StripeClient(
+            settings.stripe_secret_key,
+            base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
+            http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
+            max_network_retries=SDK_RETRIES,
+        )
+
+    async def customer(self, *, person_id: int, username: str, key: str) -> str:
+        """A new Stripe customer for a person (the caller stores and reuses it)."""
+        try:
+            customer = await self.client.v1.customers.create_async(
+                {"name": username, "metadata": {"apranova_username": username}},
+                {"idempotency_key": key},
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
+        return customer.id
+
+    async def checkout(
+        self,
+        *,
+        customer: str,
+        amount_cents: int,
+        currency: str,
+        product: str,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+        key: str,
+    ) -> Started:
+        """A hosted Checkout Session for one track; the PaymentIntent inherits the metadata."""
+        params: Any = {
+            "mode": "payment",
+            "customer": customer,
+            "client_reference_id": metadata["apranova_payment_id"],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount_cents,
+                        "product_data": {"name": product},
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": product},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        try:
+            made = await self.client.v1.checkout.sessions.create_async(
+                params, {"idempotency_key": key}
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
+        return Started(id=made.id, url=made.url, expires_at=_timestamp(made.expires_at))
+
+    async def intent(
+        self,
+        *,
+        customer: str,
+        amount_cents: int,
+        currency: str,
+        product: str,
+        metadata: dict[str, str],
+        key: str,
+    ) -> Started:
+        """A PaymentIntent an API client confirms itself (Stripe.js, a mobile SDK)."""
+        params: Any = {
+            "amount": amount_cents,
+            "currency": currency,
+            "customer": customer,
+            "description": product,
+            "metadata": metadata,
+            "automatic_payment_methods": {"enabled": True},
+        }
+        try:
+            made = await self.client.v1.payment_intents.create_async(
+                params, {"idempotency_key": key}
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
+        return Started(id=made.id, client_secret=made.client_secret)
+
+    async def intent_details(self, intent_id: str) -> dict[str, Any]:
+        """A PaymentIntent as Stripe has it now (its client secret, its metadata)."""
+        try:
+            intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
+        return intent.to_dict()
+
+    async def refund(self, *, intent_id: str, key: str) -> str:
+        """Ask Stripe to refund a payment in full; the charge.refunded webhook follows."""
+        try:
+            refund = await self.client.v1.refunds.create_async(
+                {"payment_intent": intent_id}, {"idempotency_key": key}
+            )
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
+        return refund.id
+
+    def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event in a webhook body, once its Stripe-Signature is proven right and fresh."""
+        if not signature:
+            raise BadWebhook("invalid_signature", "The Stripe-Signature header is missing.")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadWebhook("invalid_payload", "The body is not UTF-8 text.") from exc
+        try:
+            stripe.WebhookSignature.verify_header(
+                text, signature, self.webhook_secret, self.tolerance
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise BadWebhook(
+                "invalid_signature",
+                f"The Stripe-Signature does not verify: {exc.user_message or exc}",
+            ) from exc
+        try:
+            event = json.loads(text)
+        except ValueError as exc:
+            raise BadWebhook("invalid_payload", "The body is not JSON.") from exc
+        if not (
+            isinstance(event, dict)
+            and event.get("object") == "event"
+            and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str)
+            and isinstance((event.get("data") or {}).get("object"), dict)
+        ):
+            raise BadWebhook(
+                "invalid_payload", "The body is not a Stripe event (id, type, data.object)."
+            )
+        return event
