@@ -4,6 +4,9 @@ import asyncio
 from pathlib import Path
 
 from jupyterhub.auth import Authenticator
+from oauthenticator.generic import GenericOAuthenticator
+from oauthenticator.github import GitHubOAuthenticator
+from oauthenticator.google import GoogleOAuthenticator
 from traitlets import Unicode, default
 
 from hub.passwords import PasswordStore
@@ -11,7 +14,16 @@ from hub.passwords import PasswordStore
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-class LocalPasswordAuthenticator(Authenticator):
+class SchoolPagesMixin:
+    """The hub pages every login method gets: enrolling in a track and paying for it."""
+
+    def get_handlers(self, app):
+        from hub.payment_pages import payment_handlers
+
+        return [*super().get_handlers(app), *payment_handlers()]
+
+
+class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
     """Username + password checked against scrypt hashes in the local account store.
 
     Accounts are created by the demo seed or by an admin (`apranova-hub add-user`); there
@@ -56,10 +68,22 @@ class LocalPasswordAuthenticator(Authenticator):
         return self.store.exists(username) or super().check_allowed(username, authentication)
 
 
+class GitHubLogin(SchoolPagesMixin, GitHubOAuthenticator):
+    """GitHub login (configured as `c.GitHubOAuthenticator`), plus the school's pages."""
+
+
+class GoogleLogin(SchoolPagesMixin, GoogleOAuthenticator):
+    """Google login (configured as `c.GoogleOAuthenticator`), plus the school's pages."""
+
+
+class GenericLogin(SchoolPagesMixin, GenericOAuthenticator):
+    """OpenID Connect login (configured as `c.GenericOAuthenticator`), plus the school's pages."""
+
+
 def oauthenticator_class(kind: str) -> str:
     """The OAuthenticator class for a provider name in settings."""
     return {
-        "github": "oauthenticator.github.GitHubOAuthenticator",
-        "google": "oauthenticator.google.GoogleOAuthenticator",
-        "generic": "oauthenticator.generic.GenericOAuthenticator",
+        "github": "hub.auth.GitHubLogin",
+        "google": "hub.auth.GoogleLogin",
+        "generic": "hub.auth.GenericLogin",
     }[kind]

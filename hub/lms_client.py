@@ -1,12 +1,32 @@
 """The hub's HTTP client for lms_api (the hub never imports lms_api)."""
 
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 
 class LmsUnavailable(Exception):
     """lms_api could not answer; the hub shows a retry message instead of guessing."""
+
+
+class LmsRefused(Exception):
+    """lms_api answered with its error body; `message` is written for the user."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WorkspaceRule:
+    """What a user may launch now, and the tracks they could pay for to launch more."""
+
+    kinds: list[str]
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    payments_enabled: bool = False
 
 
 class LmsClient:
@@ -17,28 +37,63 @@ class LmsClient:
         self.token = token
         self.cache_seconds = cache_seconds
         self.timeout = timeout
-        self._allowed: dict[str, tuple[float, list[str]]] = {}
+        self._rules: dict[str, tuple[float, WorkspaceRule]] = {}
 
-    async def allowed_workspace_kinds(self, username: str) -> list[str]:
-        """Kinds this user may launch, per the enrollment rule in lms_api (cached briefly)."""
-        now = time.monotonic()
-        cached = self._allowed.get(username)
-        if cached and cached[0] > now:
-            return cached[1]
+    async def _request(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.get(
-                    f"{self.base_url}/workspaces/allowed",
-                    params={"user": username},
-                    headers={"Authorization": f"Bearer {self.token}"},
+                return await client.request(
+                    method,
+                    f"{self.base_url}{path}",
+                    headers={"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})},
+                    **kwargs,
                 )
         except httpx.HTTPError as exc:
             raise LmsUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
+
+    async def workspace_rule(self, username: str) -> WorkspaceRule:
+        """The enrollment rule for one user, asked with the hub's service token.
+
+        A yes is cached briefly; a no is not, so a student whose payment just went through
+        can launch at once.
+        """
+        now = time.monotonic()
+        cached = self._rules.get(username)
+        if cached and cached[0] > now:
+            return cached[1]
+        response = await self._request(
+            "GET", "/workspaces/allowed", self.token, params={"user": username}
+        )
         if response.status_code != 200:
             raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
-        kinds = list(response.json()["kinds"])
-        self._allowed[username] = (now + self.cache_seconds, kinds)
-        return kinds
+        body = response.json()
+        rule = WorkspaceRule(
+            kinds=list(body["kinds"]),
+            offers=list(body.get("offers") or []),
+            payments_enabled=bool(body.get("payments_enabled")),
+        )
+        if rule.kinds:
+            self._rules[username] = (now + self.cache_seconds, rule)
+        return rule
+
+    async def allowed_workspace_kinds(self, username: str) -> list[str]:
+        """Kinds this user may launch, per the enrollment rule in lms_api."""
+        return (await self.workspace_rule(username)).kinds
 
     def forget(self, username: str) -> None:
-        self._allowed.pop(username, None)
+        self._rules.pop(username, None)
+
+    async def as_user(
+        self, method: str, path: str, user_token: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A call with the user's own token: lms_api applies its rules to that user."""
+        response = await self._request(method, path, user_token, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400:
+            error = (body.get("error") or {}) if isinstance(body, dict) else {}
+            message = error.get("message") or f"The course service answered {response.status_code}."
+            raise LmsRefused(response.status_code, message)
+        return body

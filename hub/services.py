@@ -67,18 +67,24 @@ def external_services(s: HubSettings) -> list[dict]:
     return services
 
 
+# lms-api's own secrets: the hub passes them on to lms-api and uses none of them itself.
+LMS_API_SECRETS = ("APRANOVA_STRIPE_SECRET_KEY", "APRANOVA_STRIPE_WEBHOOK_SECRET")
+
+
 def lms_api_environment(s: HubSettings) -> dict[str, str]:
     """The hub's own APRANOVA_* settings (e.g. APRANOVA_GEMINI_API_KEY, the upload limit),
-    which JupyterHub would not pass to a service, but none of the hub's secrets or tokens;
-    then what the hub decides for lms-api."""
+    which JupyterHub would not pass to a service, but none of the hub's secrets or tokens
+    except lms-api's own (Stripe); then what the hub decides for lms-api."""
     passed = {
         k: v
         for k, v in os.environ.items()
-        if k.startswith("APRANOVA_") and "SECRET" not in k and "TOKEN" not in k
+        if k.startswith("APRANOVA_")
+        and (k in LMS_API_SECRETS or ("SECRET" not in k and "TOKEN" not in k))
     }
     return {
         **passed,
         **shared_environment(s),
+        "APRANOVA_PUBLIC_URL": s.hub_public_url,
         "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
         "APRANOVA_HUB_API_URL": f"http://127.0.0.1:{s.hub_api_port}/hub/api",
     }

@@ -14,13 +14,48 @@ from tornado import web
 from traitlets import Dict, Float, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from hub.lms_client import LmsClient, LmsUnavailable
+from hub.lms_client import LmsClient, LmsUnavailable, WorkspaceRule
+from hub.payment_pages import format_price
 
 KIND_DESCRIPTIONS = {
     "jupyterlab": "JupyterLab: notebooks, Python and DuckDB for data work.",
     "code-server": "VS Code in the browser, for full-stack projects.",
     "superset": "Apache Superset: dashboards over your track's datasets.",
 }
+
+
+class NotEnrolled(web.HTTPError):
+    """403 for a user with no workspace: says how to enroll and, if Stripe is set up, what
+    each track costs and where to pay (HTML on the hub's error page, text in the REST API)."""
+
+    def __init__(self, rule: WorkspaceRule, enroll_help: str, enroll_url: str) -> None:
+        offers = rule.offers if rule.payments_enabled else []
+        priced = "; ".join(
+            f"{o['track_code']} {o['track_name']}: {format_price(o['price_cents'], o['currency'])}"
+            for o in offers
+        )
+        message = "You are not enrolled in a track with a workspace."
+        if offers:
+            message += f" Enroll and pay online at {enroll_url} ({priced})."
+        message += f" {enroll_help}"
+        super().__init__(403, message)
+        items = "".join(
+            f"<li><strong>{html.escape(o['track_name'])}</strong> ({html.escape(o['track_code'])})"
+            f": {html.escape(format_price(o['price_cents'], o['currency']))}</li>"
+            for o in offers
+        )
+        pay = (
+            f'<p>You can enroll and pay online:</p><ul class="apranova-offers">{items}</ul>'
+            f'<p><a class="btn btn-primary" id="enroll-online" href="{html.escape(enroll_url)}">'
+            "Enroll and pay</a></p>"
+            if offers
+            else ""
+        )
+        self.jupyterhub_message = message
+        self.jupyterhub_html_message = (
+            "<p>You are not enrolled in a track with a workspace.</p>"
+            f"{pay}<p>{html.escape(enroll_help)}</p>"
+        )
 
 
 class TrackAwareMixin(LoggingConfigurable):
@@ -66,9 +101,9 @@ class TrackAwareMixin(LoggingConfigurable):
             )
         return TrackAwareMixin._clients[key]
 
-    async def launchable_for_user(self) -> list[str]:
+    async def workspace_rule(self) -> WorkspaceRule:
         try:
-            allowed = await self.lms.allowed_workspace_kinds(self.user.name)
+            return await self.lms.workspace_rule(self.user.name)
         except LmsUnavailable as exc:
             self.log.error("lms-api unavailable for %s: %s", self.user.name, exc)
             raise web.HTTPError(
@@ -76,14 +111,12 @@ class TrackAwareMixin(LoggingConfigurable):
                 "The course service is not answering right now, so your workspace cannot "
                 "be checked. Please try again in a minute.",
             ) from exc
-        return [kind for kind in allowed if kind in self.launchable_kinds]
 
     async def kinds_or_refuse(self) -> list[str]:
-        kinds = await self.launchable_for_user()
+        rule = await self.workspace_rule()
+        kinds = [kind for kind in rule.kinds if kind in self.launchable_kinds]
         if not kinds:
-            raise web.HTTPError(
-                403, f"You are not enrolled in a track with a workspace. {self.enroll_help}"
-            )
+            raise NotEnrolled(rule, self.enroll_help, f"{self.hub.base_url}enroll")
         return kinds
 
     async def get_options_form(self) -> str:

@@ -30,6 +30,7 @@ from lms_api.curriculum.schemas import (
     TrackPage,
 )
 from lms_api.enrollments.schemas import EnrollmentDetail, EnrollmentPage
+from lms_api.payments.schemas import CheckoutOut, IntentOut, PaymentDetail, PaymentPage
 from lms_api.people.schemas import AssignmentOut, MeOut, PersonOut, PersonPage, TrainerPage
 from lms_api.progress.schemas import ProgressOut, StepCompletionOut
 from lms_api.quizzes.schemas import (
@@ -443,6 +444,40 @@ class LmsClient:
 
     def unassign_trainer(self, student: str) -> AssignmentOut:
         return self._model(AssignmentOut, "DELETE", f"users/{_seg(student)}/trainer")
+
+    # --- payments (Stripe) ---------------------------------------------------------------
+    def start_checkout(self, track: str, *, idempotency_key: str | None = None) -> CheckoutOut:
+        """Pay for a track on Stripe's hosted page: open `checkout_url` in a browser."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._model(
+            CheckoutOut, "POST", "payments/checkout", json={"track": track}, headers=headers
+        )
+
+    def create_payment_intent(self, track: str, *, idempotency_key: str | None = None) -> IntentOut:
+        """Pay for a track with your own Stripe UI: confirm `client_secret` with Stripe.js."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._model(
+            IntentOut, "POST", "payments/intents", json={"track": track}, headers=headers
+        )
+
+    def payments(
+        self,
+        *,
+        username: str | None = None,
+        track: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> PaymentPage:
+        params = self._page(limit, offset, username=username, track=track, status=status)
+        return self._model(PaymentPage, "GET", "payments", params=params)
+
+    def payment(self, payment_id: int) -> PaymentDetail:
+        return self._model(PaymentDetail, "GET", f"payments/{payment_id}")
+
+    def refund_payment(self, payment_id: int) -> PaymentDetail:
+        """Admins: refund in full; access ends when Stripe confirms it."""
+        return self._model(PaymentDetail, "POST", f"payments/{payment_id}/refund")
 
     # --- the workspace rule (the hub's service token, admins) ----------------------------
     def allowed_workspaces(self, user: str) -> list[str]:

@@ -167,6 +167,7 @@ async def create_intent(
     response_model=WebhookOut,
     responses={
         400: error_doc("Missing or wrong Stripe-Signature, a stale timestamp, or not an event"),
+        422: error_doc("A header that is not text"),
         409: error_doc("The event is about a payment not stored yet; Stripe delivers it again"),
         502: error_doc("Stripe could not be asked about the event; Stripe delivers it again"),
         **NOT_CONFIGURED,

@@ -17,6 +17,7 @@ Applying a webhook event, in the request's one transaction:
    without access, as if the events had come in order.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,6 +158,16 @@ async def history_of(session: AsyncSession, payment_id: int) -> list[PaymentEven
 # --- starting ------------------------------------------------------------------------------
 
 
+def stripe_key(purpose: str, *parts: object) -> str:
+    """An idempotency key for Stripe, the same for every retry of one request.
+
+    Row ids alone are not enough: another database on the same Stripe account (staging, a
+    restored backup) has its own person 4, and Stripe would refuse its different request.
+    """
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
+    return f"apranova-{purpose}-{digest}"
+
+
 def product_name(track: Track) -> str:
     return f"{track.name} ({track.code}) enrollment"
 
@@ -176,7 +187,9 @@ async def stripe_customer(session: AsyncSession, gateway: StripeGateway, person:
         return known
     # The same key for every first attempt of this person: racing requests get one customer.
     customer_id = await gateway.customer(
-        person_id=person.id, username=person.username, key=f"apranova-customer-{person.id}"
+        person_id=person.id,
+        username=person.username,
+        key=stripe_key("customer", person.id, person.username),
     )
     await enrollments.insert_if_absent(
         session,
@@ -268,7 +281,7 @@ async def start_payment(
         "apranova_username": person.username,
         "apranova_track": track.code,
     }
-    stripe_key = f"apranova-{kind}-{person.id}-{key}"
+    idempotency = stripe_key(str(kind), person.id, person.username, key)
     if kind == PaymentKind.CHECKOUT:
         success_url, cancel_url = checkout_return_urls(settings, payment.id)
         started = await gateway.checkout(
@@ -279,7 +292,7 @@ async def start_payment(
             metadata=metadata,
             success_url=success_url,
             cancel_url=cancel_url,
-            key=stripe_key,
+            key=idempotency,
         )
         payment.checkout_session_id = started.id
         payment.checkout_url = started.url
@@ -291,7 +304,7 @@ async def start_payment(
             currency=payment.currency,
             product=product_name(track),
             metadata=metadata,
-            key=stripe_key,
+            key=idempotency,
         )
         payment.payment_intent_id = started.id
     session.add(
@@ -328,7 +341,10 @@ async def request_refund(
         raise PaymentRefused(
             f"Only a succeeded payment can be refunded; this one is {payment.status}."
         )
-    await gateway.refund(intent_id=payment.payment_intent_id, key=f"apranova-refund-{payment.id}")
+    await gateway.refund(
+        intent_id=payment.payment_intent_id,
+        key=stripe_key("refund", payment.id, payment.payment_intent_id),
+    )
     record_event(session, "payment.refund_requested", payment_id=payment.id, actor=actor)
     return payment
 

@@ -1,3 +1,5 @@
+"""The workspace rule, asked by the hub: what a user may launch, and what they could buy."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -36,7 +38,9 @@ class AllowedWorkspaces(BaseModel):
         description="Open, priced tracks with a workspace the user is not active in",
     )
     payments_enabled: bool = Field(
-        False, description="Whether Stripe is configured, so the offers can be paid online"
+        False,
+        description="Whether Stripe is configured, so the offers can be paid online",
+        examples=[True],
     )
 
 

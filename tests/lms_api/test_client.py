@@ -8,9 +8,15 @@ import re
 
 import nbformat
 import pytest
+from fastapi.testclient import TestClient
 
 from lms_api.client import LmsApiError, LmsClient
+from lms_api.main import create_app
+from tests.fakes.stripe import fake_stripe
+from tests.lms_api.conftest import app_settings, stripe_settings
 from tests.lms_api.test_permissions import api_routes
+
+__all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.e2e
 
@@ -34,19 +40,23 @@ class RouteRecorder:
 
 
 @pytest.fixture
-def clients(api, auth):
+def clients(platform, database_url, upload_dir, seeded, auth, fake_stripe):
+    """Clients of an app on the demo school whose Stripe is the local fake."""
+    seeded.restore(database_url)
+    settings = app_settings(platform, database_url, upload_dir, **stripe_settings(fake_stripe))
     recorder = RouteRecorder()
-    api.event_hooks["response"].append(recorder)
+    with TestClient(create_app(settings)) as api:
+        api.event_hooks["response"].append(recorder)
 
-    def client(username: str) -> LmsClient:
-        token = auth(username)["Authorization"].removeprefix("Bearer ")
-        return LmsClient(base_url=BASE, token=token, http=api)
+        def client(username: str) -> LmsClient:
+            token = auth(username)["Authorization"].removeprefix("Bearer ")
+            return LmsClient(base_url=BASE, token=token, http=api)
 
-    yield client, recorder
+        yield client, recorder, api
 
 
-def test_a_school_day_through_the_client_reaches_every_route(clients, tmp_path):
-    client, recorder = clients
+def test_a_school_day_through_the_client_reaches_every_route(clients, fake_stripe, tmp_path):
+    client, recorder, http = clients
     office, ada, trainer, hub = client("office"), client("ada"), client("trainer"), client("hub")
     linus = client("linus")  # (a hub user from here on)
 
@@ -158,6 +168,20 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, tmp_path):
     assert trainer.quiz_results(quiz.id).mean_score == 1.0
     assert trainer.quiz(quiz.id).questions[0].options[0].is_correct is True
     assert trainer.archive_quiz(quiz.id).status == "archived"
+
+    # payments: grace pays for DP on Stripe's page, and Stripe's webhook enrolls her
+    grace = client("grace")
+    started = grace.start_checkout("DP", idempotency_key="client-day-0001")
+    assert (started.payment.status, started.payment.amount_cents) == ("pending", 150000)
+    intent = grace.create_payment_intent("FSD")
+    assert intent.client_secret.startswith(intent.payment.payment_intent_id)
+    for event in fake_stripe.complete_checkout(started.payment.checkout_session_id):
+        body, headers = fake_stripe.webhook_request(event)  # Stripe calls this, not a client
+        assert http.post(f"{BASE}/payments/webhook", content=body, headers=headers).is_success
+    assert grace.payment(started.payment.id).status == "succeeded"
+    assert [p.id for p in grace.payments().results] == [started.payment.id, intent.payment.id]
+    assert office.refund_payment(started.payment.id).status == "succeeded"  # until Stripe says
+    assert [p.username for p in office.payments(status="pending").results] == ["grace"]
 
     # the admin ends it
     assert office.revoke(granted.id, reason="Finished").status == "cancelled"

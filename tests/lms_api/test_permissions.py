@@ -21,7 +21,8 @@ from lms_api.config import Settings
 from lms_api.main import create_app
 from tests.conftest import require
 from tests.databases import fresh_postgres_database
-from tests.lms_api.conftest import app_settings
+from tests.fakes.stripe import FakeStripe
+from tests.lms_api.conftest import app_settings, stripe_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +80,7 @@ class Ids:
     draft: int = 0  # a draft quiz by `trainer`
     attempt: int = 0  # ada's attempt at `quiz`, in progress
     question: int = 0  # its first question
+    payment: int = 0  # ada's pending FSD payment, when the case needs one
 
 
 QUIZ = {
@@ -314,6 +316,34 @@ CASES = [
         ADAS_ATTEMPT,
         path=lambda i: f"/attempts/{i.attempt}/submit",
     ),
+    # payments: users pay for themselves (ada is in DP already, linus in FSD); the webhook is
+    # public but answers only signed events; money is private, so trainers see only their own
+    Case(
+        "POST",
+        "/payments/checkout",
+        expect(401, 403, 201, 409, 201, 201, 201, 201),
+        json={"track": "FSD"},
+    ),
+    Case(
+        "POST",
+        "/payments/intents",
+        expect(401, 403, 201, 409, 201, 201, 201, 201),
+        json={"track": "FSD"},
+    ),
+    Case("POST", "/payments/webhook", expect(400, 400, 400, 400, 400, 400, 400, 400), json={}),
+    Case("GET", "/payments", ANY_USER),
+    Case(
+        "GET",
+        "/payments/{payment_id}",
+        expect(401, 403, 200, 404, 404, 404, 200, 200),
+        path=lambda i: f"/payments/{i.payment}",
+    ),
+    Case(
+        "POST",
+        "/payments/{payment_id}/refund",
+        expect(401, 403, 403, 403, 403, 403, 409, 409),  # pending: nothing to refund yet
+        path=lambda i: f"/payments/{i.payment}/refund",
+    ),
     # the workspace rule: the hub's service token and admins
     Case(
         "GET",
@@ -398,6 +428,10 @@ def _set_up(api, auth, case: Case, ids: Ids) -> None:
         assert started.status_code == 201, started.text
         ids.attempt = started.json()["id"]
         ids.question = started.json()["questions"][0]["id"]
+    if case.route.startswith("/payments/{payment_id}"):
+        made = api.post("/api/v1/payments/intents", json={"track": "FSD"}, headers=auth("ada"))
+        assert made.status_code == 201, made.text
+        ids.payment = made.json()["payment"]["id"]
     if case.method == "DELETE" and case.route == "/progress/steps/{step_id}":
         marked = api.put(f"/api/v1/progress/steps/{ids.step}", headers=auth("ada"))
         assert marked.status_code == 201, marked.text
@@ -409,6 +443,8 @@ def matrix_apps(platform, seeded, tmp_path_factory):
     each case (building an app per case would cost more than all the requests)."""
     apps: dict[str, tuple[TestClient, str]] = {}
     with contextlib.ExitStack() as stack:
+        stripe = FakeStripe().start()
+        stack.callback(stripe.stop)
 
         def get(backend: str) -> tuple[TestClient, str]:
             if backend not in apps:
@@ -417,7 +453,13 @@ def matrix_apps(platform, seeded, tmp_path_factory):
                 if backend == "postgresql":
                     url = empty_postgres_database(stack)
                 seeded.restore(url)
-                settings = app_settings(platform, url, folder / "uploads", auth_cache_seconds=300)
+                settings = app_settings(
+                    platform,
+                    url,
+                    folder / "uploads",
+                    auth_cache_seconds=300,
+                    **stripe_settings(stripe),
+                )
                 apps[backend] = (stack.enter_context(TestClient(create_app(settings))), url)
             client, url = apps[backend]
             client.portal.call(client.app.state.database.engine.dispose)  # drop pooled links
