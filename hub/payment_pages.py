@@ -88,7 +88,7 @@ class EnrollHandler(PaymentPage):
                 headers={"Idempotency-Key": f"hub-{key}"},
             )
         except LmsRefused as exc:
-            await self.show(exc.status if exc.status < 500 else 502, error=exc.message)
+            await self.show(exc.status, error=exc.message)
             return
         except LmsUnavailable:
             await self.show(503, error="The course service is not answering; try again.")
@@ -113,8 +113,6 @@ class PaymentReturnHandler(PaymentPage):
             raise web.HTTPError(exc.status, exc.message) from exc
         except LmsUnavailable as exc:
             raise web.HTTPError(503, "The course service is not answering; try again.") from exc
-        if payment["status"] == "succeeded":
-            self.lms.forget(self.current_user.name)
         await self.page(
             "payment-return.html",
             payment=payment,

@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await app.state.token_validator.aclose()
+        gateway = getattr(app.state, "stripe_gateway", None)  # made at the first payment call
+        if gateway is not None:
+            await gateway.aclose()
         await database.dispose()
 
     app = FastAPI(

@@ -82,12 +82,16 @@ class StripeGateway:
             raise PaymentsNotConfigured(missing)
         self.webhook_secret = settings.stripe_webhook_secret
         self.tolerance = settings.stripe_webhook_tolerance_seconds
+        self.http = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
-            http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
+            http_client=self.http,
             max_network_retries=SDK_RETRIES,
         )
+
+    async def aclose(self) -> None:
+        await self.http.close_async()
 
     async def customer(self, *, person_id: int, username: str, key: str) -> str:
         """A new Stripe customer for a person (the caller stores and reuses it)."""

@@ -62,6 +62,10 @@ class Payment(CreatedAt, Base):
 
     person: Mapped[Person] = relationship()
     track: Mapped[Track] = relationship()
+    # Read-only: events are written one by one as the status moves (`service._move`).
+    events: Mapped[list["PaymentEvent"]] = relationship(
+        order_by="PaymentEvent.id", viewonly=True, lazy="raise"
+    )
 
 
 class PaymentEvent(CreatedAt, Base):

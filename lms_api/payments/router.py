@@ -84,7 +84,7 @@ def summary(payment: Payment) -> PaymentSummary:
     )
 
 
-async def detail(session: AsyncSession, payment: Payment) -> PaymentDetail:
+def detail(payment: Payment) -> PaymentDetail:
     history = [
         PaymentEventOut(
             from_status=event.from_status,
@@ -93,7 +93,7 @@ async def detail(session: AsyncSession, payment: Payment) -> PaymentDetail:
             reason=event.reason,
             at=event.created_at,
         )
-        for event in await service.history_of(session, payment.id)
+        for event in payment.events
     ]
     return PaymentDetail(**summary(payment).model_dump(), history=history)
 
@@ -212,9 +212,9 @@ async def list_payments(
     ] = None,
     status: Annotated[PaymentStatus | None, Query(description="Only this status")] = None,
 ) -> dict[str, Any]:
-    """Payments by id: every payment for admins, the caller's own for everyone else."""
+    """Payments by id, with their status history: all for admins, own for everyone else."""
     statement = service.list_payments(caller, username=username, track=track, status=status)
-    return await paginate(session, statement, page, request, summary)
+    return await paginate(session, statement, page, request, detail)
 
 
 @router.get(
@@ -230,7 +230,7 @@ async def read_payment(
         payment = await service.visible_payment(session, caller, payment_id)
     except service.PaymentNotFound as exc:
         raise ApiError(404, f"No payment {payment_id}.") from exc
-    return await detail(session, payment)
+    return detail(payment)
 
 
 @router.post(
@@ -259,4 +259,4 @@ async def refund_payment(
         raise ApiError(409, str(exc)) from exc
     except StripeFailed as exc:
         raise ApiError(502, exc.reason, code="payment_provider_error") from exc
-    return await detail(session, payment)
+    return detail(payment)

@@ -57,7 +57,7 @@ class PaymentPage(BaseModel):
     count: int = Field(examples=[1])
     next: str | None = Field(examples=[None])
     previous: str | None = Field(examples=[None])
-    results: list[PaymentSummary]
+    results: list[PaymentDetail]
 
 
 class CheckoutOut(BaseModel):

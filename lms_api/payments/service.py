@@ -114,7 +114,11 @@ def list_payments(
         select(Payment)
         .join(Person, Payment.person_id == Person.id)
         .join(Track, Payment.track_id == Track.id)
-        .options(selectinload(Payment.person), selectinload(Payment.track))
+        .options(
+            selectinload(Payment.person),
+            selectinload(Payment.track),
+            selectinload(Payment.events),
+        )
     )
     if caller.role not in ADMIN_ROLES:
         statement = statement.where(Person.username == caller.name)
@@ -128,10 +132,15 @@ def list_payments(
 
 
 async def load_payment(session: AsyncSession, payment_id: int, *, lock: bool = False):
+    """A payment with its person, track and status history, fresh from the database."""
     statement = (
         select(Payment)
         .where(Payment.id == payment_id)
-        .options(selectinload(Payment.person), selectinload(Payment.track))
+        .options(
+            selectinload(Payment.person),
+            selectinload(Payment.track),
+            selectinload(Payment.events),
+        )
         .execution_options(populate_existing=True)
     )
     if lock:
@@ -146,13 +155,6 @@ async def visible_payment(session: AsyncSession, caller: Principal, payment_id: 
     ):
         raise PaymentNotFound
     return payment
-
-
-async def history_of(session: AsyncSession, payment_id: int) -> list[PaymentEvent]:
-    rows = await session.scalars(
-        select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
-    )
-    return list(rows)
 
 
 # --- starting ------------------------------------------------------------------------------

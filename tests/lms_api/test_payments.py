@@ -456,6 +456,7 @@ def concurrent(pay_settings):
                     )
             finally:
                 await app.state.token_validator.aclose()
+                await app.state.stripe_gateway.aclose()
                 await app.state.database.dispose()
 
         return asyncio.run(scenario())
@@ -515,6 +516,7 @@ def test_students_see_their_own_payments_and_admins_all_with_history(
     assert pay.get(f"{V1}/payments", headers=auth("trainer")).json()["count"] == 0
     everyone = pay.get(f"{V1}/payments", headers=auth("office")).json()
     assert {p["username"] for p in everyone["results"]} == {"grace", "linus"}
+    assert all(p["history"][0]["to_status"] == "pending" for p in everyone["results"])
     only = pay.get(
         f"{V1}/payments", params={"status": "pending", "username": "linus"}, headers=auth("office")
     ).json()
