@@ -108,4 +108,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits when the route returns, before the response is
+# sent. With FastAPI's default ("request") it would commit after sending, so a client could
+# act on a 201 (or Stripe on a checkout URL) before the row exists, or get a 201 for a
+# commit that then fails.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

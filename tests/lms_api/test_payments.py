@@ -545,3 +545,51 @@ def test_an_admin_refund_asks_stripe_and_access_ends_with_its_webhook(
     assert_error(
         pay.post(f"{V1}/payments/{payment['id']}/refund", headers=auth("office")), 409, "conflict"
     )
+
+
+def test_the_payment_is_stored_before_its_answer_is_sent(pay_settings, auth, database_url):
+    """A client (or Stripe, with the page URL) may act on the answer at once: by the time the
+    first byte of a 201 leaves, the payment must be committed, not merely about to be."""
+    app = create_app(pay_settings)
+    body = b'{"track": "DP"}'
+    headers = [
+        (b"authorization", auth("grace")["Authorization"].encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{V1}/payments/checkout",
+        "raw_path": f"{V1}/payments/checkout".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    stored_when_answered: list[int] = []
+    statuses: list[int] = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+            stored_when_answered.append(rows(database_url, "SELECT count(*) FROM payments")[0][0])
+
+    async def scenario():
+        try:
+            await app(scope, receive, send)
+        finally:
+            await app.state.token_validator.aclose()
+            await app.state.stripe_gateway.aclose()
+            await app.state.database.dispose()
+
+    asyncio.run(scenario())
+    assert statuses == [201]
+    assert stored_when_answered == [1]
