@@ -183,6 +183,56 @@ async def _change_status(
     await session.flush()
 
 
+async def _activate(
+    session: AsyncSession, *, person_id: int, track_id: int, source: str, actor: str, reason: str
+) -> tuple[Enrollment, str | None, bool]:
+    """Make the person active in the track, creating the enrollment if there is none.
+
+    Returns the enrollment, the status it had (None if new) and whether anything changed
+    (False: it was active already). Safe under concurrency: the insert is ON CONFLICT DO
+    NOTHING and the status change is conditional.
+    """
+    created = await insert_if_absent(
+        session,
+        Enrollment,
+        {
+            "person_id": person_id,
+            "track_id": track_id,
+            "status": EnrollmentStatus.ACTIVE.value,
+            "source": source,
+            "updated_at": utcnow(),
+        },
+        ["person_id", "track_id"],
+    )
+    enrollment = await enrollment_in(session, person_id, track_id)
+    assert enrollment is not None
+    if created:
+        session.add(
+            EnrollmentEvent(
+                enrollment_id=enrollment.id,
+                from_status=None,
+                to_status=EnrollmentStatus.ACTIVE,
+                source=source,
+                actor=actor,
+                reason=reason,
+            )
+        )
+        await session.flush()
+        return enrollment, None, True
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        return enrollment, enrollment.status, False
+    from_status = enrollment.status
+    await _change_status(
+        session,
+        enrollment,
+        to_status=EnrollmentStatus.ACTIVE,
+        source=source,
+        actor=actor,
+        reason=reason,
+    )
+    return enrollment, from_status, True
+
+
 async def grant(
     session: AsyncSession, *, actor: str, username: str, track_code: str, reason: str
 ) -> Enrollment:
@@ -191,49 +241,16 @@ async def grant(
     if track is None:
         raise UnknownTrack(track_code)
     person = await get_or_create_person(session, username)
-    created = await insert_if_absent(
+    enrollment, from_status, changed = await _activate(
         session,
-        Enrollment,
-        {
-            "person_id": person.id,
-            "track_id": track.id,
-            "status": EnrollmentStatus.ACTIVE.value,
-            "source": EnrollmentSource.GRANT.value,
-            "updated_at": utcnow(),
-        },
-        ["person_id", "track_id"],
+        person_id=person.id,
+        track_id=track.id,
+        source=EnrollmentSource.GRANT,
+        actor=actor,
+        reason=reason,
     )
-    enrollment_id = await session.scalar(
-        select(Enrollment.id).where(
-            Enrollment.person_id == person.id, Enrollment.track_id == track.id
-        )
-    )
-    enrollment = await load_enrollment(session, enrollment_id)
-    assert enrollment is not None
-    from_status: str | None = None
-    if created:
-        session.add(
-            EnrollmentEvent(
-                enrollment_id=enrollment.id,
-                from_status=None,
-                to_status=EnrollmentStatus.ACTIVE,
-                source=EnrollmentSource.GRANT,
-                actor=actor,
-                reason=reason,
-            )
-        )
-    elif enrollment.status == EnrollmentStatus.ACTIVE:
+    if not changed:
         raise EnrollmentConflict(f"{username} is already active in {track.code}.")
-    else:
-        from_status = enrollment.status
-        await _change_status(
-            session,
-            enrollment,
-            to_status=EnrollmentStatus.ACTIVE,
-            source=EnrollmentSource.GRANT,
-            actor=actor,
-            reason=reason,
-        )
     record_event(
         session,
         "enrollment.granted",
@@ -303,44 +320,16 @@ async def activate_for_payment(
 
     Returns what happened, in words, for the webhook's record.
     """
-    created = await insert_if_absent(
+    enrollment, from_status, changed = await _activate(
         session,
-        Enrollment,
-        {
-            "person_id": person_id,
-            "track_id": track_id,
-            "status": EnrollmentStatus.ACTIVE.value,
-            "source": EnrollmentSource.PAYMENT.value,
-            "updated_at": utcnow(),
-        },
-        ["person_id", "track_id"],
+        person_id=person_id,
+        track_id=track_id,
+        source=EnrollmentSource.PAYMENT,
+        actor=actor,
+        reason=reason,
     )
-    enrollment = await enrollment_in(session, person_id, track_id)
-    assert enrollment is not None
-    from_status: str | None = None
-    if created:
-        session.add(
-            EnrollmentEvent(
-                enrollment_id=enrollment.id,
-                from_status=None,
-                to_status=EnrollmentStatus.ACTIVE,
-                source=EnrollmentSource.PAYMENT,
-                actor=actor,
-                reason=reason,
-            )
-        )
-    elif enrollment.status == EnrollmentStatus.ACTIVE:
+    if not changed:
         return f"enrollment {enrollment.id} was already active ({enrollment.source})"
-    else:
-        from_status = enrollment.status
-        await _change_status(
-            session,
-            enrollment,
-            to_status=EnrollmentStatus.ACTIVE,
-            source=EnrollmentSource.PAYMENT,
-            actor=actor,
-            reason=reason,
-        )
     record_event(
         session,
         "enrollment.paid",

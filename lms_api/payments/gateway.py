@@ -8,9 +8,10 @@ Webhooks are verified with the SDK's own signature check (HMAC-SHA256 over
 """
 
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import stripe
 
@@ -18,6 +19,8 @@ from lms_api.config import Settings
 
 # Network retries inside the SDK are safe: every POST below has an idempotency key.
 SDK_RETRIES = 1
+
+T = TypeVar("T")
 
 
 class PaymentsNotConfigured(Exception):
@@ -62,6 +65,14 @@ def _timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value else None
 
 
+async def _stripe(call: Awaitable[T]) -> T:
+    """Await one SDK call; any Stripe error becomes a StripeFailed with a reason to show."""
+    try:
+        return await call
+    except stripe.StripeError as exc:
+        raise _failure(exc) from exc
+
+
 def _failure(exc: stripe.StripeError) -> StripeFailed:
     if isinstance(exc, stripe.APIConnectionError):
         return StripeFailed("Stripe could not be reached; nothing was charged. Try again.")
@@ -93,15 +104,14 @@ class StripeGateway:
     async def aclose(self) -> None:
         await self.http.close_async()
 
-    async def customer(self, *, person_id: int, username: str, key: str) -> str:
+    async def customer(self, *, username: str, key: str) -> str:
         """A new Stripe customer for a person (the caller stores and reuses it)."""
-        try:
-            customer = await self.client.v1.customers.create_async(
+        customer = await _stripe(
+            self.client.v1.customers.create_async(
                 {"name": username, "metadata": {"apranova_username": username}},
                 {"idempotency_key": key},
             )
-        except stripe.StripeError as exc:
-            raise _failure(exc) from exc
+        )
         return customer.id
 
     async def checkout(
@@ -136,12 +146,9 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
-        try:
-            made = await self.client.v1.checkout.sessions.create_async(
-                params, {"idempotency_key": key}
-            )
-        except stripe.StripeError as exc:
-            raise _failure(exc) from exc
+        made = await _stripe(
+            self.client.v1.checkout.sessions.create_async(params, {"idempotency_key": key})
+        )
         return Started(id=made.id, url=made.url, expires_at=_timestamp(made.expires_at))
 
     async def intent(
@@ -163,30 +170,23 @@ class StripeGateway:
             "metadata": metadata,
             "automatic_payment_methods": {"enabled": True},
         }
-        try:
-            made = await self.client.v1.payment_intents.create_async(
-                params, {"idempotency_key": key}
-            )
-        except stripe.StripeError as exc:
-            raise _failure(exc) from exc
+        made = await _stripe(
+            self.client.v1.payment_intents.create_async(params, {"idempotency_key": key})
+        )
         return Started(id=made.id, client_secret=made.client_secret)
 
     async def intent_details(self, intent_id: str) -> dict[str, Any]:
         """A PaymentIntent as Stripe has it now (its client secret, its metadata)."""
-        try:
-            intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
-        except stripe.StripeError as exc:
-            raise _failure(exc) from exc
+        intent = await _stripe(self.client.v1.payment_intents.retrieve_async(intent_id))
         return intent.to_dict()
 
     async def refund(self, *, intent_id: str, key: str) -> str:
         """Ask Stripe to refund a payment in full; the charge.refunded webhook follows."""
-        try:
-            refund = await self.client.v1.refunds.create_async(
+        refund = await _stripe(
+            self.client.v1.refunds.create_async(
                 {"payment_intent": intent_id}, {"idempotency_key": key}
             )
-        except stripe.StripeError as exc:
-            raise _failure(exc) from exc
+        )
         return refund.id
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:

@@ -189,7 +189,6 @@ async def stripe_customer(session: AsyncSession, gateway: StripeGateway, person:
         return known
     # The same key for every first attempt of this person: racing requests get one customer.
     customer_id = await gateway.customer(
-        person_id=person.id,
         username=person.username,
         key=stripe_key("customer", person.id, person.username),
     )

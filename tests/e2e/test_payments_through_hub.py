@@ -150,6 +150,7 @@ def test_the_enroll_page_shows_what_lms_api_refuses_and_keeps_payments_private(
 
 def test_without_stripe_the_hub_says_to_ask_the_office(platform):
     grace = platform.browser("grace")
+    assert 'href="/hub/enroll"' in grace.get("/hub/home").text  # "Enroll" in the menu
     enroll = grace.get("/hub/enroll")
     assert enroll.status_code == 200
     assert "Online payment is not set up" in enroll.text and "<form" not in enroll.text

@@ -31,12 +31,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+
+from tests.fakes.loopback import LoopbackServer
 
 API_VERSION = "2025-01-27.acacia"  # stamped on events; any fixed string would do
 SESSION_LIFETIME = 24 * 60 * 60  # Stripe's default (and longest) checkout session lifetime
@@ -236,8 +238,7 @@ class FakeStripe:
         self._idempotent: dict[str, tuple[tuple[str, str, str], Response]] = {}
         self._faults: deque[FakeStripeError] = deque()
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(self._handle, "fake Stripe")
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("POST", re.compile(r"/v1/customers"), self._create_customer),
             ("GET", re.compile(r"/v1/customers/([^/]+)"), self._getter("customer")),
@@ -255,40 +256,14 @@ class FakeStripe:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "the fake Stripe server is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def start(self) -> "FakeStripe":
-        fake = self
-
-        class RequestHandler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self)
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-            def do_DELETE(self) -> None:
-                fake._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep test output clean
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._server.stop()
 
     # ----- for assertions and fault injection ------------------------------------------------
 

@@ -65,7 +65,11 @@ def test_workspace_rule_is_for_the_hub_only(api, platform):
         "/api/v1/workspaces/allowed", params={"user": "ada"}, headers=bearer(hub_token)
     )
     assert allowed.status_code == 200
-    assert allowed.json() == {"user": "ada", "kinds": ["jupyterlab", "superset"]}
+    body = allowed.json()
+    assert (body["user"], body["kinds"]) == ("ada", ["jupyterlab", "superset"])
+    # what she could still buy, and that it cannot be paid online here (no Stripe keys)
+    assert [o["track_code"] for o in body["offers"]] == ["FSD"]
+    assert body["payments_enabled"] is False
     linus = api.get("/api/v1/workspaces/allowed?user=linus", headers=bearer(hub_token)).json()
     assert linus["kinds"] == ["jupyterlab", "code-server"]
     nobody = api.get("/api/v1/workspaces/allowed?user=grace", headers=bearer(hub_token)).json()

@@ -9,14 +9,19 @@ import asyncio
 import copy
 import time
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from lms_api.config import Settings
 from lms_api.main import create_app
 from tests.fakes.stripe import fake_stripe, payload_of, sign
-from tests.lms_api.conftest import app_settings, assert_error, rows, stripe_settings
+from tests.lms_api.conftest import (
+    app_settings,
+    assert_error,
+    rows,
+    run_at_once,
+    stripe_settings,
+)
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
@@ -443,25 +448,8 @@ def test_an_event_for_a_payment_not_stored_yet_is_409_so_stripe_retries(
 
 @pytest.fixture
 def concurrent(pay_settings):
-    """Requests at once against a second app on the same database (one event loop)."""
-
-    def run(requests):
-        async def scenario():
-            app = create_app(pay_settings)
-            transport = httpx.ASGITransport(app=app)
-            try:
-                async with httpx.AsyncClient(transport=transport, base_url="http://lms") as client:
-                    return await asyncio.gather(
-                        *(client.request(m, url, **kw) for m, url, kw in requests)
-                    )
-            finally:
-                await app.state.token_validator.aclose()
-                await app.state.stripe_gateway.aclose()
-                await app.state.database.dispose()
-
-        return asyncio.run(scenario())
-
-    return run
+    """Requests at once against a second app on the same database."""
+    return lambda requests: run_at_once(pay_settings, requests)
 
 
 def test_the_same_event_ten_times_at_once_enrolls_once(

@@ -1,17 +1,14 @@
 """Quizzes through the API, on SQLite and PostgreSQL: authoring, import/export, taking,
 grading, time limits, reveal policies, results, the answer log, and who sees what."""
 
-import asyncio
 import json
 
-import httpx
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
 from lms_api.database import sync_url
-from lms_api.main import create_app
-from tests.lms_api.conftest import app_settings, assert_error, rows
+from tests.lms_api.conftest import app_settings, assert_error, rows, run_at_once
 from tests.lms_api.test_permissions import api_routes
 
 pytestmark = pytest.mark.e2e
@@ -571,23 +568,8 @@ def test_trainers_see_their_students_results_admins_everyones(api, auth):
 @pytest.fixture
 def concurrent(platform, database_url, upload_dir, api):
     """Run requests at once against a second app on the same (seeded) database."""
-
-    def run(*requests):
-        async def scenario():
-            app = create_app(app_settings(platform, database_url, upload_dir))
-            transport = httpx.ASGITransport(app=app)
-            try:
-                async with httpx.AsyncClient(transport=transport, base_url="http://lms") as client:
-                    return await asyncio.gather(
-                        *(client.request(m, url, **kw) for m, url, kw in requests)
-                    )
-            finally:
-                await app.state.token_validator.aclose()
-                await app.state.database.dispose()
-
-        return asyncio.run(scenario())
-
-    return run
+    settings = app_settings(platform, database_url, upload_dir)
+    return lambda *requests: run_at_once(settings, requests)
 
 
 def test_concurrent_submits_grade_once_with_one_answer(api, auth, concurrent, database_url):
