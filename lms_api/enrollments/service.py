@@ -183,6 +183,27 @@ async def _change_status(
     await session.flush()
 
 
+def _announce(
+    session: AsyncSession,
+    topic: str,
+    enrollment: Enrollment,
+    from_status: str | None,
+    actor: str,
+    reason: str,
+) -> None:
+    """The outbox event of an enrollment change, in the change's transaction."""
+    record_event(
+        session,
+        topic,
+        enrollment_id=enrollment.id,
+        username=enrollment.person.username,
+        track=enrollment.track.code,
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+    )
+
+
 async def _activate(
     session: AsyncSession, *, person_id: int, track_id: int, source: str, actor: str, reason: str
 ) -> tuple[Enrollment, str | None, bool]:
@@ -251,16 +272,7 @@ async def grant(
     )
     if not changed:
         raise EnrollmentConflict(f"{username} is already active in {track.code}.")
-    record_event(
-        session,
-        "enrollment.granted",
-        enrollment_id=enrollment.id,
-        username=username,
-        track=track.code,
-        from_status=from_status,
-        actor=actor,
-        reason=reason,
-    )
+    _announce(session, "enrollment.granted", enrollment, from_status, actor, reason)
     await session.flush()
     fresh = await load_enrollment(session, enrollment.id)
     assert fresh is not None
@@ -285,16 +297,7 @@ async def revoke(
         actor=actor,
         reason=reason,
     )
-    record_event(
-        session,
-        "enrollment.revoked",
-        enrollment_id=enrollment.id,
-        username=enrollment.person.username,
-        track=enrollment.track.code,
-        from_status=from_status,
-        actor=actor,
-        reason=reason,
-    )
+    _announce(session, "enrollment.revoked", enrollment, from_status, actor, reason)
     await session.flush()
     fresh = await load_enrollment(session, enrollment.id)
     assert fresh is not None
@@ -330,16 +333,7 @@ async def activate_for_payment(
     )
     if not changed:
         return f"enrollment {enrollment.id} was already active ({enrollment.source})"
-    record_event(
-        session,
-        "enrollment.paid",
-        enrollment_id=enrollment.id,
-        username=enrollment.person.username,
-        track=enrollment.track.code,
-        from_status=from_status,
-        actor=actor,
-        reason=reason,
-    )
+    _announce(session, "enrollment.paid", enrollment, from_status, actor, reason)
     await session.flush()
     return f"enrollment {enrollment.id} activated"
 
@@ -367,15 +361,8 @@ async def revoke_for_refund(
         actor=actor,
         reason=reason,
     )
-    record_event(
-        session,
-        "enrollment.refunded",
-        enrollment_id=enrollment.id,
-        username=enrollment.person.username,
-        track=enrollment.track.code,
-        from_status=EnrollmentStatus.ACTIVE.value,
-        actor=actor,
-        reason=reason,
+    _announce(
+        session, "enrollment.refunded", enrollment, EnrollmentStatus.ACTIVE.value, actor, reason
     )
     await session.flush()
     return f"enrollment {enrollment.id} revoked"
