@@ -76,13 +76,6 @@ class LmsClient:
             self._rules[username] = (now + self.cache_seconds, rule)
         return rule
 
-    async def allowed_workspace_kinds(self, username: str) -> list[str]:
-        """Kinds this user may launch, per the enrollment rule in lms_api."""
-        return (await self.workspace_rule(username)).kinds
-
-    def forget(self, username: str) -> None:
-        self._rules.pop(username, None)
-
     async def as_user(
         self, method: str, path: str, user_token: str, **kwargs: Any
     ) -> dict[str, Any]:

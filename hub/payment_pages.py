@@ -7,6 +7,7 @@ the return page only waits until lms_api says the payment went through.
 """
 
 import uuid
+from functools import cache
 
 from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
@@ -17,6 +18,19 @@ from hub.lms_client import LmsClient, LmsRefused, LmsUnavailable
 CURRENCY_SIGNS = {"eur": "€", "usd": "$", "gbp": "£"}
 # The user's token for one call to lms_api lives this long at most, and is deleted after.
 CALL_TOKEN_SECONDS = 120
+LMS_DOWN = "The course service is not answering; try again."
+
+
+@cache
+def lms_client() -> LmsClient:
+    """One client per hub process, made from the hub's settings at the first payment page.
+    It caches nothing: these pages show what a payment just changed."""
+    from hub.settings import get_settings
+
+    settings = get_settings()
+    return LmsClient(
+        settings.lms_api_base, settings.hub_service_token, cache_seconds=0, timeout=20.0
+    )
 
 
 def format_price(cents: int, currency: str) -> str:
@@ -27,21 +41,14 @@ def format_price(cents: int, currency: str) -> str:
 
 
 class PaymentPage(BaseHandler):
-    """Shared parts: the LMS client and calls made with the user's own short-lived token."""
-
-    @property
-    def lms(self) -> LmsClient:
-        from hub.settings import get_settings
-
-        settings = get_settings()
-        return LmsClient(settings.lms_api_base, settings.hub_service_token, timeout=20.0)
+    """Shared parts: calls to lms_api made with the user's own short-lived token."""
 
     async def as_user(self, method: str, path: str, **kwargs) -> dict:
         token = self.current_user.new_api_token(
             note="ApraNova payment page", expires_in=CALL_TOKEN_SECONDS, scopes=[]
         )
         try:
-            return await self.lms.as_user(method, path, token, **kwargs)
+            return await lms_client().as_user(method, path, token, **kwargs)
         finally:
             orm_token = orm.APIToken.find(self.db, token)
             if orm_token is not None:
@@ -58,9 +65,9 @@ class EnrollHandler(PaymentPage):
 
     async def show(self, status: int = 200, **values) -> None:
         try:
-            rule = await self.lms.workspace_rule(self.current_user.name)
+            rule = await lms_client().workspace_rule(self.current_user.name)
         except LmsUnavailable as exc:
-            raise web.HTTPError(503, "The course service is not answering; try again.") from exc
+            raise web.HTTPError(503, LMS_DOWN) from exc
         await self.page(
             "enroll.html",
             status,
@@ -91,7 +98,7 @@ class EnrollHandler(PaymentPage):
             await self.show(exc.status, error=exc.message)
             return
         except LmsUnavailable:
-            await self.show(503, error="The course service is not answering; try again.")
+            await self.show(503, error=LMS_DOWN)
             return
         self.log.info(
             "%s: checkout %s for %s", self.current_user.name, started["payment"]["id"], track
@@ -112,7 +119,7 @@ class PaymentReturnHandler(PaymentPage):
         except LmsRefused as exc:
             raise web.HTTPError(exc.status, exc.message) from exc
         except LmsUnavailable as exc:
-            raise web.HTTPError(503, "The course service is not answering; try again.") from exc
+            raise web.HTTPError(503, LMS_DOWN) from exc
         await self.page(
             "payment-return.html",
             payment=payment,

@@ -49,10 +49,10 @@ async def enrollments_of(session: AsyncSession, username: str) -> list[Enrollmen
     return list(rows)
 
 
-async def allowed_workspace_kinds(session: AsyncSession, username: str) -> list[str]:
+def allowed_workspace_kinds(enrollments: list[Enrollment]) -> list[str]:
     """The single workspace rule: the union of kinds of the tracks a user is active in."""
     kinds: list[str] = []
-    for enrollment in await enrollments_of(session, username):
+    for enrollment in enrollments:
         if enrollment.status != EnrollmentStatus.ACTIVE:
             continue
         kinds.extend(k for k in enrollment.track.workspace_kinds if k not in kinds)

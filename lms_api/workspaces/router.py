@@ -58,11 +58,8 @@ async def read_allowed_workspaces(
     user: Annotated[str, Query(min_length=1, max_length=255, description="Hub username")],
 ) -> AllowedWorkspaces:
     """Workspace kinds a user may launch, and what they could pay for (hub service only)."""
-    active = {
-        e.track_id
-        for e in await enrollments_of(session, user)
-        if e.status == EnrollmentStatus.ACTIVE
-    }
+    enrollments = await enrollments_of(session, user)
+    active = {e.track_id for e in enrollments if e.status == EnrollmentStatus.ACTIVE}
     tracks = await session.scalars(
         select(Track).where(Track.is_active.is_(True), Track.price_cents > 0).order_by(Track.code)
     )
@@ -79,7 +76,7 @@ async def read_allowed_workspaces(
     ]
     return AllowedWorkspaces(
         user=user,
-        kinds=await allowed_workspace_kinds(session, user),
+        kinds=allowed_workspace_kinds(enrollments),
         offers=offers,
         payments_enabled=request.app.state.settings.payments_enabled,
     )
