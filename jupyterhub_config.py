@@ -1,6 +1,7 @@
 """JupyterHub configuration: a thin list of settings; all logic lives in the `hub` package."""
 
 from hub.auth import TEMPLATES_DIR, oauthenticator_class
+from hub.docker_network import hub_addresses
 from hub.passwords import PasswordStore
 from hub.services import hub_groups, hub_roles, hub_services
 from hub.settings import get_settings
@@ -12,9 +13,8 @@ account_roles = accounts.roles() if s.authenticator == "local" else {}
 # --- network and state ---------------------------------------------------------------
 c.JupyterHub.ip = s.bind_ip
 c.JupyterHub.port = s.hub_port
-c.JupyterHub.hub_ip = "127.0.0.1" if s.mode == "local" else "0.0.0.0"
+c.JupyterHub.hub_ip, c.JupyterHub.hub_connect_ip = hub_addresses(s)
 c.JupyterHub.hub_port = s.hub_api_port
-c.JupyterHub.hub_connect_ip = "" if s.mode == "local" else "hub"
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
 c.ConfigurableHTTPProxy.auth_token = s.proxy_auth_token
 c.ConfigurableHTTPProxy.should_start = True
@@ -55,18 +55,28 @@ c.Spawner.lms_api_url = s.lms_api_base
 c.Spawner.lms_api_token = s.hub_service_token
 c.Spawner.environment = {"APRANOVA_LMS_API_URL": s.lms_api_base}  # for lms_api.client
 c.Spawner.start_timeout = s.workspace_start_timeout
-c.Spawner.http_timeout = 60
+c.Spawner.http_timeout = s.workspace_start_timeout
+c.JupyterHub.allow_named_servers = True  # e.g. a JupyterLab and a Superset at once
+c.Spawner.servers_per_user = s.workspace_servers_per_user  # running at once, default included
+c.JupyterHub.named_server_limit_per_user = 10  # kept, running or stopped (the culler removes)
 if s.mode == "local":
     c.JupyterHub.spawner_class = "hub.spawners.LocalTrackSpawner"
     c.LocalTrackSpawner.home_dir_template = f"{s.workspace_home_root}/{{username}}"
 else:
     c.JupyterHub.spawner_class = "hub.spawners.DockerTrackSpawner"
-    c.DockerTrackSpawner.workspace_images = {"jupyterlab": s.docker_image_jupyterlab}
+    c.DockerTrackSpawner.workspace_images = {
+        "jupyterlab": s.docker_image_jupyterlab,
+        "code-server": s.docker_image_code_server,
+        "superset": s.docker_image_superset,
+    }
+    c.DockerTrackSpawner.workspace_resources = {
+        key: limits.model_dump() for key, limits in s.workspace_resources.items()
+    }
+    c.DockerTrackSpawner.environment = {"APRANOVA_LMS_API_URL": s.workspace_lms_api_url}
     c.DockerTrackSpawner.network_name = s.docker_network
-    c.DockerTrackSpawner.volumes = {"apranova-home-{username}": "/home/jovyan"}
-    c.DockerTrackSpawner.remove = True
-    c.DockerTrackSpawner.mem_limit = "2G"
-    c.DockerTrackSpawner.cpu_limit = 1.0
+    c.DockerTrackSpawner.use_internal_ip = True
+    c.DockerTrackSpawner.prefix = s.docker_name_prefix
+    c.DockerTrackSpawner.volumes = {s.docker_home_volume: "/home/jovyan"}
 
 # --- services --------------------------------------------------------------------------
-c.JupyterHub.services = hub_services(s)
+c.JupyterHub.services = hub_services(s, c.JupyterHub.hub_ip)

@@ -27,6 +27,11 @@ class WorkspaceRule:
     kinds: list[str]
     offers: list[dict[str, Any]] = field(default_factory=list)
     payments_enabled: bool = False
+    tracks: dict[str, list[str]] = field(default_factory=dict)  # active track -> its kinds
+
+    def track_for(self, kind: str) -> str:
+        """The (first) active track that gives this kind: whose datasets and limits apply."""
+        return next((code for code, kinds in self.tracks.items() if kind in kinds), "")
 
 
 class LmsClient:
@@ -71,6 +76,7 @@ class LmsClient:
             kinds=list(body["kinds"]),
             offers=list(body.get("offers") or []),
             payments_enabled=bool(body.get("payments_enabled")),
+            tracks={t["track_code"]: list(t["workspace_kinds"]) for t in body.get("tracks") or []},
         )
         if rule.kinds:
             self._rules[username] = (now + self.cache_seconds, rule)

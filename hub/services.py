@@ -20,8 +20,10 @@ def shared_environment(s: HubSettings) -> dict[str, str]:
     }
 
 
-def hub_services(s: HubSettings) -> list[dict]:
-    services = external_services(s) if s.external_services else managed_services(s)
+def hub_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
+    """`hub_ip`: where the hub API listens (a Docker bridge gateway when the hub runs on the
+    Docker host), for the services that call it."""
+    services = external_services(s) if s.external_services else managed_services(s, hub_ip)
     if s.cull_idle_seconds > 0:
         services.append(
             {
@@ -31,7 +33,9 @@ def hub_services(s: HubSettings) -> list[dict]:
                     "-m",
                     "jupyterhub_idle_culler",
                     f"--timeout={s.cull_idle_seconds}",
-                    f"--cull-every={max(60, s.cull_idle_seconds // 10)}",
+                    f"--cull-every={s.cull_every_seconds or max(60, s.cull_idle_seconds // 10)}",
+                    f"--max-age={s.cull_max_age_seconds}",
+                    "--remove-named-servers=true",
                 ],
                 "display": False,
             }
@@ -71,10 +75,11 @@ def external_services(s: HubSettings) -> list[dict]:
 LMS_API_SECRETS = ("APRANOVA_STRIPE_SECRET_KEY", "APRANOVA_STRIPE_WEBHOOK_SECRET")
 
 
-def lms_api_environment(s: HubSettings) -> dict[str, str]:
+def lms_api_environment(s: HubSettings, hub_ip: str = "127.0.0.1") -> dict[str, str]:
     """The hub's own APRANOVA_* settings (e.g. APRANOVA_GEMINI_API_KEY, the upload limit),
     which JupyterHub would not pass to a service, but none of the hub's secrets or tokens
     except lms-api's own (Stripe); then what the hub decides for lms-api."""
+    local = "127.0.0.1" if hub_ip == "0.0.0.0" else ""  # listening everywhere: use loopback
     passed = {
         k: v
         for k, v in os.environ.items()
@@ -86,11 +91,11 @@ def lms_api_environment(s: HubSettings) -> dict[str, str]:
         **shared_environment(s),
         "APRANOVA_PUBLIC_URL": s.hub_public_url,
         "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
-        "APRANOVA_HUB_API_URL": f"http://127.0.0.1:{s.hub_api_port}/hub/api",
+        "APRANOVA_HUB_API_URL": f"http://{local or hub_ip}:{s.hub_api_port}/hub/api",
     }
 
 
-def managed_services(s: HubSettings) -> list[dict]:
+def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
     """`make up`: the hub starts and supervises every service as a local process."""
     env = shared_environment(s)
     services: list[dict] = [
@@ -99,7 +104,7 @@ def managed_services(s: HubSettings) -> list[dict]:
             "url": f"http://127.0.0.1:{s.lms_api_port}",
             "api_token": s.lms_api_token,
             "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
-            "environment": lms_api_environment(s),
+            "environment": lms_api_environment(s, hub_ip),
             "display": False,
         },
         # The hub's own identity when it asks lms-api about enrollments.

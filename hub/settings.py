@@ -5,11 +5,35 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "change-me", "changeme", "secret", "placeholder", "xxx"}
 SECRET_FIELDS = ("cookie_secret", "proxy_auth_token", "lms_api_token", "hub_service_token")
+
+
+class WorkspaceResources(BaseModel):
+    """Limits of one workspace container (Docker mode)."""
+
+    cpu: float = Field(gt=0, le=64, description="CPU cores (a CFS quota)")
+    memory: str = Field(pattern=r"^[1-9][0-9]*[KMGT]?$", description="e.g. 2G, 1536M")
+
+
+DEFAULT_RESOURCES = {
+    "default": WorkspaceResources(cpu=1.0, memory="2G"),
+    # Superset (gunicorn + its metadata) needs room to import and render
+    "superset": WorkspaceResources(cpu=1.0, memory="2G"),
+}
+
+
+def resources_for(
+    table: dict[str, WorkspaceResources], track: str, kind: str
+) -> WorkspaceResources:
+    """The first of 'TRACK/kind', 'TRACK', 'kind', 'default' that the table has."""
+    for key in (f"{track}/{kind}", track, kind, "default"):
+        if key in table:
+            return table[key]
+    return DEFAULT_RESOURCES["default"]
 
 
 def state_dir_from_env() -> Path:
@@ -73,10 +97,51 @@ class HubSettings(BaseSettings):
     hub_service_token: str = ""
 
     workspace_home_root: str = Field("", description="Local mode: folder holding student homes.")
-    workspace_start_timeout: int = 120
+    workspace_start_timeout: int = Field(
+        120, ge=10, description="Seconds a workspace may take to answer before its start fails."
+    )
+    workspace_servers_per_user: int = Field(
+        2, ge=1, le=10, description="Workspaces one student may run at once (named servers)."
+    )
+    workspace_resources: dict[str, WorkspaceResources] = Field(
+        default_factory=lambda: dict(DEFAULT_RESOURCES),
+        description="CPU and memory limits by 'TRACK/kind', 'TRACK', 'kind' or 'default' "
+        "(first match wins), as JSON.",
+    )
     docker_image_jupyterlab: str = "apranova/workspace-jupyterlab:latest"
+    docker_image_code_server: str = "apranova/workspace-code-server:latest"
+    docker_image_superset: str = "apranova/workspace-superset:latest"
     docker_network: str = "apranova"
+    docker_name_prefix: str = Field(
+        "apranova", description="Workspace containers are named <prefix>-<user>[--<server>]."
+    )
+    docker_home_volume: str = Field(
+        "apranova-home-{username}",
+        description="Name of each student's home volume (kept across stops and image changes).",
+    )
+    hub_on_docker_host: bool = Field(
+        False,
+        description="Docker mode with the hub running on the Docker host (not in a container, "
+        "as under compose): the hub makes the workspace network itself, with traffic between "
+        "workspaces blocked, and listens for them on its gateway address only.",
+    )
+    hub_connect_ip: str = Field(
+        "",
+        description="Docker mode: the address workspaces reach the hub API at; default 'hub' "
+        "(the compose service) or, with APRANOVA_HUB_ON_DOCKER_HOST, the network's gateway.",
+    )
+    workspace_lms_api_url: str = Field(
+        "",
+        description="The LMS API base URL as workspaces reach it (for lms_api.client); default: "
+        "lms-api's own URL, or APRANOVA_PUBLIC_URL's when the hub runs on the Docker host.",
+    )
     cull_idle_seconds: int = Field(3600, description="Stop workspaces idle this long (0: never).")
+    cull_every_seconds: int = Field(
+        0, ge=0, description="How often the culler looks; 0: a tenth of the idle timeout, >= 60 s."
+    )
+    cull_max_age_seconds: int = Field(
+        0, ge=0, description="Stop workspaces older than this even when busy (0: never)."
+    )
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> "HubSettings":
@@ -92,6 +157,12 @@ class HubSettings(BaseSettings):
         if not self.workspace_home_root:
             self.workspace_home_root = str(self.state_dir / "homes")
         self.lms_api_url = (self.lms_api_url or f"http://127.0.0.1:{self.lms_api_port}").rstrip("/")
+        if not self.workspace_lms_api_url:
+            self.workspace_lms_api_url = (
+                f"{self.hub_public_url.rstrip('/')}/services/lms-api/api/v1"
+                if self.hub_on_docker_host
+                else self.lms_api_base
+            )
         if self.external_services:
             needed = {"dashboards_url": self.enable_dashboards, "dagster_url": self.enable_dagster}
             missing = [

@@ -4,18 +4,21 @@ The rule lives in lms_api (`GET /api/v1/workspaces/allowed`); the spawn form and
 of every spawn (form or REST) both ask it, so the REST API cannot bypass the form.
 """
 
+import asyncio
 import html
 import os
 import sys
 
+import docker
 from dockerspawner import DockerSpawner
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
-from traitlets import Dict, Float, List, Unicode, default
+from traitlets import Dict, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from hub.lms_client import LmsClient, LmsUnavailable, WorkspaceRule
 from hub.payment_pages import format_price
+from hub.settings import DEFAULT_RESOURCES, WorkspaceResources, resources_for
 
 KIND_DESCRIPTIONS = {
     "jupyterlab": "JupyterLab: notebooks, Python and DuckDB for data work.",
@@ -90,6 +93,12 @@ class TrackAwareMixin(LoggingConfigurable):
         help="What a user without an enrollment is told to do.",
     ).tag(config=True)
 
+    servers_per_user = Integer(
+        2,
+        help="Workspaces (the default server and named ones) one user may run at once. "
+        "JupyterHub's own named_server_limit_per_user does not count the default server.",
+    ).tag(config=True)
+
     _clients: dict[tuple[str, str], LmsClient] = {}
 
     @property
@@ -113,11 +122,14 @@ class TrackAwareMixin(LoggingConfigurable):
             ) from exc
 
     async def kinds_or_refuse(self) -> list[str]:
+        return (await self._rule_and_kinds())[1]
+
+    async def _rule_and_kinds(self) -> tuple[WorkspaceRule, list[str]]:
         rule = await self.workspace_rule()
         kinds = [kind for kind in rule.kinds if kind in self.launchable_kinds]
         if not kinds:
             raise NotEnrolled(rule, self.enroll_help, f"{self.hub.base_url}enroll")
-        return kinds
+        return rule, kinds
 
     async def get_options_form(self) -> str:
         kinds = await self.kinds_or_refuse()
@@ -135,16 +147,57 @@ class TrackAwareMixin(LoggingConfigurable):
         return {"kind": (formdata.get("kind") or [""])[0]}
 
     async def resolve_kind(self) -> str:
-        """The kind asked for (form or REST `{"kind": ...}`), checked against the rule."""
-        kinds = await self.kinds_or_refuse()
-        wanted = (self.user_options or {}).get("kind") or kinds[0]
+        """The kind asked for (form or REST `{"kind": ...}`), checked against the rule.
+
+        Without one, a named server called like a kind (`/users/ada/servers/superset`) is that
+        kind, and anything else is the first kind the user may launch. Sets
+        `workspace_kind` and `workspace_track` (the track that gives the kind).
+        """
+        options = self.user_options or {}
+        unknown = sorted(set(options) - {"kind"})
+        if unknown:
+            self._forget_options()
+            raise web.HTTPError(400, f"Unknown workspace option(s): {', '.join(unknown)}.")
+        running = [
+            name or "default"
+            for name, other in self.user.spawners.items()
+            if other is not self and other.active
+        ]
+        if len(running) >= self.servers_per_user:
+            raise web.HTTPError(
+                400,
+                f"You already run {len(running)} workspaces ({', '.join(sorted(running))}), "
+                f"the limit is {self.servers_per_user}: stop one before starting another.",
+            )
+        rule, kinds = await self._rule_and_kinds()
+        wanted = options.get("kind") or (self.name if self.name in kinds else kinds[0])
         if wanted not in kinds:
+            self._forget_options()
             raise web.HTTPError(
                 403,
                 f"Workspace {wanted!r} is not available to you; you may launch: "
                 f"{', '.join(kinds)}.",
             )
+        self.workspace_kind = wanted
+        self.workspace_track = rule.track_for(wanted)
         return wanted
+
+    workspace_kind = ""
+    workspace_track = ""
+
+    def _forget_options(self) -> None:
+        """JupyterHub reuses the last options of a server when a spawn names none: refused
+        options must not stick to the next start."""
+        self.user_options = {}
+        if self.orm_spawner is not None:
+            self.orm_spawner.user_options = {}
+            self.user.db.commit()
+
+    def get_env(self):
+        env = super().get_env()
+        env["APRANOVA_WORKSPACE_KIND"] = self.workspace_kind
+        env["APRANOVA_TRACK"] = self.workspace_track
+        return env
 
 
 class LocalTrackSpawner(TrackAwareMixin, SimpleLocalProcessSpawner):
@@ -164,24 +217,143 @@ class LocalTrackSpawner(TrackAwareMixin, SimpleLocalProcessSpawner):
         return ["--allow-root"] if os.geteuid() == 0 else []
 
     async def start(self):
-        self.workspace_kind = await self.resolve_kind()
+        await self.resolve_kind()
         os.makedirs(self.home_dir, mode=0o700, exist_ok=True)
         return await super().start()
 
 
 class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
-    """Docker mode: one container per student and kind, home on a named volume."""
+    """Docker mode: one container per student and workspace, home on the student's volume.
+
+    Every container runs as the image's non-root user with no capabilities, CPU and memory
+    limits from the student's track and kind, no Docker socket and no host path: only named
+    volumes are mounted. It is removed when the server stops; the home volume stays.
+    """
 
     workspace_images = Dict(
         {"jupyterlab": "apranova/workspace-jupyterlab:latest"},
         help="Image to run for each workspace kind.",
     ).tag(config=True)
 
+    workspace_resources = Dict(
+        {k: v.model_dump() for k, v in DEFAULT_RESOURCES.items()},
+        help="CPU and memory limits, {'cpu': 1.0, 'memory': '2G'}, by 'TRACK/kind', 'TRACK', "
+        "'kind' or 'default': the first key that matches the workspace wins.",
+    ).tag(config=True)
+
+    datasets_root = Unicode(
+        "/opt/apranova/datasets",
+        help="Where the images keep the course datasets, one folder per track code.",
+    ).tag(config=True)
+
+    workspace_user = Unicode(
+        "1000:100", help="uid:gid the workspace runs as (never root; the images' jovyan)."
+    ).tag(config=True)
+
     @default("launchable_kinds")
     def _default_launchable(self) -> list[str]:
         return list(self.workspace_images)
 
+    @default("remove")
+    def _default_remove(self) -> bool:
+        return True
+
+    @default("pull_policy")
+    def _default_pull_policy(self) -> str:
+        # Workspace images are built for the platform; never fetch an image of the same name.
+        return "never"
+
+    @default("extra_host_config")
+    def _default_host_config(self) -> dict:
+        return {
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "pids_limit": 2048,
+            "init": True,
+        }
+
+    def _events_reset(self) -> None:
+        self._events: list[dict] = []
+
+    def _emit(self, percent: int, message: str) -> None:
+        self.log.info("%s: %s", self._log_name, message)
+        self._events.append({"progress": percent, "message": message})
+
+    async def progress(self):
+        """What the spawn page shows while the container starts."""
+        sent = 0
+        while True:
+            events = getattr(self, "_events", [])
+            while sent < len(events):
+                yield events[sent]
+                sent += 1
+            await asyncio.sleep(0.25)
+
+    def _check_mounts(self) -> None:
+        """Only named volumes: no host folder and never the Docker socket."""
+        binds = [*self.volumes, *(self.extra_host_config.get("binds") or [])]
+        bad = [str(b) for b in binds if str(b).startswith(("/", ".", "~")) or "docker" in str(b)]
+        if bad:
+            self.log.error("refusing host paths in a workspace: %s", bad)
+            raise web.HTTPError(500, "This workspace is misconfigured; an admin has been told.")
+
     async def start(self):
+        self._events_reset()
+        self._emit(5, "Checking your enrollment")
         kind = await self.resolve_kind()
-        self.image = self.workspace_images[kind]
-        return await super().start()
+        image = self.workspace_images[kind]
+        try:
+            await self.docker("inspect_image", image)
+        except docker.errors.NotFound as exc:
+            self.log.error("workspace image %s (%s) is not on this Docker host", image, kind)
+            raise web.HTTPError(
+                503,
+                f"The {kind} workspace is not installed on this server (image {image}). "
+                "Please tell the school's admins.",
+            ) from exc
+        self.image = image
+        limits = resources_for(
+            {k: WorkspaceResources(**v) for k, v in self.workspace_resources.items()},
+            self.workspace_track,
+            kind,
+        )
+        self.cpu_limit, self.mem_limit = limits.cpu, limits.memory
+        self.extra_create_kwargs = {
+            **self.extra_create_kwargs,
+            "user": self.workspace_user,
+            "labels": {
+                "org.apranova.user": self.user.name,
+                "org.apranova.kind": kind,
+                "org.apranova.track": self.workspace_track,
+            },
+        }
+        self._check_mounts()
+        self._emit(
+            20,
+            f"Starting {self.kind_descriptions.get(kind, kind).split(':')[0]} for track "
+            f"{self.workspace_track or '-'} ({limits.cpu:g} CPU, {limits.memory} memory); "
+            "your files are kept in your home volume",
+        )
+        ip_port = await super().start()
+        self._emit(60, "Container started; waiting for your workspace to answer")
+        return ip_port
+
+    def get_env(self):
+        env = super().get_env()
+        if self.workspace_track:
+            env["APRANOVA_DATASETS"] = f"{self.datasets_root}/{self.workspace_track}"
+        return env
+
+    async def poll(self):
+        """As DockerSpawner's, with the last lines the workspace printed when it exited, so a
+        failed start says why."""
+        status = await super().poll()
+        if status not in (None, 0) and self.container_id:
+            try:
+                tail = await self.docker("logs", self.container_id, tail=5)
+            except docker.errors.APIError:
+                tail = b""
+            text = tail.decode(errors="replace").strip() if tail else ""
+            if text:
+                status = f"{status}; last output: {text[-600:]}"
+        return status

@@ -113,7 +113,10 @@ class Platform:
             self.prepare(self)
         if self.analytics:
             self.run("-m", "pipelines.cli")
-        log = self.log_path.open("w")
+        self._launch_hub()
+
+    def _launch_hub(self) -> None:
+        log = self.log_path.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", "jupyterhub_config.py"],
             cwd=REPO_ROOT,
@@ -123,6 +126,13 @@ class Platform:
             start_new_session=True,
         )
         self.wait_until_ready()
+
+    def restart_hub(self) -> None:
+        """Stop the hub as an admin would (SIGTERM: it stops its proxy and services, keeps
+        workspaces where `cleanup_servers` is off) and start it again."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        self._launch_hub()
 
     def wait_until_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout

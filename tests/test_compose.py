@@ -45,11 +45,13 @@ INIT_SCRIPT = REPO_ROOT / "images/postgres/initdb/10-apranova-roles.sh"
 # Each Dockerfile and its build context.
 DOCKERFILES = {
     "platform": (REPO_ROOT / "images/platform/Dockerfile", REPO_ROOT),
-    "jupyterlab": (REPO_ROOT / "images/jupyterlab/Dockerfile", REPO_ROOT / "images/jupyterlab"),
+    "jupyterlab": (REPO_ROOT / "images/jupyterlab/Dockerfile", REPO_ROOT),
+    "code-server": (REPO_ROOT / "images/code-server/Dockerfile", REPO_ROOT),
+    "superset": (REPO_ROOT / "images/superset/Dockerfile", REPO_ROOT),
 }
 # The containers `docker compose up` runs, and the build-only service of the workspace image.
 SERVICES = {"postgres", "hub", "lms-api", "dagster-webserver", "dagster-daemon", "dashboards"}
-BUILD_ONLY = {"workspace-jupyterlab"}
+BUILD_ONLY = {"workspace-jupyterlab", "workspace-code-server", "workspace-superset"}
 OURS = SERVICES - {"postgres"}
 REQUIRED = {
     "APRANOVA_PUBLIC_URL",
@@ -385,6 +387,7 @@ def hub_config(services: dict, tmp_path: Path) -> dict:
         "images": spawner["workspace_images"],
         "volumes": spawner["volumes"],
         "lms_api_url": c["Spawner"]["lms_api_url"],
+        "workspace_env": spawner["environment"],
         "services": c["JupyterHub"]["services"],
     }
 
@@ -395,8 +398,16 @@ def test_the_hub_config_spawns_workspaces_where_compose_puts_them(services, rend
     assert config["network"] == rendered["networks"]["apranova"]["name"]
     # Workspaces reach the hub by the compose service name, on that network.
     assert config["hub_connect_ip"] == "hub" and "apranova" in networks_of(services["hub"])
-    assert config["images"] == {"jupyterlab": services["workspace-jupyterlab"]["image"]}
+    assert config["images"] == {
+        kind: services[f"workspace-{kind}"]["image"]
+        for kind in ("jupyterlab", "code-server", "superset")
+    }
     assert list(config["volumes"].values()) == ["/home/jovyan"]
+    # The notebook client in a workspace calls lms-api by its service name on that network.
+    assert config["workspace_env"]["APRANOVA_LMS_API_URL"] == (
+        "http://lms-api:8010/services/lms-api/api/v1"
+    )
+    assert "apranova" in networks_of(services["lms-api"])
     assert config["ip"] == "0.0.0.0"
     assert {target for _, _, target in published_ports(services["hub"])} == {config["port"]}
 

@@ -26,12 +26,23 @@ class Offer(BaseModel):
     workspace_kinds: list[str] = Field(examples=[["jupyterlab", "superset"]])
 
 
+class ActiveTrack(BaseModel):
+    """A track the user is active in and the workspace kinds it gives."""
+
+    track_code: str = Field(examples=["DP"])
+    workspace_kinds: list[str] = Field(examples=[["jupyterlab", "superset"]])
+
+
 class AllowedWorkspaces(BaseModel):
     """The workspace kinds a user may launch now (from their active enrollments)."""
 
     user: str = Field(examples=["ada"])
     kinds: list[str] = Field(
         description="Empty when the user has no active enrollment", examples=[["jupyterlab"]]
+    )
+    tracks: list[ActiveTrack] = Field(
+        default_factory=list,
+        description="The active tracks behind `kinds` (the hub picks datasets and limits by track)",
     )
     offers: list[Offer] = Field(
         default_factory=list,
@@ -77,6 +88,11 @@ async def read_allowed_workspaces(
     return AllowedWorkspaces(
         user=user,
         kinds=allowed_workspace_kinds(enrollments),
+        tracks=[
+            ActiveTrack(track_code=e.track.code, workspace_kinds=e.track.workspace_kinds)
+            for e in enrollments
+            if e.status == EnrollmentStatus.ACTIVE and e.track.workspace_kinds
+        ],
         offers=offers,
         payments_enabled=request.app.state.settings.payments_enabled,
     )

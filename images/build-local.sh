@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build the workspace images where no registry can be reached and pip cannot reach PyPI inside
+# `docker build` (the project's machines, CI): a Debian base made with debootstrap, wheels
+# downloaded on the host into images/<kind>/wheels/, then `docker build` from the local base.
+#
+#   images/build-local.sh                  # jupyterlab and superset
+#   images/build-local.sh jupyterlab       # one of them
+#
+# Needs a running Docker engine, debootstrap and root (for debootstrap). Idempotent: an
+# existing base image and existing wheels are reused; the build itself uses Docker's cache.
+# Tags: apranova/workspace-<kind>:latest (what the hub's settings default to).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE_IMAGE="${APRANOVA_LOCAL_BASE_IMAGE:-apranova/base:bookworm}"
+PIP="${PIP:-.venv/bin/pip}"
+pip() { "$PIP" "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
+kinds=("$@")
+((${#kinds[@]})) || kinds=(jupyterlab superset)
+
+if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  echo "== base image $BASE_IMAGE (debootstrap, about a minute)"
+  rootfs="$(mktemp -d)"
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+    bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
+  tar -C "$rootfs" -c . | docker import - "$BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+fi
+
+base_python="$(docker run --rm --network none "$BASE_IMAGE" python3 -c \
+  'import platform; print(platform.python_version())')"
+
+for kind in "${kinds[@]}"; do
+  dir="images/$kind"
+  [[ -f "$dir/Dockerfile" && -f "$dir/requirements.txt" ]] || { echo "no $dir" >&2; exit 2; }
+  hub_version="$(sed -n 's/^ARG JUPYTERHUB_VERSION=//p' "$dir/Dockerfile")"
+  if ! compgen -G "$dir/wheels/*.whl" >/dev/null; then
+    echo "== wheels for $kind (jupyterhub==$hub_version, Python $base_python of the base)"
+    # Packages published only as sources are built into wheels with this host's Python, then
+    # everything is resolved for the base image's Python, from wheels only.
+    built="$(mktemp -d)"
+    pip wheel --quiet --wheel-dir "$built" "jupyterhub==$hub_version" -r "$dir/requirements.txt"
+    pip download --quiet --only-binary=:all: --python-version "$base_python" \
+      --find-links "$built" --dest "$dir/wheels" "jupyterhub==$hub_version" -r "$dir/requirements.txt"
+    rm -rf "$built"
+  fi
+  echo "== image apranova/workspace-$kind:latest"
+  start=$SECONDS
+  docker build --quiet -f "$dir/Dockerfile" --build-arg BASE_IMAGE="$BASE_IMAGE" \
+    -t "apranova/workspace-$kind:latest" . >/dev/null
+  echo "   built in $((SECONDS - start)) s"
+done
