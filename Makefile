@@ -18,6 +18,8 @@ help:
 	@echo "make seed-synthetic  fill the local LMS with a synthetic school (STUDENTS=2000 QUIZZES=12)"
 	@echo "make bench-pipeline  full + incremental pipeline on 100k students / 10M answers (PostgreSQL)"
 	@echo "make bench-dashboards  every dashboard page's render time on 100k students' marts"
+	@echo "make workspaces  build the workspace images locally (Docker engine, no registry needed)"
+	@echo "make bench-spawn  Docker mode: 1, 10, 30 students start JupyterLab at once (p50/p95, memory)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,3 +106,15 @@ clean:
 BENCH_DASHBOARD_ARGS ?= --students 100000 --quizzes 50
 bench-dashboards: install
 	$(BIN)/python -m bench.dashboard_render $(BENCH_DASHBOARD_ARGS)
+
+# Workspace images from a locally made base (images/README.md); `make bench-spawn` and the
+# Docker tests need them. Pass KINDS="jupyterlab" for one.
+.PHONY: workspaces bench-spawn
+KINDS ?= jupyterlab superset
+workspaces: install
+	images/build-local.sh $(KINDS)
+
+# Spawn benchmark in Docker mode (bench/README.md). Override e.g. BENCH_SPAWN_ARGS="--rounds 1,5".
+BENCH_SPAWN_ARGS ?= --rounds 1,10,30
+bench-spawn: install
+	$(BIN)/python -m bench.spawn $(BENCH_SPAWN_ARGS)

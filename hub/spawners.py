@@ -8,8 +8,10 @@ import asyncio
 import html
 import os
 import sys
+import time
 
 import docker
+import httpx
 from dockerspawner import DockerSpawner
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
@@ -334,9 +336,38 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
             f"{self.workspace_track or '-'} ({limits.cpu:g} CPU, {limits.memory} memory); "
             "your files are kept in your home volume",
         )
-        ip_port = await super().start()
+        ip, port = await super().start()
         self._emit(60, "Container started; waiting for your workspace to answer")
-        return ip_port
+        await self._wait_until_answering(ip, port)
+        return ip, port
+
+    answer_poll_seconds = Float(
+        0.1,
+        help="How often start() knocks on a new workspace until it answers: the hub's own "
+        "check backs off to seconds between tries, which would add to every start.",
+    ).tag(config=True)
+
+    async def _wait_until_answering(self, ip: str, port: int) -> None:
+        """Return once the server answers HTTP at all; fail with its last output if the
+        container exits first."""
+        url = f"http://{ip}:{port}{self.server.base_url if self.server else '/'}"
+        deadline = time.monotonic() + self.start_timeout
+        checked_exit = time.monotonic()
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                try:
+                    await client.get(url)
+                    return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() - checked_exit > 1:
+                    checked_exit = time.monotonic()
+                    status = await self.poll()
+                    if status is not None:
+                        raise web.HTTPError(
+                            500, f"Your workspace stopped while starting ({status})."
+                        )
+                await asyncio.sleep(self.answer_poll_seconds)
 
     def get_env(self):
         env = super().get_env()

@@ -67,13 +67,15 @@ def test_workspace_rule_is_for_the_hub_only(api, platform):
     assert allowed.status_code == 200
     body = allowed.json()
     assert (body["user"], body["kinds"]) == ("ada", ["jupyterlab", "superset"])
+    # the track behind each kind: the hub picks datasets and limits by it
+    assert body["tracks"] == [{"track_code": "DP", "workspace_kinds": ["jupyterlab", "superset"]}]
     # what she could still buy, and that it cannot be paid online here (no Stripe keys)
     assert [o["track_code"] for o in body["offers"]] == ["FSD"]
     assert body["payments_enabled"] is False
     linus = api.get("/api/v1/workspaces/allowed?user=linus", headers=bearer(hub_token)).json()
     assert linus["kinds"] == ["jupyterlab", "code-server"]
     nobody = api.get("/api/v1/workspaces/allowed?user=grace", headers=bearer(hub_token)).json()
-    assert nobody["kinds"] == []
+    assert nobody["kinds"] == [] and nobody["tracks"] == []
     student_token, _ = platform.new_token("ada")
     refused = api.get("/api/v1/workspaces/allowed?user=ada", headers=bearer(student_token))
     assert refused.status_code == 403

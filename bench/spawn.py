@@ -1,0 +1,178 @@
+"""Spawn benchmark in Docker mode: N students press Start at once; time to a ready workspace.
+
+    make bench-spawn                              # 1, 10 and 30 students, JupyterLab
+    python -m bench.spawn --rounds 1,10,30 --json out.json
+
+A real hub with its proxy in Docker mode (`tests/docker_workspaces.py`: its own network,
+container names and home volumes, removed afterwards), demo data plus synthetic DP students.
+Images must exist (`images/build-local.sh`); one spawn and stop first warms them. Each
+student asks with their own token (`POST /users/<name>/server`) and follows the spawn's
+progress stream, as the spawn page does, until the hub says ready (it has reached the
+server through its own HTTP check) or failed. Between rounds every server is stopped.
+
+Per round: p50 / p95 / max seconds from the request to ready, and failures. After the
+largest round, with every workspace idle for `--idle-seconds`: memory per workspace
+container (cgroup usage minus inactive page cache, as `docker stats`).
+Target (issue 5): p50 < 5 s for one student; zero failures for 30 at once.
+"""
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.api_load import percentile
+from tests.docker_workspaces import (
+    docker_client,
+    docker_platform,
+    idle_memory_bytes,
+    missing_images,
+    stop,
+    wait_ready,
+)
+from tests.platform import Platform
+
+TRACK = "DP"
+LMS = "/services/lms-api/api/v1"
+
+
+def make_students(platform: Platform, count: int) -> dict[str, str]:
+    """`count` hub users enrolled in DP (an admin grant through lms-api), with own tokens."""
+    names = [f"spawn-{i:03d}" for i in range(1, count + 1)]
+    admin = {"Authorization": f"token {platform.admin_token}"}
+    with httpx.Client(base_url=platform.hub_api, headers=admin, timeout=60) as hub:
+        hub.post("/users", json={"usernames": names}).raise_for_status()
+        tokens = {
+            name: hub.post(f"/users/{name}/tokens", json={"note": "spawn bench"})
+            .raise_for_status()
+            .json()["token"]
+            for name in names
+        }
+    with httpx.Client(base_url=platform.url + LMS, headers=admin, timeout=60) as lms:
+        for name in names:
+            body = {"username": name, "track": TRACK, "reason": "spawn benchmark"}
+            lms.post("/enrollments", json=body).raise_for_status()
+    return tokens
+
+
+def spawn_and_wait(platform: Platform, name: str, token: str, timeout: float) -> dict:
+    """One student: request, then the progress stream until ready or failed."""
+    headers = {"Authorization": f"token {token}"}
+    started = time.monotonic()
+    with httpx.Client(base_url=platform.hub_api, headers=headers, timeout=timeout) as hub:
+        answer = hub.post(f"/users/{name}/server")
+        if answer.status_code not in (201, 202):
+            return {"ok": False, "seconds": None, "error": f"{answer.status_code} {answer.text}"}
+        last: dict = {}
+        if answer.status_code == 202:
+            with hub.stream("GET", f"/users/{name}/server/progress") as events:
+                for line in events.iter_lines():
+                    if line.startswith("data:"):
+                        last = json.loads(line[5:])
+                        if last.get("ready") or last.get("failed"):
+                            break
+        else:
+            last = {"ready": True}
+    seconds = time.monotonic() - started
+    if not last.get("ready"):
+        return {"ok": False, "seconds": None, "error": last.get("message", "no ready event")}
+    return {"ok": True, "seconds": seconds, "error": ""}
+
+
+def run_round(platform: Platform, tokens: dict[str, str], timeout: float) -> list[dict]:
+    barrier = threading.Barrier(len(tokens))
+
+    def one(item: tuple[str, str]) -> dict:
+        barrier.wait()  # everyone presses Start at the same moment
+        return {"user": item[0], **spawn_and_wait(platform, *item, timeout)}
+
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        return list(pool.map(one, tokens.items()))
+
+
+def stop_all(platform: Platform, names: list[str]) -> None:
+    with ThreadPoolExecutor(min(10, len(names))) as pool:
+        list(pool.map(lambda name: stop(platform, name), names))
+
+
+def summary(results: list[dict]) -> dict:
+    times = sorted(r["seconds"] for r in results if r["ok"])
+    return {
+        "students": len(results),
+        "ready": len(times),
+        "failures": len(results) - len(times),
+        "p50_s": round(percentile(times, 50), 2) if times else None,
+        "p95_s": round(percentile(times, 95), 2) if times else None,
+        "max_s": round(times[-1], 2) if times else None,
+        "errors": sorted({r["error"] for r in results if not r["ok"]})[:5],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", default="1,10,30", help="students at once, per round")
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--timeout", type=float, default=180, help="per spawn, seconds")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    rounds = [int(n) for n in args.rounds.split(",")]
+
+    client = docker_client()
+    if client is None:
+        raise SystemExit("no Docker engine answers (start dockerd)")
+    if missing := missing_images(client, ("jupyterlab",)):
+        raise SystemExit(f"missing images {missing}: run images/build-local.sh jupyterlab")
+
+    result: dict = {"rounds": [], "kind": "jupyterlab"}
+    state = Path(tempfile.mkdtemp(prefix="apranova-bench-spawn-"))
+    settings = {"APRANOVA_CULL_IDLE_SECONDS": "0"}  # nothing stops a server mid-round
+    with docker_platform(state, client, label="b", extra_env=settings) as (platform, run):
+        tokens = make_students(platform, max(rounds))
+        names = list(tokens)
+        print(f"hub ready; {len(names)} students in {TRACK}; warming the image", flush=True)
+        warm = run_round(platform, {names[0]: tokens[names[0]]}, args.timeout)
+        assert warm[0]["ok"], warm
+        stop_all(platform, names[:1])
+        for size in rounds:
+            picked = {name: tokens[name] for name in names[:size]}
+            results = run_round(platform, picked, args.timeout)
+            line = summary(results)
+            if size == max(rounds):
+                time.sleep(args.idle_seconds)
+                ready = [r["user"] for r in results if r["ok"]]
+                for name in ready:
+                    wait_ready(platform, name, timeout=10)
+                memory = sorted(
+                    idle_memory_bytes(c) for name in ready for c in run.containers(name)
+                )
+                line["idle_memory_mib_median"] = (
+                    round(memory[len(memory) // 2] / 2**20, 1) if memory else None
+                )
+                line["idle_memory_mib_max"] = round(memory[-1] / 2**20, 1) if memory else None
+            result["rounds"].append(line)
+            print(json.dumps(line), flush=True)
+            stop_all(platform, [r["user"] for r in results if r["ok"]])
+    print(f"\n{'students':>8} {'ready':>6} {'fail':>5} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+    for line in result["rounds"]:
+        print(
+            f"{line['students']:>8} {line['ready']:>6} {line['failures']:>5} "
+            f"{line['p50_s']!s:>7} {line['p95_s']!s:>7} {line['max_s']!s:>7}"
+        )
+    last = result["rounds"][-1]
+    if "idle_memory_mib_median" in last:
+        print(
+            f"idle workspace memory: median {last['idle_memory_mib_median']} MiB, "
+            f"max {last['idle_memory_mib_max']} MiB ({last['ready']} containers)"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The spawn benchmark runs end to end and reports what bench/README.md records.
+
+No timing is asserted: the figures come from `make bench-spawn`, not from tests.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench.spawn import summary
+from tests.conftest import require
+from tests.docker_workspaces import require_docker
+from tests.platform import REPO_ROOT
+
+
+def test_summary_counts_failures_apart_from_the_timings():
+    results = [
+        {"ok": True, "seconds": 3.0, "error": ""},
+        {"ok": True, "seconds": 5.0, "error": ""},
+        {"ok": False, "seconds": None, "error": "503 image missing"},
+    ]
+    line = summary(results)
+    assert (line["students"], line["ready"], line["failures"]) == (3, 2, 1)
+    assert (line["p50_s"], line["max_s"]) == (3.0, 5.0)
+    assert line["errors"] == ["503 image missing"]
+
+
+@pytest.mark.e2e
+def test_a_small_spawn_run_in_docker_mode(tmp_path):
+    require_docker(require, kinds=("jupyterlab",))
+    out = tmp_path / "spawn.json"
+    args = ["--rounds", "1,2", "--idle-seconds", "2", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.spawn", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rounds = json.loads(out.read_text())["rounds"]
+    assert [(r["students"], r["ready"], r["failures"]) for r in rounds] == [(1, 1, 0), (2, 2, 0)]
+    assert 0 < rounds[-1]["idle_memory_mib_median"] < 2048  # under the 2G limit
+    assert "idle workspace memory" in done.stdout
