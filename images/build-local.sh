@@ -34,7 +34,10 @@ for kind in "${kinds[@]}"; do
   dir="images/$kind"
   [[ -f "$dir/Dockerfile" && -f "$dir/requirements.txt" ]] || { echo "no $dir" >&2; exit 2; }
   hub_version="$(sed -n 's/^ARG JUPYTERHUB_VERSION=//p' "$dir/Dockerfile")"
-  if ! compgen -G "$dir/wheels/*.whl" >/dev/null; then
+  # The wheels are made again when the requirements (or the pinned jupyterhub) change.
+  wanted="$(cat "$dir"/*.txt - <<<"jupyterhub==$hub_version python $base_python" | sha256sum | cut -c1-16)"
+  if [[ "$(cat "$dir/wheels/.made-for" 2>/dev/null)" != "$wanted" ]]; then
+    find "$dir/wheels" -name '*.whl' -delete
     echo "== wheels for $kind (jupyterhub==$hub_version, Python $base_python of the base)"
     # Packages published only as sources are built into wheels with this host's Python, then
     # everything is resolved for the base image's Python, from wheels only.
@@ -43,6 +46,7 @@ for kind in "${kinds[@]}"; do
     pip download --quiet --only-binary=:all: --python-version "$base_python" \
       --find-links "$built" --dest "$dir/wheels" "jupyterhub==$hub_version" -r "$dir/requirements.txt"
     rm -rf "$built"
+    echo "$wanted" > "$dir/wheels/.made-for"
   fi
   echo "== image apranova/workspace-$kind:latest"
   start=$SECONDS

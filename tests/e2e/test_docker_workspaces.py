@@ -306,3 +306,75 @@ def test_the_idle_culler_stops_an_idle_workspace(engine, tmp_path_factory):
         wait_gone(platform, "ada", timeout=90)
         assert run.containers("ada") == []
         assert "Culling server" in platform.log_path.read_text()
+
+
+def get_until_ok(browser: httpx.Client, path: str, timeout: float = 180) -> httpx.Response:
+    """Superset boots for a while after its container is up; the proxy waits for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            page = browser.get(path)
+            if page.status_code == 200 or time.monotonic() > deadline:
+                return page
+        except httpx.TimeoutException:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(1)
+
+
+def test_superset_beside_jupyterlab_for_its_owner_only(platform, run, tokens, superset_image):
+    assert spawn(platform, tokens["ada"], "ada").status_code in (201, 202)
+    assert spawn(platform, tokens["ada"], "ada", "superset").status_code in (201, 202)
+    wait_ready(platform, "ada")
+    wait_ready(platform, "ada", "superset")
+    superset = run.container("ada", "superset")
+    assert superset.attrs["Config"]["Image"] == IMAGES["superset"]
+    assert superset.attrs["Config"]["User"] == "1000:100"
+    assert superset.attrs["HostConfig"]["Memory"] == 2 * 1024**3
+
+    # One home for both: a file JupyterLab writes is in Superset's container too.
+    note = f"shared {uuid.uuid4()}"
+    lab = run.container("ada", "jupyterlab")
+    in_container(
+        lab, f"import json, pathlib; pathlib.Path('shared.txt').write_text({note!r}); print('{{}}')"
+    )
+    seen = in_container(
+        superset, "import json, pathlib; print(json.dumps(pathlib.Path('shared.txt').read_text()))"
+    )
+    assert seen == note
+
+    # Through the hub's proxy: the hub login, then Superset with no second login.
+    browser = platform.browser("ada")
+    welcome = get_until_ok(browser, "/user/ada/superset/")
+    assert welcome.status_code == 200, welcome.text[:500]
+    assert "/user/ada/superset/superset/welcome" in str(welcome.url)
+    assert "/user/ada/superset/static/" in welcome.text  # assets under the hub prefix
+    base = "/user/ada/superset/api/v1"
+    me = browser.get(f"{base}/me/")
+    assert me.status_code == 200 and me.json()["result"]["username"] == "ada"
+    databases = browser.get(f"{base}/database/").json()["result"]
+    course = next(d for d in databases if d["database_name"] == "Course datasets")
+    csrf = browser.get(f"{base}/security/csrf_token/").json()["result"]
+    query = browser.post(
+        f"{base}/sqllab/execute/",
+        json={"database_id": course["id"], "sql": "SELECT count(*) AS n FROM orders"},
+        headers={"X-CSRFToken": csrf, "Referer": f"{platform.url}/user/ada/superset/"},
+    )
+    assert query.status_code == 200, query.text[:500]
+    assert query.json()["data"] == [{"n": 3000}]
+    # The course database is read-only.
+    write = browser.post(
+        f"{base}/sqllab/execute/",
+        json={"database_id": course["id"], "sql": "DELETE FROM orders"},
+        headers={"X-CSRFToken": csrf, "Referer": f"{platform.url}/user/ada/superset/"},
+    )
+    assert write.status_code != 200 or "error" in write.text.lower()
+
+    # Nobody else: linus is logged in to the hub but it is not his server; no login at all
+    # is sent to the hub's login page.
+    linus = platform.browser("linus").get("/user/ada/superset/")
+    assert linus.status_code == 403
+    anonymous = httpx.get(f"{platform.url}/user/ada/superset/api/v1/me/", timeout=30)
+    assert anonymous.status_code in (302, 401, 403)
+    stop(platform, "ada", "superset")
+    stop(platform, "ada")
