@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import api_load
 from bench.api_load import percentile
 from tests.docker_workspaces import (
     docker_client,
@@ -37,27 +38,18 @@ from tests.docker_workspaces import (
 )
 from tests.platform import Platform
 
-TRACK = "DP"
-LMS = "/services/lms-api/api/v1"
+TRACK = api_load.TRACK
+LMS_SERVICE = "/services/lms-api"
 
 
 def make_students(platform: Platform, count: int) -> dict[str, str]:
-    """`count` hub users enrolled in DP (an admin grant through lms-api), with own tokens."""
-    names = [f"spawn-{i:03d}" for i in range(1, count + 1)]
-    admin = {"Authorization": f"token {platform.admin_token}"}
-    with httpx.Client(base_url=platform.hub_api, headers=admin, timeout=60) as hub:
-        hub.post("/users", json={"usernames": names}).raise_for_status()
-        tokens = {
-            name: hub.post(f"/users/{name}/tokens", json={"note": "spawn bench"})
-            .raise_for_status()
-            .json()["token"]
-            for name in names
-        }
-    with httpx.Client(base_url=platform.url + LMS, headers=admin, timeout=60) as lms:
-        for name in names:
-            body = {"username": name, "track": TRACK, "reason": "spawn benchmark"}
-            lms.post("/enrollments", json=body).raise_for_status()
-    return tokens
+    """`count` hub users with their own tokens, enrolled in DP (an admin grant), as the API
+    load run makes them."""
+    students = dict(api_load.make_students(platform, count))
+    api_load.enroll_and_read_curriculum(
+        platform.url + LMS_SERVICE, platform.admin_token, list(students)
+    )
+    return students
 
 
 def spawn_and_wait(platform: Platform, name: str, token: str, timeout: float) -> dict:
