@@ -1,20 +1,52 @@
-"""Shared page parts: tables with a CSV download, metrics with last week's change."""
+"""Shared page parts: tables with a CSV download, metrics with last week's change, and the
+one way each kind of quantity reads on every page.
+
+One format per quantity: a proportion (facility, score, share, precision) is a whole percent
+("59%") in metrics, tables, captions and chart axes; a coefficient (discrimination index,
+point-biserial, alpha) has two decimals ("0.50"); a missing value is an em dash in text and an
+empty cell in tables, never "None" or "nan".
+"""
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 MAX_ROWS = 2000
+MISSING = "\u2014"  # em dash: what a metric or a sentence shows for "no value"
+
+
+@dataclass(frozen=True)
+class Percent:
+    """Column config for a proportion (0..1): shown as a whole percent, like `percent()`.
+
+    Streamlit's own "percent" format always prints two decimals ("42.81%"); the table shows
+    the column times 100 with no decimals instead. The CSV keeps the proportion.
+    """
+
+    label: str | None = None
+    help: str | None = None
+
+    def column(self) -> dict:
+        return st.column_config.NumberColumn(self.label, help=self.help, format="%.0f%%")
 
 
 def table(frame: pd.DataFrame, name: str, **column_config) -> None:
     """A table and its CSV download (the file name says what it is).
 
     At most MAX_ROWS rows are sent to the browser: an admin's view of a large school would
-    otherwise ship megabytes on every rerun. The CSV always has every row.
+    otherwise ship megabytes on every rerun. The CSV always has every row. Pass `Percent(...)`
+    for proportion columns.
     """
     shown = frame if len(frame) <= MAX_ROWS else frame.head(MAX_ROWS)
+    percents = [c for c, config in column_config.items() if isinstance(config, Percent)]
+    if percents:
+        shown = shown.assign(**{c: shown[c] * 100 for c in percents if c in shown})
+        column_config = {
+            c: config.column() if isinstance(config, Percent) else config
+            for c, config in column_config.items()
+        }
     st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config or None)
     if len(shown) < len(frame):
         st.caption(
@@ -40,11 +72,17 @@ def missing(value) -> bool:
 
 
 def percent(value) -> str:
-    return "n/a" if missing(value) else f"{100 * value:.0f}%"
+    """A proportion (0..1) as a whole percent: '59%'."""
+    return MISSING if missing(value) else f"{100 * value:.0f}%"
+
+
+def coefficient(value) -> str:
+    """A coefficient (discrimination, point-biserial, alpha) with two decimals: '0.50'."""
+    return MISSING if missing(value) else f"{value:.2f}"
 
 
 def number(value, digits: int = 0) -> str:
-    return "n/a" if missing(value) else f"{value:,.{digits}f}"
+    return MISSING if missing(value) else f"{value:,.{digits}f}"
 
 
 def delta(this, last, *, scale: float = 1, digits: int = 0, unit: str = "") -> str | None:

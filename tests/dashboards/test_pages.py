@@ -33,7 +33,7 @@ def test_overview_follows_the_trainer_and_track_filters(dashboard):
     assert metrics(app) == {
         "Active students (7 days)": ("1", "+1 vs last week"),
         "Average completion": ("50%", "+50 pts vs last week"),
-        "Average quiz score": ("n/a", None),
+        "Average quiz score": ("\u2014", None),
         "Students at risk": ("1", "+0 vs last week"),
         "Workspace hours this week": ("0.0", "+0.0 vs last week"),
     }
