@@ -163,13 +163,26 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
                         str(s.dagster_upstream_port),
                         "--path-prefix",
                         "/services/dagster",
+                        # Its own INFO lines would bury the hub's in the terminal.
+                        "--dagster-log-level",
+                        "warning",
                     ],
                 ),
                 "environment": env,
             },
             {
                 "name": "dagster-daemon",
-                "command": [PY, "-m", "dagster._daemon", "run", "-m", "pipelines.definitions"],
+                # The daemon says "checking for new runs" at INFO on every sensor tick.
+                "command": [
+                    PY,
+                    "-m",
+                    "dagster._daemon",
+                    "run",
+                    "-m",
+                    "pipelines.definitions",
+                    "--log-level",
+                    "warning",
+                ],
                 "environment": env,
                 "display": False,
             },

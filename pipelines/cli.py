@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from pipelines.assets.raw import FULL_REFRESH_TAG
+from pipelines.automation import QUIET_CONSOLE
 from pipelines.definitions import defs
 
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     mode = "incremental" if args.incremental else "full"
     result = defs.resolve_job_def("refresh_all").execute_in_process(
-        instance=DagsterInstance.get(), tags={FULL_REFRESH_TAG: mode}
+        run_config=QUIET_CONSOLE, instance=DagsterInstance.get(), tags={FULL_REFRESH_TAG: mode}
     )
     print("Pipeline:", f"marts published ({mode})." if result.success else "FAILED (see above).")
     return 0 if result.success else 1

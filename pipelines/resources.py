@@ -26,6 +26,8 @@ from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy.engine import make_url
 
+from pipelines import fingerprints
+
 SCHEMAS = ("raw", "staging", "marts")
 
 
@@ -214,10 +216,45 @@ class Warehouse(ConfigurableResource):
                     f"SELECT now()::TIMESTAMP AS refreshed_at, ? AS run_id, {as_of} AS as_of",
                     [run_id],
                 )
+                _publish_sources(db, run_id)
             finally:
                 db.execute("DETACH publishing")
         os.replace(fresh, published)
         return published, rows
+
+    def published_sources(self) -> dict[str, str]:
+        """{LMS table: fingerprint} the published marts were built from ({}: none yet)."""
+        path = Path(self.path)
+        if not path.exists():
+            return {}
+        with duckdb.connect(":memory:") as db:
+            # Attached to a fresh in-memory database, not `duckdb.connect(path)`: DuckDB
+            # would hand back a cached instance of a file that has since been replaced.
+            try:
+                db.execute(f"ATTACH '{_quoted(path)}' AS published (READ_ONLY)")
+            except duckdb.IOException:  # renamed away between the check and the open
+                return {}
+            if "_sources" not in tables_in(db, "marts", database="published"):
+                return {}
+            rows = db.execute("SELECT table_name, fingerprint FROM published.marts._sources")
+            return dict(rows.fetchall())
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _publish_sources(db: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """marts._sources: the fingerprints (pipelines.fingerprints) of the LMS tables the
+    published marts were built from: this run's copies, and the earlier ones it kept."""
+    if "_fingerprints" not in tables_in(db, "raw"):
+        return
+    db.execute(f"CREATE TABLE IF NOT EXISTS publishing.marts._sources ({fingerprints.COLUMNS})")
+    db.execute(
+        "INSERT OR REPLACE INTO publishing.marts._sources "
+        "SELECT * FROM raw._fingerprints WHERE run_id = ?",
+        [run_id],
+    )
 
 
 def tables_in(db: duckdb.DuckDBPyConnection, schema: str, database: str = "") -> set[str]:

@@ -366,7 +366,7 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, now: Clock) -> boo
     claimed = await session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS.value)
-        .values(status=status.value, submitted_at=at)
+        .values(status=status.value, submitted_at=at, graded_at=now.now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:

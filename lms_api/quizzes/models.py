@@ -131,6 +131,9 @@ class QuizAttempt(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Indexed: the analytics pipeline reads attempts finished since its last run.
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # When it was graded: an expired attempt is graded lazily, long after its deadline (its
+    # submitted_at); the analytics pipeline reads attempts graded since its last run.
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)

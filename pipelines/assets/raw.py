@@ -2,12 +2,13 @@
 
 Most tables are small and copied whole on every run. Quiz attempts and their answers are the
 big ones (millions of rows) and only ever grow once an attempt is graded, so a normal run
-reads just the attempts finished since the newest one already here (minus an overlap, for
+reads just the attempts graded since the newest one already here (minus an overlap, for
 transactions that committed late) or with a higher id than any here (rows imported with past
 times), and replaces those of them that changed, with their answers. A run
 tagged `apranova/refresh=full` (the nightly schedule) copies everything again, which also
-catches what an incremental run cannot see: deleted rows, and attempts graded long after
-their deadline (the LMS expires overdue attempts lazily, with `submitted_at` = deadline).
+catches what an incremental run cannot see: deleted rows. Attempts that ran out of time are
+graded lazily, long after their deadline (their `submitted_at`): the read goes by
+`graded_at`, so they arrive with the next run like any other.
 """
 
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ import httpx
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from pipelines import fingerprints
 from pipelines.resources import HubApi, LmsDatabase, Warehouse, tables_in
 
 FULL_REFRESH_TAG = "apranova/refresh"
-FINISHED = "('SUBMITTED', 'EXPIRED')"
+FINISHED = fingerprints.FINISHED
 # Re-read attempts finished this long before the newest one seen (late commits, clock skew).
 INCREMENTAL_OVERLAP = timedelta(minutes=10)
 
@@ -92,7 +94,8 @@ RAW_TABLES: dict[str, tuple[Column, ...]] = {
 ATTEMPT_COLUMNS = _columns(
     "id BIGINT, quiz_id BIGINT, person_id BIGINT, number INTEGER, status VARCHAR,"
     " started_at TIMESTAMP, submitted_at TIMESTAMP, score DOUBLE, max_score DOUBLE,"
-    " passed BOOLEAN"
+    " passed BOOLEAN,"
+    " graded_at TIMESTAMP=CASE WHEN {p}graded_at IS NULL THEN {p}submitted_at ELSE {p}graded_at END"
 )
 ANSWER_COLUMNS = _columns(
     "id BIGINT, attempt_id BIGINT, question_id BIGINT,"
@@ -134,6 +137,20 @@ def quiz_attempts_copied_whole(db) -> bool:
     ).fetchone()[0]
 
 
+def _has_columns(db, schema: str, table: str, columns: tuple[Column, ...]) -> bool:
+    """Whether the warehouse table has every column (one built by an older version may not:
+    then it is copied again whole)."""
+    have = {
+        name
+        for (name,) in db.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+            " AND schema_name = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    return {c.name for c in columns} <= have
+
+
 def raw_table(table: str, columns: tuple[Column, ...]) -> AssetsDefinition:
     @asset(
         name=table,
@@ -141,11 +158,16 @@ def raw_table(table: str, columns: tuple[Column, ...]) -> AssetsDefinition:
         group_name="raw",
         description=f"LMS `{table}`, copied whole with fixed types.",
     )
-    def _raw(lms: LmsDatabase, warehouse: Warehouse) -> MaterializeResult:
+    def _raw(
+        context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
+    ) -> MaterializeResult:
+        # Before the copy: a change that lands during it makes the sensor run again.
+        fingerprint = fingerprints.read(lms, table)
         incoming = lms.read(select_sql(table, columns))
         with warehouse.connect() as db:
             db.register("incoming", incoming)
             db.execute(f"CREATE OR REPLACE TABLE raw.{table} AS {typed(columns, 'incoming')}")
+            fingerprints.record(db, table, fingerprint, context.run.run_id)
         return MaterializeResult(metadata={"rows": incoming.num_rows})
 
     return _raw
@@ -161,21 +183,29 @@ def quiz_attempts(
     context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
 ) -> MaterializeResult:
     with warehouse.connect() as db:
-        have = {"quiz_attempts", "quiz_answers"} <= tables_in(db, "raw")
+        have = {"quiz_attempts", "quiz_answers"} <= tables_in(db, "raw") and _has_columns(
+            db, "raw", "quiz_attempts", ATTEMPT_COLUMNS
+        )
         newest, newest_id = (
-            db.execute("SELECT max(submitted_at), max(id) FROM raw.quiz_attempts").fetchone()
+            db.execute("SELECT max(graded_at), max(id) FROM raw.quiz_attempts").fetchone()
             if have
             else (None, None)
         )
     full = is_full_refresh(context) or not have or newest is None
+    fingerprint = fingerprints.read(lms, "quiz_attempts")
     finished = f"WHERE t.status IN {FINISHED}"
     if not full:
         since = (newest - INCREMENTAL_OVERLAP).strftime("%Y-%m-%d %H:%M:%S.%f")
         if lms.backend == "postgresql":
             since += "+00"  # timestamptz: say UTC, whatever the session's time zone
-        # New by finish time, or new rows whatever their times say (a bulk import of past
+        # Graded since (an attempt that ran out of time is graded lazily, maybe days after
+        # its deadline, which is its submitted_at; rows written without graded_at count by
+        # submitted_at), or new rows whatever their times say (a bulk import of past
         # attempts, e.g. `apranova-lms seed-synthetic`, gets ids above every one seen).
-        finished += f" AND (t.submitted_at >= '{since}' OR t.id > {int(newest_id)})"
+        finished += (
+            f" AND (t.graded_at >= '{since}' OR t.submitted_at >= '{since}'"
+            f" OR t.id > {int(newest_id)})"
+        )
     # Attempts first, answers second: an attempt finishing in between brings answers
     # without its attempt row, which staging ignores and the next run completes.
     attempts = lms.read(select_sql("quiz_attempts", ATTEMPT_COLUMNS, finished, alias="t"))
@@ -235,6 +265,7 @@ def quiz_attempts(
             [full],
         )
         changed = db.execute("SELECT count(*) FROM raw.quiz_changes").fetchone()[0]
+        fingerprints.record(db, "quiz_attempts", fingerprint, context.run.run_id)
     return MaterializeResult(
         metadata={
             "mode": "full" if full else "incremental",

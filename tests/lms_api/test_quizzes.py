@@ -449,6 +449,14 @@ def test_an_overdue_attempt_is_graded_when_anyone_looks(api, auth, database_url)
     )
     listed = api.get(f"{V1}/attempts", params={"quiz_id": quiz["id"]}, headers=auth("trainer"))
     assert [(a["status"], a["score"]) for a in listed.json()["results"]] == [("EXPIRED", 4.0)]
+    # Submitted at its deadline, graded now: the analytics pipeline reads by grading time.
+    [(submitted, graded)] = rows(
+        database_url,
+        "SELECT submitted_at, graded_at FROM quiz_attempts WHERE id = :a",
+        a=attempt["id"],
+    )
+    assert str(submitted).startswith("2026-01-01 10:00:00")
+    assert graded is not None and str(graded)[:10] > str(submitted)[:10]
 
 
 # --- no leaks ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from lms_api.database import sync_url
 from pipelines.automation import lms_changes, refresh_jobs
 from pipelines.definitions import defs
-from pipelines.resources import LmsDatabase
+from pipelines.resources import LmsDatabase, Warehouse
 
 
 def metadata_of(result, *path: str) -> dict:
@@ -83,50 +83,143 @@ def test_the_progress_refresh_rebuilds_the_progress_marts():
     assert AssetKey(["marts", "quiz_attempts"]) not in selected
 
 
-def sensor_tick(lms_url: str, cursor: str | None):
+def sensor_tick(pipeline):
     context = build_sensor_context(
-        cursor=cursor,
-        resources={"lms": LmsDatabase(url=lms_url)},
+        resources={
+            "lms": LmsDatabase(url=pipeline.lms_url),
+            "warehouse": Warehouse(path=str(pipeline.path)),
+        },
         instance=DagsterInstance.ephemeral(),
     )
-    outcome = lms_changes(context)
-    return outcome, context.cursor
+    return lms_changes(context)
 
 
-def test_the_sensor_asks_for_a_quiz_refresh_after_a_new_submission(school):
-    first, cursor = sensor_tick(school.url, None)
-    # Nothing seen yet: everything is new, one run of everything.
+def lms(school, sql: str, **params) -> None:
+    engine = create_engine(sync_url(school.url))
+    try:
+        with engine.begin() as db:
+            db.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def run_what_the_sensor_asks(pipeline):
+    """One sensor tick and the incremental run it asks for; the job's name."""
+    request = sensor_tick(pipeline)
+    assert isinstance(request, RunRequest), request
+    assert request.tags["apranova/refresh"] == "incremental"
+    job = defs.resolve_job_def(request.job_name)
+    pipeline.run(selection=list(job.asset_layer.selected_asset_keys), mode="incremental")
+    return request.job_name
+
+
+def test_the_sensor_asks_for_a_quiz_refresh_after_a_new_submission(pipeline, school):
+    first = sensor_tick(pipeline)
+    # Nothing published yet: everything is new, one run of everything.
     assert isinstance(first, RunRequest) and first.job_name == "refresh_all"
-    quiet, same = sensor_tick(school.url, cursor)
-    assert isinstance(quiet, SkipReason) and same == cursor
+    # A warehouse that a run (`make pipeline`) just published is not built a second time.
+    pipeline.run()
+    assert isinstance(sensor_tick(pipeline), SkipReason)
 
     school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")
-    request, moved = sensor_tick(school.url, cursor)
+    request = sensor_tick(pipeline)
     assert isinstance(request, RunRequest)
     assert request.job_name == "refresh_quizzes"
     assert request.tags["apranova/refresh"] == "incremental"
-    assert moved != cursor and request.run_key == moved
+    # Asked again while its run is under way: the same key, which Dagster runs once.
+    assert sensor_tick(pipeline).run_key == request.run_key
     # The job refreshes the quiz path and publishes; it leaves payments alone.
     selected = quiz_selection()
     assert AssetKey(["marts", "quiz_item_stats"]) in selected
     assert AssetKey(["published_marts"]) in selected
     assert AssetKey(["marts", "revenue"]) not in selected
+    pipeline.run(selection=list(selected), mode="incremental")
+    assert isinstance(sensor_tick(pipeline), SkipReason)
 
 
-def test_the_sensor_tells_progress_from_payments(school):
-    _, cursor = sensor_tick(school.url, None)
-    engine = create_engine(sync_url(school.url))
-    with engine.begin() as db:
-        db.execute(
-            text(
-                "INSERT INTO step_completions (person_id, step_id, created_at) "
-                "VALUES (:p, :s, CURRENT_TIMESTAMP)"
-            ),
-            {"p": school.people["ben"], "s": school.steps[1]},
-        )
-    engine.dispose()
-    request, _ = sensor_tick(school.url, cursor)
-    assert request.job_name == "refresh_progress"
+def test_the_sensor_sees_grants_steps_and_reassignments_when_other_tables_are_empty(
+    pipeline, school
+):
+    # A school without Stripe (no payments) and nobody has handed anything in yet.
+    lms(school, "DELETE FROM payments")
+    lms(school, "DELETE FROM submission_events")
+    lms(school, "DELETE FROM submission_versions")
+    lms(school, "DELETE FROM submissions")
+    pipeline.run()
+    assert isinstance(sensor_tick(pipeline), SkipReason)
+    active = "SELECT student, trainer FROM marts.enrollments WHERE status = 'active'"
+
+    # An admin grants dan's cancelled enrollment again.
+    lms(
+        school,
+        "UPDATE enrollments SET status = 'active', source = 'grant', updated_at = :now "
+        "WHERE person_id = :p",
+        now=datetime.now(UTC),
+        p=school.people["dan"],
+    )
+    assert run_what_the_sensor_asks(pipeline) == "refresh_enrollments"
+    assert ("dan", "tr") in pipeline.rows(active)
+
+    # cat completes a step.
+    lms(
+        school,
+        "INSERT INTO step_completions (person_id, step_id, created_at) VALUES (:p, :s, :now)",
+        p=school.people["cat"],
+        s=school.steps[0],
+        now=datetime.now(UTC),
+    )
+    assert run_what_the_sensor_asks(pipeline) == "refresh_progress"
+    done = "SELECT sum(steps_done) FROM marts.student_progress WHERE student = 'cat'"
+    assert pipeline.rows(done) == [(1,)]
+
+    # amy moves to another trainer (one row per student, updated in place).
+    lms(
+        school,
+        "INSERT INTO people (username, is_active, assigned_students, name, email, "
+        "created_at, updated_at) VALUES ('tr2', true, 0, '', '', :t, :t)",
+        t=datetime(2026, 6, 1),
+    )
+    lms(
+        school,
+        "UPDATE trainer_assignments SET trainer_id = (SELECT id FROM people WHERE username = "
+        "'tr2') WHERE student_id = :p",
+        p=school.people["amy"],
+    )
+    assert run_what_the_sensor_asks(pipeline) == "refresh_enrollments"
+    assert ("amy", "tr2") in pipeline.rows(active)
+    assert isinstance(sensor_tick(pipeline), SkipReason)
+
+
+def test_an_attempt_graded_late_reaches_the_marts_incrementally(pipeline, school):
+    # cat started an attempt on 06-25 and walked away; ben's newer attempt has a higher id.
+    lazy = school.add_attempt("cat", 2, [0, 0, None], "06-25 10:00")
+    lms(
+        school,
+        "UPDATE quiz_attempts SET status = 'IN_PROGRESS', submitted_at = NULL, "
+        "score = NULL WHERE id = :a",
+        a=lazy,
+    )
+    school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")
+    pipeline.run()
+    assert pipeline.rows("SELECT count(*) FROM marts.quiz_attempts WHERE student = 'cat'") == [(1,)]
+    # Days later somebody lists the attempts and the LMS expires it: submitted at its
+    # deadline (06-25 10:10), graded now.
+    lms(
+        school,
+        "UPDATE quiz_attempts SET status = 'EXPIRED', submitted_at = :deadline, score = 2, "
+        "graded_at = :now WHERE id = :a",
+        deadline=datetime(2026, 6, 25, 10, 10, tzinfo=UTC),
+        now=datetime.now(UTC),
+        a=lazy,
+    )
+    assert run_what_the_sensor_asks(pipeline) == "refresh_quizzes"
+    assert pipeline.rows(
+        "SELECT attempt_number, submitted_at FROM marts.quiz_attempts WHERE student = 'cat'"
+        " ORDER BY 1"
+    ) == [
+        (1, datetime(2026, 6, 21, 10, tzinfo=UTC)),
+        (2, datetime(2026, 6, 25, 10, 10, tzinfo=UTC)),
+    ]
 
 
 def test_a_dashboard_read_during_a_run_never_fails(pipeline):
