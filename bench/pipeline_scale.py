@@ -14,7 +14,9 @@ What one run does:
 3. N new graded attempts are written to the LMS on two quizzes (an exam), then the
    **incremental refresh** the sensor would ask for (job refresh_quizzes) runs, again in a
    child process; then N more spread over every quiz (the worst case: every quiz's
-   statistics are recomputed) and the refresh again;
+   statistics are recomputed) and the refresh again; the at-risk backtest's own step
+   (marts.at_risk_backtest: the at-risk rules at 4 weekly cutoffs against what happened next)
+   is printed for each run: its full cost in the rebuild, a reuse in the refreshes;
 4. **naive**: pandas reads the same tables and computes the same item statistics quiz by quiz
    and question by question, in a child process; its facility and discrimination indexes are
    compared with the mart's;
@@ -42,6 +44,7 @@ from lms_api.quizzes.grading import mark_answer
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 FULL_TARGET_S, INCREMENTAL_TARGET_S = 60.0, 5.0
+BACKTEST_STEP = "marts__at_risk_backtest"
 
 
 def peak_rss_mb() -> float:
@@ -81,6 +84,7 @@ def child_pipeline(lms_url: str, warehouse: str, mode: str) -> dict:
             : int(os.environ.get("BENCH_STEPS", "6"))
         ],
         "failed_checks": failed,
+        "backtest_seconds": steps.get(BACKTEST_STEP),
     }
 
 
@@ -335,6 +339,8 @@ def print_phase(title: str, phase: dict, target: float) -> None:
     )
     for step, seconds in phase["slowest_steps"]:
         print(f"    {step:<45} {seconds:6.1f} s")
+    if phase.get("backtest_seconds") is not None:
+        print(f"    at-risk backtest: {phase['backtest_seconds']:.1f} s")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ pages = [
     page("overview", "Overview", ":material/dashboard:"),
     page("cohort_progress", "Cohort progress", ":material/stairs:"),
     page("quiz_quality", "Quiz quality", ":material/quiz:"),
+    page("flagged_questions", "Flagged questions", ":material/flag:"),
     page("at_risk", "At-risk students", ":material/warning:"),
     page("workspace_usage", "Workspace usage", ":material/computer:"),
     page("enrollments", "Enrollments", ":material/school:"),

@@ -19,6 +19,12 @@ ATTEMPT_SETS = ("all", "first", "last", "highest")
 NOT_FLAGGED = ("", "ok")  # marts.quiz_item_stats.flag of an item with nothing to report
 
 
+def actionable(column: str = "flag") -> str:
+    """SQL: the item's flag is one a trainer can act on, not "nothing to report" nor "too few
+    attempts" (nothing to do but wait)."""
+    return f"coalesce({column}, '') NOT IN ('', 'ok', 'too few attempts')"
+
+
 def flagged(flags: pd.Series) -> pd.Series:
     """True for the items whose flag reports a problem ('too easy', 'too few attempts', ...)."""
     return ~flags.fillna("").isin(NOT_FLAGGED)
@@ -30,28 +36,48 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("APRANOVA_WAREHOUSE_PATH") or default).resolve()
 
 
-def published_version() -> float | None:
-    """mtime of the published warehouse; a new publish is a new cache key."""
+def published_version() -> tuple[int, int] | None:
+    """(inode, mtime in ns) of the published warehouse: every publish renames a new file into
+    place, so a new publish is a new cache key even within the same second."""
     try:
-        return warehouse_path().stat().st_mtime
+        stat = warehouse_path().stat()
     except FileNotFoundError:
         return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+WAREHOUSE = "warehouse"  # the catalog name the published file is attached under
 
 
 @st.cache_resource(max_entries=2)
-def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
-    # `version` keys the cache: the pipeline publishes by renaming a new file into place, and
-    # an open connection keeps reading the file it opened.
-    connection = duckdb.connect(path, read_only=True)
-    connection.execute("SET TimeZone = 'UTC'")
+def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    """A read-only view of the file published as `version` (the key: one per publish).
+
+    Not `duckdb.connect(path)`: DuckDB caches one database instance per path for as long as
+    any connection to it is open, so a new connection to the same path would reopen the file
+    the pipeline has since replaced (the dashboards kept showing the first publish). Each
+    connection is its own in-memory instance that attaches the file as it is now; the one it
+    replaces keeps reading its own copy until queries running on it finish.
+    """
+    connection = duckdb.connect(":memory:")
+    connection.execute("SET GLOBAL TimeZone = 'UTC'")
+    connection.execute(f"ATTACH '{_quoted(path)}' AS {WAREHOUSE} (READ_ONLY)")
     return connection
 
 
+def _quoted(path: str) -> str:
+    return path.replace("'", "''")
+
+
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _query(sql: str, params: tuple, version: float) -> pd.DataFrame:
-    connection = _connection(str(warehouse_path()), version)
-    values = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
-    return connection.cursor().execute(sql, values).df()
+def _query(sql: str, params: tuple, version: tuple[int, int]) -> pd.DataFrame:
+    cursor = _connection(str(warehouse_path()), version).cursor()
+    try:
+        cursor.execute(f"USE {WAREHOUSE}")  # a cursor starts in the in-memory catalog
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
+        return cursor.execute(sql, values).df()
+    finally:
+        cursor.close()
 
 
 def query(sql: str, **params) -> pd.DataFrame:
@@ -277,6 +303,14 @@ def students(scope: Scope) -> pd.DataFrame:
     )
 
 
+def busiest_track(roster: pd.DataFrame) -> str:
+    """The track with most active enrollments in `roster` (`students()`), the first in
+    alphabetical order of the ties: the funnel most of the viewer's students are in."""
+    active = roster[roster["status"] == "active"]
+    counts = (active if not active.empty else roster).groupby("track").size().sort_index()
+    return counts.idxmax()
+
+
 def funnel(scope: Scope, track: str) -> pd.DataFrame:
     """`marts.cohort_funnel` for the active students in scope (the same definition)."""
     where, params = scope.where("e")
@@ -376,19 +410,53 @@ def workspace_days(scope: Scope, students: tuple[str, ...] = ()) -> pd.DataFrame
 
 
 def workspace_totals(scope: Scope) -> pd.DataFrame:
-    """Per student in scope: hours, active days and sessions in the date range."""
+    """Per student in scope: hours, active days and sessions in the date range, least active
+    first (the students a trainer must help), with `enrolled` when they have an active
+    enrollment in scope. Students with an active enrollment and no activity are rows of 0
+    hours; others (a cancelled enrollment) appear only when they were active."""
     where, params = scope.where("e")
     return query(
         f"""
-        SELECT w.student, sum(w.active_minutes) / 60.0 AS active_hours,
-               CAST(count(*) AS INTEGER) AS active_days,
-               CAST(sum(w.sessions) AS INTEGER) AS sessions, max(w.day) AS last_day
-        FROM marts.workspace_activity w
-        WHERE w.day BETWEEN $start_day AND $end_day
-          AND w.student IN (SELECT student FROM marts.enrollments e WHERE {where})
-        GROUP BY 1 ORDER BY active_hours DESC, student
+        WITH people AS (
+            SELECT student, bool_or(status = 'active') AS enrolled
+            FROM marts.enrollments e WHERE {where} GROUP BY 1
+        ), used AS (
+            SELECT w.student, sum(w.active_minutes) / 60.0 AS active_hours,
+                   CAST(count(*) AS INTEGER) AS active_days,
+                   CAST(sum(w.sessions) AS INTEGER) AS sessions, max(w.day) AS last_day
+            FROM marts.workspace_activity w JOIN people USING (student)
+            WHERE w.day BETWEEN $start_day AND $end_day
+            GROUP BY 1
+        )
+        SELECT p.student, coalesce(u.active_hours, 0) AS active_hours,
+               coalesce(u.active_days, 0) AS active_days, coalesce(u.sessions, 0) AS sessions,
+               u.last_day, p.enrolled
+        FROM people p LEFT JOIN used u USING (student)
+        WHERE p.enrolled OR u.student IS NOT NULL
+        ORDER BY active_hours, u.last_day NULLS FIRST, p.student
         """,
         **params,
+        **_only(scope.window, "start_day", "end_day"),
+    )
+
+
+def workspace_grid(scope: Scope, students: tuple[str, ...]) -> pd.DataFrame:
+    """Active hours of `students` on every day of the date range, 0 on a day without activity:
+    a heatmap of the least active shows their empty days instead of leaving gaps."""
+    return query(
+        """
+        WITH days AS (
+            SELECT CAST(d AS DATE) AS day
+            FROM generate_series(CAST($start_day AS TIMESTAMP), CAST($end_day AS TIMESTAMP),
+                                 INTERVAL 1 DAY) AS t(d)
+        ), people AS (SELECT unnest($students) AS student)
+        SELECT p.student, d.day, coalesce(w.active_minutes, 0) / 60.0 AS active_hours,
+               coalesce(w.sessions, 0) AS sessions
+        FROM people p CROSS JOIN days d
+        LEFT JOIN marts.workspace_activity w USING (student, day)
+        ORDER BY p.student, d.day
+        """,
+        students=list(students),
         **_only(scope.window, "start_day", "end_day"),
     )
 
@@ -414,13 +482,37 @@ def workspace_per_day(scope: Scope) -> pd.DataFrame:
 
 
 def quizzes(scope: Scope) -> pd.DataFrame:
-    """Quizzes of the tracks in scope that have statistics."""
+    """Quizzes of the tracks in scope that have statistics, the ones with most flagged
+    questions (over all attempts, actionable flags only) first: a trainer opens the quiz
+    that needs them."""
     clause, params = scope.tracks_only().where("q")
     return query(
-        f"""SELECT q.quiz_id, q.title, q.track, q.status, q.n_questions
+        f"""SELECT q.quiz_id, q.title, q.track, q.status, q.n_questions,
+                   CAST(coalesce(f.n_flagged, 0) AS INTEGER) AS n_flagged
         FROM marts.quizzes q
+        LEFT JOIN (SELECT quiz_id, count(*) AS n_flagged FROM marts.quiz_item_stats
+                   WHERE attempt_set = 'all' AND {actionable()} GROUP BY 1) f USING (quiz_id)
         WHERE {clause} AND q.quiz_id IN (SELECT quiz_id FROM marts.quiz_stats)
-        ORDER BY q.track, q.title, q.quiz_id""",
+        ORDER BY n_flagged DESC, q.track, q.title, q.quiz_id""",
+        **params,
+    )
+
+
+def flagged_questions(scope: Scope) -> pd.DataFrame:
+    """Every question with an actionable flag (over all attempts) in the quizzes in scope,
+    the wrong answer keys first, then attractive distractors, then by quiz."""
+    clause, params = scope.tracks_only().where("z")
+    return query(
+        f"""SELECT i.flag, z.title AS quiz, z.track, i.question_order, q.prompt, i.n,
+                   i.facility_index, i.discrimination_index / 100 AS discrimination,
+                   i.quiz_id, i.question_id
+        FROM marts.quiz_item_stats i
+        JOIN marts.quizzes z USING (quiz_id)
+        LEFT JOIN marts.quiz_questions q USING (quiz_id, question_id)
+        WHERE i.attempt_set = 'all' AND {actionable("i.flag")}
+          AND {clause}
+        ORDER BY i.flag LIKE '%answer key%' DESC, i.flag LIKE 'attractive%' DESC,
+                 z.track, z.title, i.quiz_id, i.question_order""",
         **params,
     )
 
@@ -434,10 +526,19 @@ def quiz_summary(quiz_id: int, attempt_set: str) -> pd.DataFrame:
 
 
 def item_stats(quiz_id: int, attempt_set: str) -> pd.DataFrame:
+    """The questions of a quiz, each quantity in the unit the pages show (dashboards.ui): the
+    mart's discrimination index and discriminative efficiency (Moodle's 100 x a correlation)
+    as coefficients (`discrimination`, `discrimination_low` / `_high` its 95 % interval,
+    `efficiency`), its weights (percent) as shares (0..1)."""
     return query(
-        """SELECT i.question_order, q.prompt, i.n, i.facility_index, i.discrimination_index,
-                  i.discriminative_efficiency, i.effective_weight, i.intended_weight,
-                  i.random_guess_score, i.ci_low, i.ci_high, i.flag, i.question_id
+        """SELECT i.question_order, q.prompt, i.flag, i.n, i.facility_index, i.ci_low,
+                  i.ci_high, i.discrimination_index / 100 AS discrimination,
+                  i.discrimination_ci_low / 100 AS discrimination_low,
+                  i.discrimination_ci_high / 100 AS discrimination_high,
+                  i.discriminative_efficiency / 100 AS efficiency,
+                  i.effective_weight / 100 AS effective_weight,
+                  i.intended_weight / 100 AS intended_weight, i.random_guess_score,
+                  i.median_seconds, i.rapid_guess_rate, i.question_id
         FROM marts.quiz_item_stats i
         LEFT JOIN marts.quiz_questions q USING (quiz_id, question_id)
         WHERE i.quiz_id = $quiz AND i.attempt_set = $set ORDER BY i.question_order""",
@@ -449,7 +550,7 @@ def item_stats(quiz_id: int, attempt_set: str) -> pd.DataFrame:
 def option_stats(quiz_id: int, attempt_set: str) -> pd.DataFrame:
     return query(
         """SELECT s.question_id, s.option_order, o.label, s.is_correct, s.chosen_count,
-                  s.chosen_rate, s.point_biserial
+                  s.chosen_rate, s.point_biserial, s.attractive
         FROM marts.quiz_option_stats s
         LEFT JOIN marts.quiz_options o USING (quiz_id, question_id, option_id)
         WHERE s.quiz_id = $quiz AND s.attempt_set = $set
@@ -487,6 +588,44 @@ def at_risk(scope: Scope) -> pd.DataFrame:
         ORDER BY risk_score DESC, student""",
         **params,
     )
+
+
+def at_risk_backtest(scope: Scope) -> pd.DataFrame:
+    """How often the at-risk list was right, per track in scope (the tracks of the trainer's
+    students; marts.at_risk_backtest at the minimum risk score in use): the newest cutoff (a
+    horizon ago) and all cutoffs pooled. Empty when the mart is not published yet."""
+    where, params = scope.where()
+    if not _has_mart("at_risk_backtest"):
+        return pd.DataFrame()
+    return query(
+        f"""
+        WITH used AS (
+            SELECT * FROM marts.at_risk_backtest
+            WHERE in_use AND track IN (SELECT track FROM marts.enrollments WHERE {where})
+        )
+        SELECT n.track, n.as_of, n.enrollments, n.flagged, n.positives, n.true_positives,
+               n.precision, n.recall, n.base_rate, n.lift, n.horizon_days, n.quiet_days,
+               n.min_risk_score, p.cutoffs,
+               p.true_positives / nullif(p.flagged, 0) AS pooled_precision,
+               p.true_positives / nullif(p.positives, 0) AS pooled_recall
+        FROM used n
+        JOIN (SELECT track, max(as_of) AS as_of, count(*) AS cutoffs,
+                     sum(flagged) AS flagged, sum(positives) AS positives,
+                     sum(true_positives) AS true_positives
+              FROM used GROUP BY 1) p USING (track, as_of)
+        ORDER BY n.track""",
+        **params,
+    )
+
+
+def _has_mart(name: str) -> bool:
+    """Whether the published file has this mart (one added after the file was published)."""
+    found = query(
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'marts' AND table_name = $name",
+        name=name,
+    )
+    return bool(found["n"].iloc[0])
 
 
 def enrollments(scope: Scope) -> pd.DataFrame:

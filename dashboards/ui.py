@@ -3,8 +3,10 @@ one way each kind of quantity reads on every page.
 
 One format per quantity: a proportion (facility, score, share, precision) is a whole percent
 ("59%") in metrics, tables, captions and chart axes; a coefficient (discrimination index,
-point-biserial, alpha) has two decimals ("0.50"); a missing value is an em dash in text and an
-empty cell in tables, never "None" or "nan".
+point-biserial, alpha, risk score) has two decimals ("0.50"); counts, hours and money have
+thousands separators and fixed digits ("1,700.00"); a day is "2026-03-15"; a missing value is
+an em dash in text and an empty cell in tables, never "None" or "nan". A change that rounds to
+nothing reads "no change", grey, with no arrow.
 """
 
 import re
@@ -15,6 +17,10 @@ import streamlit as st
 
 MAX_ROWS = 2000
 MISSING = "\u2014"  # em dash: what a metric or a sentence shows for "no value"
+PERCENT_FORMAT = "%.0f%%"  # a proportion's column, once scaled to 0..100 by `table`
+NO_CHANGE = "no change vs last week"
+DATE_FORMAT = "%Y-%m-%d"  # a day, in text, tables, chart axes and tooltips
+DATE_WIDTH = 100  # px of a table's date column
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,32 @@ class Percent:
 
     label: str | None = None
     help: str | None = None
+    bar: bool = False  # a progress bar (completion) rather than a plain number
 
     def column(self) -> dict:
-        return st.column_config.NumberColumn(self.label, help=self.help, format="%.0f%%")
+        if self.bar:
+            return st.column_config.ProgressColumn(
+                self.label, help=self.help, min_value=0, max_value=100, format=PERCENT_FORMAT
+            )
+        return st.column_config.NumberColumn(self.label, help=self.help, format=PERCENT_FORMAT)
+
+
+def number_column(label: str | None = None, digits: int = 0, **options) -> dict:
+    """Column config for a count, hours or money: the same digits and separators as
+    `number()` ('1,700.00'), which Streamlit's default would print as '1700'."""
+    return st.column_config.NumberColumn(label, format=f"%,.{digits}f", **options)
+
+
+def coefficient_column(label: str | None = None, **options) -> dict:
+    """Column config for a coefficient (risk score, discrimination): two decimals."""
+    return st.column_config.NumberColumn(label, format="%.2f", **options)
+
+
+def date_column(label: str | None = None, **options) -> dict:
+    """Column config for a day or an instant: read as a day, like `when()`. Wide enough for
+    the date: Streamlit sizes a column from its first rows, which may all be empty."""
+    options.setdefault("width", DATE_WIDTH)
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD", **options)
 
 
 def table(frame: pd.DataFrame, name: str, **column_config) -> None:
@@ -47,7 +76,13 @@ def table(frame: pd.DataFrame, name: str, **column_config) -> None:
             c: config.column() if isinstance(config, Percent) else config
             for c, config in column_config.items()
         }
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config or None)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config=column_config or None,
+        placeholder="",  # a missing cell is empty, not the word "None"
+    )
     if len(shown) < len(frame):
         st.caption(
             f"The first {MAX_ROWS:,} of {len(frame):,} rows; pick a trainer or a track to "
@@ -78,23 +113,41 @@ def percent(value) -> str:
 
 def coefficient(value) -> str:
     """A coefficient (discrimination, point-biserial, alpha) with two decimals: '0.50'."""
-    return MISSING if missing(value) else f"{value:.2f}"
+    # round first: -0.001 reads "0.00", not "-0.00"
+    return MISSING if missing(value) else f"{round(value, 2) + 0.0:.2f}"
 
 
 def number(value, digits: int = 0) -> str:
+    """A count, hours or an amount with thousands separators: '1,700.00'."""
     return MISSING if missing(value) else f"{value:,.{digits}f}"
 
 
 def delta(this, last, *, scale: float = 1, digits: int = 0, unit: str = "") -> str | None:
-    """'+3' / '-1.5 pts' against last week, or None when either week has no value."""
+    """'+3' / '-1.5 pts' against last week; NO_CHANGE when the change rounds to nothing at
+    the digits shown (never '+0' or '-0.0'); None when either week has no value."""
     if missing(this) or missing(last):
         return None
-    change = (this - last) * scale
+    change = round((this - last) * scale, digits)
+    if change == 0:
+        return NO_CHANGE
     return f"{change:+,.{digits}f}{unit} vs last week"
 
 
+def change(this, last, *, better: str = "higher", **shown) -> dict:
+    """st.metric's delta, its colour and arrow: green when the change is for the better
+    (`better`: "higher" or "lower"), red when for the worse, grey and no arrow when
+    nothing changed. Streamlit itself would draw '+0' as a rise (red, for "lower")."""
+    if better not in ("higher", "lower"):
+        raise ValueError(f"better is 'higher' or 'lower', not {better!r}")
+    text = delta(this, last, **shown)
+    if text is None or text == NO_CHANGE:
+        return {"delta": text, "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": text, "delta_color": "normal" if better == "higher" else "inverse"}
+
+
 def when(value) -> str:
-    return "never" if missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    """A day as the tables show it ('2026-03-15'); 'never' for no value."""
+    return "never" if missing(value) else pd.Timestamp(value).strftime(DATE_FORMAT)
 
 
 def ago(refresh) -> str:

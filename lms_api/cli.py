@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     synthetic.add_argument("--quizzes", type=_count, default=12, help="default: 12")
     synthetic.add_argument("--seed", type=int, default=7, help="same seed, same school")
     synthetic.add_argument(
-        "--trainers", type=_positive, help="default: one per 200 students (at least 1)"
+        "--trainers",
+        type=_positive,
+        help="at least this many (default 1); more when the cap on students per trainer "
+        "(APRANOVA_MAX_STUDENTS_PER_TRAINER) needs them",
     )
     synthetic.add_argument(
         "--days", type=_positive, default=60, help="history length in days (default: 60)"
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 activity_dir=args.activity_dir,
                 now=args.now,
                 progress=True,
+                trainer_cap=settings.max_students_per_trainer,
             )
         except SyntheticDataExists as exc:
             print(f"apranova-lms seed-synthetic: {exc}", file=sys.stderr)
@@ -99,11 +103,16 @@ def main(argv: list[str] | None = None) -> int:
             from lms_api.synthetic.handover import NoSuchAccount, hand_over_students
 
             try:
-                moved = hand_over_students(url, args.hand_over_to)
+                moved = hand_over_students(
+                    url, args.hand_over_to, cap=settings.max_students_per_trainer
+                )
             except NoSuchAccount as exc:
                 print(f"apranova-lms seed-synthetic: {exc}", file=sys.stderr)
                 return 2
-            print(f"{moved} synthetic students now have {args.hand_over_to} as their trainer.")
+            print(
+                f"{moved} synthetic students now have {args.hand_over_to} as their trainer "
+                f"(at most {settings.max_students_per_trainer} students per trainer)."
+            )
     elif args.command == "sweep-uploads":
         deleted = sweep_uploads(settings.database_url, settings.upload_dir, args.grace_seconds)
         print(f"Deleted {len(deleted)} unreferenced file(s) from {settings.upload_dir}.")

@@ -25,6 +25,7 @@ KEYS: dict[AssetKey, tuple[str, ...]] = {
     m.QUIZ_OPTION_STATS: ("quiz_id", "question_id", "option_id", "attempt_set"),
     m.AT_RISK: ("student", "track"),
     m.AT_RISK_HISTORY: ("as_of", "student", "track"),
+    m.AT_RISK_BACKTEST: ("track", "as_of", "min_risk_score"),
     m.WORKSPACE_ACTIVITY: ("student", "day"),
     m.REVENUE: ("track", "month", "currency"),
     m.QUIZZES: ("quiz_id",),
@@ -48,8 +49,12 @@ RANGES: dict[AssetKey, dict[str, str]] = {
         "mean in 0..1": "mean BETWEEN 0 AND 1",
         "median in 0..1": "median BETWEEN 0 AND 1",
         "sd >= 0": "sd >= 0",
-        "alpha <= 1": "cronbach_alpha <= 1",
-        "error ratio in 0..1": "error_ratio BETWEEN 0 AND 1",
+        "alpha <= 1": "cronbach_alpha <= 1 + 1e-9",
+        # Moodle's error ratio: sqrt(1 - alpha), above 1 when alpha < 0
+        "error ratio = sqrt(1 - alpha)": "(error_ratio IS NULL) = (cronbach_alpha IS NULL) AND "
+        "abs(error_ratio - sqrt(greatest(0, 1 - cronbach_alpha))) < 1e-9",
+        "alpha and error ratio need 3 attempts": "n_attempts > 2 OR (cronbach_alpha IS NULL "
+        "AND error_ratio IS NULL AND standard_error IS NULL)",
         "standard error >= 0": "standard_error >= 0",
     },
     m.QUIZ_ITEM_STATS: {
@@ -60,10 +65,16 @@ RANGES: dict[AssetKey, dict[str, str]] = {
         "random guess in 0..1": "random_guess_score BETWEEN 0 AND 1",
         "weights in 0..100": "intended_weight BETWEEN 0 AND 100 "
         "AND effective_weight BETWEEN 0 AND 100 + 1e-9",
+        "discrimination inside its interval": "discrimination_index BETWEEN "
+        "discrimination_ci_low - 1e-9 AND discrimination_ci_high + 1e-9",
+        "timed answers <= n": "n_timed BETWEEN 0 AND n",
+        "median seconds >= 0": "median_seconds >= 0",
+        "rapid guesses in 0..1": "rapid_guess_rate BETWEEN 0 AND 1",
     },
     m.QUIZ_OPTION_STATS: {
         "chosen rate in 0..1": "chosen_rate BETWEEN 0 AND 1",
         "point-biserial in -1..1": "point_biserial BETWEEN -1 - 1e-9 AND 1 + 1e-9",
+        "the key is no distractor": "NOT (is_correct AND attractive)",
     },
     m.AT_RISK: {
         "risk in (0, 1]": "risk_score > 0 AND risk_score <= 1",
@@ -78,6 +89,15 @@ RANGES: dict[AssetKey, dict[str, str]] = {
     },
     m.AT_RISK_HISTORY: {
         "risk in (0, 1]": "risk_score > 0 AND risk_score <= 1",
+    },
+    m.AT_RISK_BACKTEST: {
+        "precision in 0..1": "precision BETWEEN 0 AND 1",
+        "recall in 0..1": "recall BETWEEN 0 AND 1",
+        "base rate in 0..1": "base_rate BETWEEN 0 AND 1",
+        "flagged share in 0..1": "flagged_share BETWEEN 0 AND 1",
+        "lift >= 0": "lift >= 0",
+        "hits <= flagged, positives <= enrollments": "true_positives <= flagged "
+        "AND true_positives <= positives AND flagged <= enrollments AND positives <= enrollments",
     },
     m.QUIZZES: {
         "n_questions >= 0": "n_questions >= 0",

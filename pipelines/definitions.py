@@ -8,7 +8,7 @@ into the file readers open, atomically). pipelines.automation says when each par
 from dagster import Definitions, in_process_executor, load_assets_from_modules
 
 from pipelines import automation, checks
-from pipelines.assets import detail, marts, publish, staging
+from pipelines.assets import backtest, detail, marts, publish, staging
 from pipelines.assets.raw import raw_assets
 from pipelines.resources import (
     HubApi,
@@ -32,7 +32,7 @@ def resources(lms_url: str, warehouse_path: str, hub: HubApi | None = None, **se
 
 
 defs = Definitions(
-    assets=[*raw_assets, *load_assets_from_modules([staging, marts, detail, publish])],
+    assets=[*raw_assets, *load_assets_from_modules([staging, marts, detail, backtest, publish])],
     asset_checks=checks.asset_checks,
     jobs=automation.jobs,
     schedules=automation.schedules,

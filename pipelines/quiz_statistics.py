@@ -1,8 +1,9 @@
 """Quiz statistics: how a quiz and each of its questions and options behave, for trainers.
 
 `refresh_quiz_statistics(db, quiz_ids, settings)` reads the staging tables of finished, graded
-attempts (staging.quiz_questions, quiz_options, quiz_attempts, quiz_item_marks, quiz_choices)
-and (re)builds three marts, all in DuckDB SQL, set-based (no Python loop over attempts):
+attempts (staging.quiz_questions, quiz_options, quiz_attempts, quiz_item_marks, quiz_choices;
+and raw.quiz_answers / raw.quiz_attempts for the answer times) and (re)builds three marts,
+all in DuckDB SQL, set-based (no Python loop over attempts):
 
 - `marts.quiz_stats(quiz_id, attempt_set, n_attempts, n_questions, max_mark, mean, median, sd,
   skewness, kurtosis, cronbach_alpha, error_ratio, standard_error)`: one row per quiz and
@@ -10,10 +11,18 @@ and (re)builds three marts, all in DuckDB SQL, set-based (no Python loop over at
   and the reliability of the quiz as a measuring instrument.
 - `marts.quiz_item_stats(quiz_id, question_id, question_order, attempt_set, n, facility_index,
   sd, random_guess_score, intended_weight, effective_weight, discrimination_index,
-  discriminative_efficiency, ci_low, ci_high, flag)`: one row per question and attempt set.
+  discriminative_efficiency, ci_low, ci_high, flag, discrimination_ci_low,
+  discrimination_ci_high, n_timed, median_seconds, rapid_guess_rate)`: one row per question
+  and attempt set; the time on question comes from the LMS answer log (see _build_times).
 - `marts.quiz_option_stats(quiz_id, question_id, option_id, option_order, attempt_set,
-  is_correct, chosen_count, chosen_rate, point_biserial)`: distractor analysis, one row per
-  option and attempt set (options nobody chose included, with chosen_count 0).
+  is_correct, chosen_count, chosen_rate, point_biserial, attractive)`: distractor analysis,
+  one row per option and attempt set (options nobody chose included, with chosen_count 0).
+
+Moodle (question/classes/statistics/questions/calculator.php and
+mod/quiz/report/statistics/classes/calculator.php) is the reference, checked on its published
+fixture (tests/pipelines/test_moodle_fixture.py): alpha, error ratio and standard error need
+more than 2 attempts; the error ratio is sqrt(1 - alpha) for a negative alpha too; with every
+total the same, no item has an effective weight.
 
 Attempt sets (`attempt_set`), per student and quiz, among finished attempts:
 'first' = the lowest attempt `number`; 'last' = the highest `number`; 'highest' = the best
@@ -72,9 +81,15 @@ FLAG_TOO_EASY = "too easy"
 FLAG_TOO_HARD = "too hard"
 FLAG_GUESSING = "no better than guessing"
 FLAG_NEGATIVE = "negative discrimination: check the answer key"
+FLAG_NO_DISCRIMINATION = "does not discriminate"
 FLAG_WEAK = "weak discrimination"
 FLAG_SAME_MARK = "does not discriminate: every attempt got the same mark"
+FLAG_SAME_TOTAL = "does not discriminate: every attempt has the same total"
+FLAG_DISTRACTOR = "attractive distractor: a wrong option beats the key or draws strong students"
 FLAG_OK = "ok"
+# Relative tolerance under which a variance or covariance is float noise, not data: marks are
+# rounded to 1e-6 by the LMS, so a real (co)variance is far above 1e-12 of the scale.
+NOISE = 1e-12
 
 # The mart tables: their columns and types are the contract with the dashboards.
 MART_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -109,6 +124,11 @@ MART_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("ci_low", "DOUBLE"),
         ("ci_high", "DOUBLE"),
         ("flag", "VARCHAR"),
+        ("discrimination_ci_low", "DOUBLE"),
+        ("discrimination_ci_high", "DOUBLE"),
+        ("n_timed", "BIGINT"),
+        ("median_seconds", "DOUBLE"),
+        ("rapid_guess_rate", "DOUBLE"),
     ),
     "quiz_option_stats": (
         ("quiz_id", "BIGINT"),
@@ -120,6 +140,7 @@ MART_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("chosen_count", "BIGINT"),
         ("chosen_rate", "DOUBLE"),
         ("point_biserial", "DOUBLE"),
+        ("attractive", "BOOLEAN"),
     ),
 }
 MART_ORDER = {
@@ -136,6 +157,7 @@ TEMP_TABLES = (
     "_quiz_stats_sets",
     "_quiz_stats_joint",
     "_quiz_stats_item_moments",
+    "_quiz_stats_times",
     "_quiz_stats_out_quiz_stats",
     "_quiz_stats_out_quiz_item_stats",
     "_quiz_stats_out_quiz_option_stats",
@@ -158,7 +180,11 @@ class QuizStatisticsSettings:
         which usually means a wrong key or an ambiguous question.
     guess_margin: facility at most random_guess_score + this (0.05) is flagged 'no better than
         guessing': students do about as well as by picking options at random.
-    z: the normal quantile of the confidence interval of the facility index (1.959964: 95%).
+    z: the normal quantile of the confidence intervals (1.959964: 95%): the facility index's
+        (Wilson) and the discrimination index's and point-biserial's (Fisher z).
+    rapid_guess_seconds: an answer given less than this many seconds after the previous one
+        (or the start of the attempt) counts as a rapid guess (5: too fast to read a question
+        and its options; Wise & Kong's normative thresholds are a few seconds).
     """
 
     min_attempts: int = 10
@@ -168,6 +194,7 @@ class QuizStatisticsSettings:
     negative_discrimination: float = 0.0
     guess_margin: float = 0.05
     z: float = 1.959964
+    rapid_guess_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if self.min_attempts < 0:
@@ -178,6 +205,8 @@ class QuizStatisticsSettings:
             raise ValueError("need negative_discrimination <= weak_discrimination")
         if self.z <= 0:
             raise ValueError("z must be positive")
+        if self.rapid_guess_seconds < 0:
+            raise ValueError("rapid_guess_seconds must be >= 0")
 
     @property
     def gate(self) -> int:
@@ -234,7 +263,8 @@ def refresh_quiz_statistics(
     own_transaction = _begin(db)
     try:
         db.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        if quiz_ids is None:
+        if quiz_ids is None or not _marts_current(db):
+            # (marts of an older shape, without today's columns, are rebuilt whole)
             scope = _Scope(None)
         else:
             db.execute("CREATE OR REPLACE TEMP TABLE _quiz_stats_scope (quiz_id BIGINT)")
@@ -248,8 +278,9 @@ def refresh_quiz_statistics(
         _build_sets(db)
         _build_item_moments(db, scope)
         _build_quiz_stats(db, settings)
-        _build_item_stats(db, settings)
         _build_option_stats(db, scope, settings)
+        _build_times(db, scope, settings)
+        _build_item_stats(db, settings)
         counts = _publish(db, scope)
         _drop_temp_tables(db)
         if own_transaction:
@@ -277,6 +308,17 @@ class _Scope:
         if self.table is None:
             return "TRUE"
         return f"{column} IN (SELECT quiz_id FROM {self.table})"
+
+
+def _marts_current(db: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every existing quiz mart has today's columns: rows can only be replaced in a
+    table of the same shape (a warehouse from before a column was added needs a rebuild)."""
+    found = db.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'marts' "
+        "AND table_name IN ('quiz_stats', 'quiz_item_stats', 'quiz_option_stats') GROUP BY 1"
+    ).fetchall()
+    return all(columns == [name for name, _ in MART_COLUMNS[table]] for table, columns in found)
 
 
 def _begin(db: duckdb.DuckDBPyConnection) -> bool:
@@ -605,7 +647,11 @@ def _build_quiz_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSet
             LEFT JOIN items i USING (quiz_id, attempt_set)
         ),
         gated AS (
-            SELECT a.*, a.n_attempts >= $gate AND a.n >= 2 AS enough FROM alpha a
+            -- alpha and what follows from it need more than 2 attempts (Moodle's rule: the
+            -- sample variance of 2 totals says nothing about the items' consistency).
+            SELECT a.*, a.n_attempts >= $gate AND a.n >= 2 AS enough,
+                   a.n_attempts >= $gate AND a.n_attempts > 2 AS enough_alpha
+            FROM alpha a
         )
         SELECT quiz_id, attempt_set, n_attempts, n_questions, max_mark,
                CASE WHEN enough THEN mean END AS mean,
@@ -616,35 +662,123 @@ def _build_quiz_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSet
                CASE WHEN enough AND k2 > 0 THEN k3 / power(k2, 1.5) END AS skewness,
                -- kurtosis = k4 / k2^2, excess (0 for a normal distribution)
                CASE WHEN enough AND k2 > 0 THEN k4 / (k2 * k2) END AS kurtosis,
-               CASE WHEN enough THEN cronbach_alpha END AS cronbach_alpha,
+               CASE WHEN enough_alpha THEN cronbach_alpha END AS cronbach_alpha,
                -- error ratio = sqrt(1 - alpha): the share of the sd that is measurement
-               -- error. Defined only for 0 <= alpha <= 1 (alpha cannot exceed 1; a negative
-               -- alpha means the items disagree, and the ratio is then NULL).
-               CASE WHEN enough AND cronbach_alpha BETWEEN 0 AND 1
-                    THEN sqrt(1 - cronbach_alpha) END AS error_ratio,
+               -- error. As Moodle, also for a negative alpha (the items disagree): then it is
+               -- above 1 (alpha = -1 gives 1.41), which says the total measures nothing
+               -- consistent. alpha <= 1 always (Cauchy-Schwarz); greatest() drops the float
+               -- noise of an alpha of exactly 1.
+               -- (greatest() skips a NULL: test the alpha itself)
+               CASE WHEN enough_alpha AND cronbach_alpha IS NOT NULL
+                    THEN sqrt(greatest(0.0, 1 - cronbach_alpha)) END AS error_ratio,
                -- standard error of measurement = error ratio * sd (as a fraction): how far a
                -- student's score is expected to be from their "true" score.
-               CASE WHEN enough AND cronbach_alpha BETWEEN 0 AND 1
-                    THEN sqrt(1 - cronbach_alpha) * sqrt(k2) END AS standard_error
+               CASE WHEN enough_alpha AND cronbach_alpha IS NOT NULL
+                    THEN sqrt(greatest(0.0, 1 - cronbach_alpha)) * sqrt(k2)
+               END AS standard_error
         FROM gated
         """,
         {"gate": settings.gate},
     )
 
 
+def _fisher(r: str, n: str, sign: str) -> str:
+    """SQL for one end of the Fisher-z confidence interval of a correlation `r` from `n` pairs:
+    tanh(atanh(r) -/+ z / sqrt(n - 3)), NULL when n <= 3 (the variance 1/(n-3) needs n > 3).
+    r is kept inside (-1, 1) so that a perfect correlation keeps a finite interval end."""
+    clamped = f"least(greatest({r}, -1 + 1e-12), 1 - 1e-12)"
+    return (
+        f"CASE WHEN {n} > 3 AND {r} IS NOT NULL "
+        f"THEN tanh(atanh({clamped}) {sign} $z / sqrt({n} - 3)) END"
+    )
+
+
+def _build_times(
+    db: duckdb.DuckDBPyConnection, scope: _Scope, settings: QuizStatisticsSettings
+) -> None:
+    """Per question and attempt set: the time on question from the answer log.
+
+    The LMS keeps, per answer, when it was (last) saved (raw.quiz_answers.answered_at) and,
+    per attempt, when it started (raw.quiz_attempts.started_at). The time on a question is
+    the gap between its answer's save and the save before it in the same attempt (the start
+    for the first): the time the student spent on it, whatever order they answered in. A
+    re-saved answer counts from its last save, so a changed answer may look quick; a question
+    left blank has no time. Without those raw tables (a warehouse built before them) the
+    columns are NULL.
+    """
+    have = db.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'raw' AND ((table_name = 'quiz_answers' AND column_name = "
+        "'answered_at') OR (table_name = 'quiz_attempts' AND column_name = 'started_at'))"
+    ).fetchone()[0]
+    sums = _set_cases(
+        "count(seconds) FILTER (WHERE {member}) AS nt_{set}, "
+        "median(seconds) FILTER (WHERE {member}) AS med_{set}, "
+        "count(*) FILTER (WHERE {member} AND seconds < $rapid) AS fast_{set}"
+    )
+    source = (
+        f"""
+        SELECT a.*, q.question_id IS NOT NULL AS in_quiz,
+               ans.question_id,
+               greatest(0, epoch_ms(ans.answered_at) - epoch_ms(coalesce(
+                   lag(ans.answered_at) OVER (PARTITION BY ans.attempt_id
+                                              ORDER BY ans.answered_at, ans.question_id),
+                   r.started_at))) / 1000.0 AS seconds
+        FROM raw.quiz_answers ans
+        JOIN _quiz_stats_attempts a ON a.attempt_id = ans.attempt_id
+        JOIN raw.quiz_attempts r ON r.id = ans.attempt_id
+        LEFT JOIN _quiz_stats_questions q
+               ON q.quiz_id = a.quiz_id AND q.question_id = ans.question_id
+        WHERE ans.answered_at IS NOT NULL AND {scope.where("a.quiz_id")}
+        """
+        if have == 2
+        else "SELECT *, FALSE AS in_quiz, NULL::BIGINT AS question_id, NULL::DOUBLE AS seconds"
+        " FROM _quiz_stats_attempts WHERE FALSE"
+    )
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _quiz_stats_times AS
+        WITH gaps AS ({source}),
+        grouped AS (
+            SELECT quiz_id, question_id, {sums}
+            FROM gaps WHERE in_quiz
+            GROUP BY ALL
+        ),
+        per_set AS (
+            SELECT quiz_id, question_id, sets.attempt_set,
+                   {_pick_set("nt")} AS n_timed, {_pick_set("med")} AS median_seconds,
+                   {_pick_set("fast")} AS n_fast
+            FROM grouped CROSS JOIN {SETS_VALUES}
+        )
+        SELECT quiz_id, question_id, attempt_set, n_timed, median_seconds,
+               n_fast / NULLIF(n_timed, 0) AS rapid_guess_rate
+        FROM per_set
+        """,
+        {"rapid": settings.rapid_guess_seconds},
+    )
+
+
 def _build_item_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSettings) -> None:
     """One row per question and attempt set (every question of a quiz with attempts)."""
     db.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _quiz_stats_out_quiz_item_stats AS
         WITH base AS (
             SELECT q.quiz_id, q.question_id, q.question_order, s.attempt_set, q.max_mark,
                    q.random_guess_score, q.intended_weight,
                    coalesce(m.n, 0) AS n,
                    coalesce(m.n, 0) >= $gate AS enough,
+                   s.points_constant AS same_total,
                    m.mean_x, m.var_x, m.var_r, m.cov_xr, m.cov_max,
-                   -- cov(x, T) = cov(x, x + R) = var(x) + cov(x, R)
-                   m.var_x + m.cov_xr AS cov_xt
+                   -- cov(x, T) = cov(x, x + R) = var(x) + cov(x, R). When every attempt has
+                   -- the same total it is 0 for every item; computed as a sum it is float
+                   -- noise of either sign, so it is 0 when the totals are constant or when it
+                   -- is within NOISE of its scale (var(x), or sqrt(var(x) var(T)) by
+                   -- Cauchy-Schwarz).
+                   CASE WHEN s.points_constant THEN 0.0
+                        WHEN abs(m.var_x + m.cov_xr) <= $noise * greatest(
+                             m.var_x, sqrt(m.var_x * greatest(s.var_points, 0))) THEN 0.0
+                        ELSE m.var_x + m.cov_xr END AS cov_xt
             FROM _quiz_stats_questions q
             JOIN _quiz_stats_sets s ON s.quiz_id = q.quiz_id
             LEFT JOIN _quiz_stats_item_moments m
@@ -661,7 +795,8 @@ def _build_item_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSet
                    -- effective weight: the share (percent) of the spread of the totals the
                    -- question actually accounts for, sqrt(cov(x, T)) over the sum of the
                    -- quiz's sqrt(cov(x_j, T)); NULL when cov(x, T) < 0 (as Moodle does): such a
-                   -- question works against the total and has no meaningful share.
+                   -- question works against the total and has no meaningful share. NULL for
+                   -- every item when that sum is 0 (every attempt has the same total).
                    CASE WHEN enough AND cov_xt >= 0
                         THEN 100 * sqrt(cov_xt) / NULLIF(
                             fsum(CASE WHEN cov_xt >= 0 THEN sqrt(cov_xt) END)
@@ -689,33 +824,60 @@ def _build_item_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSet
             SELECT *,
                    CASE WHEN facility_index IS NOT NULL
                         THEN greatest(0.0, least(1.0, facility_index)) END AS p,
-                   CAST($z AS DOUBLE) * $z AS z2
+                   CAST($z AS DOUBLE) * $z AS z2,
+                   -- the discrimination index's 95% interval (Fisher z of the item-rest
+                   -- correlation, n attempts), in the index's units
+                   100 * {_fisher("discrimination_index / 100", "n", "-")}
+                       AS discrimination_ci_low,
+                   100 * {_fisher("discrimination_index / 100", "n", "+")}
+                       AS discrimination_ci_high
             FROM stats
+        ),
+        distractors AS (
+            SELECT quiz_id, question_id, attempt_set, bool_or(attractive) AS attractive
+            FROM _quiz_stats_out_quiz_option_stats GROUP BY ALL
         )
-        SELECT quiz_id, question_id, question_order, attempt_set, n, facility_index, sd,
-               random_guess_score, intended_weight, effective_weight, discrimination_index,
-               discriminative_efficiency,
-               (p + z2 / (2 * n) - $z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)))
-                   / (1 + z2 / n) AS ci_low,
-               (p + z2 / (2 * n) + $z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)))
-                   / (1 + z2 / n) AS ci_high,
-               CASE WHEN NOT enough THEN $too_few
+        SELECT w.quiz_id, w.question_id, w.question_order, w.attempt_set, w.n, w.facility_index,
+               w.sd, w.random_guess_score, w.intended_weight, w.effective_weight,
+               w.discrimination_index, w.discriminative_efficiency,
+               (p + z2 / (2 * w.n) - $z * sqrt(p * (1 - p) / w.n + z2 / (4 * w.n * w.n)))
+                   / (1 + z2 / w.n) AS ci_low,
+               (p + z2 / (2 * w.n) + $z * sqrt(p * (1 - p) / w.n + z2 / (4 * w.n * w.n)))
+                   / (1 + z2 / w.n) AS ci_high,
+               -- Flags, a wrong key first. The discrimination ones: with every total
+               -- the same, R = T - x says nothing (its correlation is -1 by construction);
+               -- "check the answer key" only when the index is negative beyond its
+               -- uncertainty (the interval's upper end below the threshold), otherwise a
+               -- negative index "does not discriminate" and a low one is weak.
+               CASE WHEN NOT w.enough THEN $too_few
                     ELSE coalesce(nullif(concat_ws('; ',
-                        CASE WHEN facility_index > $too_easy THEN $easy END,
-                        CASE WHEN facility_index < $too_hard THEN $hard END,
-                        CASE WHEN facility_index <= random_guess_score + $guess_margin
+                        CASE WHEN w.var_x = 0 OR w.same_total THEN NULL
+                             WHEN w.discrimination_ci_high < $negative THEN $negative_flag END,
+                        CASE WHEN d.attractive THEN $distractor END,
+                        CASE WHEN w.facility_index > $too_easy THEN $easy END,
+                        CASE WHEN w.facility_index < $too_hard THEN $hard END,
+                        CASE WHEN w.facility_index <= w.random_guess_score + $guess_margin
                              THEN $guessing END,
-                        CASE WHEN var_x = 0 THEN $same_mark END,
-                        CASE WHEN discrimination_index < $negative THEN $negative_flag END,
-                        CASE WHEN discrimination_index >= $negative
-                              AND discrimination_index < $weak THEN $weak_flag END
+                        CASE WHEN w.var_x = 0 THEN $same_mark
+                             WHEN w.same_total THEN $same_total END,
+                        CASE WHEN w.var_x = 0 OR w.same_total
+                               OR w.discrimination_ci_high < $negative THEN NULL
+                             WHEN w.discrimination_index < $negative THEN $no_discrimination
+                             WHEN w.discrimination_index < $weak THEN $weak_flag END
                     ), ''), $ok)
-               END AS flag
-        FROM wilson
+               END AS flag,
+               w.discrimination_ci_low, w.discrimination_ci_high,
+               coalesce(t.n_timed, 0) AS n_timed,
+               CASE WHEN w.enough THEN t.median_seconds END AS median_seconds,
+               CASE WHEN w.enough THEN t.rapid_guess_rate END AS rapid_guess_rate
+        FROM wilson w
+        LEFT JOIN distractors d USING (quiz_id, question_id, attempt_set)
+        LEFT JOIN _quiz_stats_times t USING (quiz_id, question_id, attempt_set)
         """,
         {
             "gate": settings.gate,
             "z": settings.z,
+            "noise": NOISE,
             "too_easy": settings.too_easy,
             "too_hard": settings.too_hard,
             "guess_margin": settings.guess_margin,
@@ -726,8 +888,11 @@ def _build_item_stats(db: duckdb.DuckDBPyConnection, settings: QuizStatisticsSet
             "hard": FLAG_TOO_HARD,
             "guessing": FLAG_GUESSING,
             "same_mark": FLAG_SAME_MARK,
+            "same_total": FLAG_SAME_TOTAL,
             "negative_flag": FLAG_NEGATIVE,
+            "no_discrimination": FLAG_NO_DISCRIMINATION,
             "weak_flag": FLAG_WEAK,
+            "distractor": FLAG_DISTRACTOR,
             "ok": FLAG_OK,
         },
     )
@@ -758,29 +923,52 @@ def _build_option_stats(
             SELECT quiz_id, question_id, option_id, sets.attempt_set,
                    {_pick_set("k")} AS k, {_pick_set("kt")} AS kt, {_pick_set("st")} AS st
             FROM chosen CROSS JOIN {SETS_VALUES}
+        ),
+        options AS (
+            SELECT o.quiz_id, o.question_id, o.option_id, o.option_order, s.attempt_set,
+                   o.is_correct, s.n, s.n_attempts >= $gate AS enough,
+                   coalesce(p.k, 0) AS chosen_count,
+                   coalesce(p.k, 0) / s.n_attempts AS chosen_rate,
+                   -- point-biserial: the Pearson correlation of the 0/1 indicator "chose this
+                   -- option" with T, from the sums alone: with q = kt/n the share of choosers,
+                   -- M1 their mean T, M the mean and s the population sd of T over the set,
+                   -- r = (M1 - M) / s * sqrt(q / (1 - q)) (the n-1 factors of Pearson's r
+                   -- cancel). A good distractor has r < 0 (weaker students pick it), the
+                   -- correct option r > 0. NULL when nobody or everybody chose it or T is
+                   -- constant.
+                   CASE WHEN s.n_attempts >= $gate AND NOT s.t_constant AND s.m2 > 0
+                         AND p.kt > 0 AND p.kt < s.n
+                        THEN (p.st / p.kt - s.mean) / sqrt(s.m2) * sqrt(p.kt / (s.n - p.kt))
+                   END AS point_biserial
+            FROM staging.quiz_options o
+            JOIN _quiz_stats_sets s ON s.quiz_id = o.quiz_id
+            LEFT JOIN per_set p
+                   ON p.quiz_id = o.quiz_id AND p.question_id = o.question_id
+                  AND p.option_id = o.option_id AND p.attempt_set = s.attempt_set
+            WHERE {scope.where("o.quiz_id")}
         )
-        SELECT o.quiz_id, o.question_id, o.option_id, o.option_order, s.attempt_set,
-               o.is_correct,
-               coalesce(p.k, 0) AS chosen_count,
-               coalesce(p.k, 0) / s.n_attempts AS chosen_rate,
-               -- point-biserial: the Pearson correlation of the 0/1 indicator "chose this
-               -- option" with T, from the sums alone: with q = kt/n the share of choosers,
-               -- M1 their mean T, M the mean and s the population sd of T over the set,
-               -- r = (M1 - M) / s * sqrt(q / (1 - q)) (the n-1 factors of Pearson's r
-               -- cancel). A good distractor has r < 0 (weaker students pick it), the correct
-               -- option r > 0. NULL when nobody or everybody chose it or T is constant.
-               CASE WHEN s.n_attempts >= $gate AND NOT s.t_constant AND s.m2 > 0
-                     AND p.kt > 0 AND p.kt < s.n
-                    THEN (p.st / p.kt - s.mean) / sqrt(s.m2) * sqrt(p.kt / (s.n - p.kt))
-               END AS point_biserial
-        FROM staging.quiz_options o
-        JOIN _quiz_stats_sets s ON s.quiz_id = o.quiz_id
-        LEFT JOIN per_set p
-               ON p.quiz_id = o.quiz_id AND p.question_id = o.question_id
-              AND p.option_id = o.option_id AND p.attempt_set = s.attempt_set
-        WHERE {scope.where("o.quiz_id")}
+        SELECT quiz_id, question_id, option_id, option_order, attempt_set, is_correct,
+               chosen_count, chosen_rate, point_biserial,
+               -- attractive distractor: a wrong option chosen more often than the key (the
+               -- most chosen correct option), or one whose choosers score higher than the
+               -- others (a positive point-biserial), each beyond its uncertainty: d choices
+               -- against k for the key is more only when d - k > z sqrt(d + k) (the sign
+               -- test of the d + k students who chose one of the two), and the
+               -- point-biserial's Fisher interval must lie above 0. It draws the students
+               -- who should know, or more students than the right answer does.
+               CASE WHEN NOT enough THEN NULL
+                    WHEN is_correct THEN FALSE
+                    ELSE chosen_count - key_count > $z * sqrt(chosen_count + key_count)
+                         OR coalesce({_fisher("point_biserial", "n", "-")} > 0, FALSE)
+               END AS attractive
+        FROM (
+            SELECT *,
+                   coalesce(max(chosen_count) FILTER (WHERE is_correct)
+                       OVER (PARTITION BY quiz_id, question_id, attempt_set), 0) AS key_count
+            FROM options
+        )
         """,
-        {"gate": settings.gate},
+        {"gate": settings.gate, "z": settings.z},
     )
 
 

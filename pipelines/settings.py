@@ -39,6 +39,37 @@ class AnalyticsSettings(ConfigurableResource):
         "with nothing submitted. A project is expected done when its share of the track's "
         "estimated hours has elapsed since enrollment.",
     )
+    min_risk_score: float = Field(
+        default=0.35,
+        description="At risk: list a student only when the weighted score of the signs "
+        "reaches this (0: any sign). Chosen from the backtest (marts.at_risk_backtest, README).",
+    )
+    dropped_after_days: int = Field(
+        default=30,
+        description="At risk no more but gone: a student with no activity at all (workspace, "
+        "step, quiz) for this many days has dropped out and leaves the at-risk list, which "
+        "keeps the students a trainer can still reach.",
+    )
+    backtest_horizon_days: int = Field(
+        default=28,
+        description="At-risk backtest: a flag is right when, within this many days after it, "
+        "the student leaves (refund or cancellation) or goes quiet (backtest_quiet_days).",
+    )
+    backtest_quiet_days: int = Field(
+        default=14,
+        description="At-risk backtest: the student went quiet when the last this many days "
+        "of the horizon hold no activity at all (no workspace activity, step or quiz).",
+    )
+    backtest_weeks: int = Field(
+        default=4,
+        description="At-risk backtest: how many weekly cutoffs, the newest one horizon days ago.",
+    )
+    rapid_guess_seconds: float = Field(
+        default=5.0,
+        description="Quiz items: an answer saved less than this many seconds after the "
+        "previous one (or the start of the attempt) is a rapid guess "
+        "(marts.quiz_item_stats.rapid_guess_rate).",
+    )
     as_of: str = Field(
         default="",
         description="ISO time the marts are computed for (empty: now). Tests and replays.",

@@ -15,7 +15,13 @@ if roster.empty:
     st.stop()
 
 tracks = sorted(roster["track"].unique())
-track = st.selectbox("Funnel of track", tracks, key="funnel_track")
+track = st.selectbox(
+    "Funnel of track",
+    tracks,
+    index=tracks.index(data.busiest_track(roster)),
+    key="funnel_track",
+    help="Opens on the track with most of your active students.",
+)
 steps = data.funnel(scope, track)
 if steps.empty:
     st.info(f"{track} has no steps yet.")
@@ -26,14 +32,12 @@ st.subheader("Students")
 ui.table(
     roster,
     "student progress",
-    pct_complete=st.column_config.ProgressColumn(
-        "complete", min_value=0, max_value=1, format="percent"
-    ),
-    risk_score=st.column_config.NumberColumn("risk", format="%.2f"),
-    last_step_at=st.column_config.DatetimeColumn("last step", format="YYYY-MM-DD"),
-    last_workspace_activity_at=st.column_config.DatetimeColumn(
-        "last workspace", format="YYYY-MM-DD"
-    ),
+    steps_done=ui.number_column("steps done"),
+    steps_total=ui.number_column("steps"),
+    pct_complete=ui.Percent("complete", bar=True),
+    risk_score=ui.coefficient_column("risk"),
+    last_step_at=ui.date_column("last step"),
+    last_workspace_activity_at=ui.date_column("last workspace"),
 )
 
 st.subheader("One student")
@@ -54,36 +58,58 @@ student, track = st.selectbox(
 enrollment = roster[(roster["student"] == student) & (roster["track"] == track)].iloc[0]
 cells = st.columns(4)
 cells[0].metric("Complete", ui.percent(enrollment["pct_complete"]))
-cells[1].metric("Steps", f"{enrollment['steps_done']} of {enrollment['steps_total']}")
+cells[1].metric(
+    "Steps", f"{ui.number(enrollment['steps_done'])} of {ui.number(enrollment['steps_total'])}"
+)
 cells[2].metric("Last step", ui.when(enrollment["last_step_at"]))
-cells[3].metric("Risk", ui.number(enrollment["risk_score"], 2))
+cells[3].metric("Risk", ui.coefficient(enrollment["risk_score"]))
 
 st.markdown("**Progress per project**")
 ui.table(
     data.student_projects(scope, student, track),
     f"{student} projects",
-    pct_complete=st.column_config.ProgressColumn(
-        "complete", min_value=0, max_value=1, format="percent"
-    ),
+    project_number=ui.number_column("#"),
+    project_title=st.column_config.TextColumn("project"),
+    steps_done=ui.number_column("steps done"),
+    steps_total=ui.number_column("steps"),
+    pct_complete=ui.Percent("complete", bar=True),
+    last_step_at=ui.date_column("last step"),
 )
 quizzes = data.student_quizzes(scope, student, track)
 st.markdown(f"**Quiz history** ({scope.start:%Y-%m-%d} to {scope.end:%Y-%m-%d})")
 if quizzes.empty:
     st.caption("No graded quiz attempts in these dates.")
 else:
-    st.vega_lite_chart(spec=charts.score_history(quizzes), width="stretch")
-    ui.table(quizzes, f"{student} quizzes", score=st.column_config.NumberColumn(format="percent"))
+    st.vega_lite_chart(spec=charts.score_history(quizzes, scope.start, scope.end), width="stretch")
+    ui.table(
+        quizzes,
+        f"{student} quizzes",
+        submitted_at=ui.date_column("submitted"),
+        quiz_title=st.column_config.TextColumn("quiz"),
+        attempt_number=ui.number_column("attempt"),
+        score=ui.Percent("score"),
+        points=ui.number_column("points", 1),
+        max_points=ui.number_column("out of", 1),
+    )
 activity = data.workspace_days(scope, (student,))
 st.markdown("**Workspace activity**")
 if activity.empty:
     st.caption("No workspace activity in these dates.")
 else:
     st.vega_lite_chart(
-        spec=charts.daily_hours(activity, f"{student}: active hours per day"), width="stretch"
+        spec=charts.daily_hours(
+            activity, f"{student}: active hours per day", scope.start, scope.end
+        ),
+        width="stretch",
     )
 st.markdown("**Submissions**")
 submissions = data.student_submissions(scope, student, track)
 if submissions.empty:
     st.caption("Nothing submitted yet.")
 else:
-    ui.table(submissions, f"{student} submissions")
+    ui.table(
+        submissions,
+        f"{student} submissions",
+        submitted_at=ui.date_column("submitted"),
+        updated_at=ui.date_column("updated"),
+    )

@@ -14,16 +14,16 @@ numbers = data.overview(ctx.scope, ctx.refresh.as_of)
 
 # metric, label, how the value reads, how its change reads, better when, help
 METRICS = (
-    ("active_students", "Active students (7 days)", ui.number, {}, "normal",
+    ("active_students", "Active students (7 days)", ui.number, {}, "higher",
      "Workspace activity, a completed step or a graded quiz in the last 7 days."),
     ("avg_completion", "Average completion", ui.percent, {"scale": 100, "unit": " pts"},
-     "normal", "Share of the track's steps done, averaged over active enrollments."),
+     "higher", "Share of the track's steps done, averaged over active enrollments."),
     ("avg_quiz_score", "Average quiz score", ui.percent, {"scale": 100, "unit": " pts"},
-     "normal", "Mean score of the quiz attempts graded in the last 7 days."),
-    ("at_risk", "Students at risk", ui.number, {}, "inverse",
+     "higher", "Mean score of the quiz attempts graded in the last 7 days."),
+    ("at_risk", "Students at risk", ui.number, {}, "lower",
      "Active enrollments with at least one warning sign (see At-risk students)."),
-    ("workspace_hours", "Workspace hours this week", lambda v: ui.number(v, 1),
-     {"digits": 1}, "normal", "Hours with workspace activity in the last 7 days."),
+    ("workspace_hours", "Workspace hours (7 days)", lambda v: ui.number(v, 1),
+     {"digits": 1}, "higher", "Hours with workspace activity in the last 7 days."),
 )  # fmt: skip
 for cell, (metric, label, shown, change, better, help_text) in zip(
     st.columns(len(METRICS)), METRICS, strict=True
@@ -32,9 +32,8 @@ for cell, (metric, label, shown, change, better, help_text) in zip(
     cell.metric(
         label,
         shown(this_week),
-        ui.delta(this_week, last_week, **change),
-        delta_color=better,
         help=help_text,
+        **ui.change(this_week, last_week, better=better, **change),
     )
 
 st.subheader("At risk, per track")
@@ -42,5 +41,5 @@ by_track = data.at_risk_by_track(ctx.scope)
 if by_track.empty:
     st.success("Nobody in scope shows a warning sign.")
 else:
-    ui.table(by_track, "at-risk per track", mean_risk=st.column_config.NumberColumn(format="%.2f"))
+    ui.table(by_track, "at-risk per track", mean_risk=ui.coefficient_column("mean risk"))
 st.page_link("views/at_risk.py", label="See who and why", icon=":material/warning:")

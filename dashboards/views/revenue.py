@@ -26,6 +26,13 @@ cells = st.columns(4)
 cells[0].metric(f"Paid ({currency.upper()})", ui.number(shown["amount"].sum(), 2))
 cells[1].metric(f"Refunded ({currency.upper()})", ui.number(shown["refunded_amount"].sum(), 2))
 cells[2].metric(f"Net ({currency.upper()})", ui.number(shown["net_amount"].sum(), 2))
-cells[3].metric("Pending payments", int(shown["pending"].sum()))
+cells[3].metric("Pending payments", ui.number(shown["pending"].sum()))
 st.vega_lite_chart(spec=charts.revenue(shown), width="stretch")
-ui.table(frame, "revenue", month=st.column_config.DateColumn(format="YYYY-MM"))
+ui.table(
+    frame,
+    "revenue",
+    month=st.column_config.DateColumn(format="YYYY-MM"),
+    amount=ui.number_column("paid", 2),
+    refunded_amount=ui.number_column("refunded", 2),
+    net_amount=ui.number_column("net", 2),
+)

@@ -1,4 +1,4 @@
-"""Workspace usage: active hours per day, and per student and day (heatmap)."""
+"""Workspace usage: active hours per day, and the least active students day by day."""
 
 import streamlit as st
 
@@ -11,29 +11,41 @@ st.title("Workspace usage")
 scope = ctx.scope
 st.caption(f"{scope.start:%Y-%m-%d} to {scope.end:%Y-%m-%d}.")
 totals = data.workspace_totals(scope)
-if totals.empty:
+used = totals[totals["active_hours"] > 0]
+if used.empty:
     st.info("No workspace activity in these dates.")
-    st.stop()
-per_day = data.workspace_per_day(scope)
 cells = st.columns(3)
 cells[0].metric("Active hours", ui.number(totals["active_hours"].sum(), 1))
-cells[1].metric("Students with activity", len(totals))
-cells[2].metric("Sessions", int(totals["sessions"].sum()))
-st.vega_lite_chart(
-    spec=charts.daily_hours(per_day, "Active hours per day, all students in scope"), width="stretch"
-)
-
-shown = totals.head(HEATMAP_ROWS)["student"].tolist()
-if len(totals) > HEATMAP_ROWS:
-    st.caption(
-        f"The heatmap shows the {HEATMAP_ROWS} most active of {len(totals)} students; "
-        "the table has them all."
+cells[1].metric("Students with activity", ui.number(len(used)))
+cells[2].metric("Sessions", ui.number(totals["sessions"].sum()))
+if not used.empty:
+    st.vega_lite_chart(
+        spec=charts.daily_hours(
+            data.workspace_per_day(scope),
+            "Active hours per day, all students in scope",
+            scope.start,
+            scope.end,
+        ),
+        width="stretch",
     )
-heat = data.workspace_days(scope, tuple(shown))
-st.vega_lite_chart(spec=charts.heatmap(heat, shown), width="stretch")
+
+st.subheader("Least active students")
+enrolled = totals[totals["enrolled"]]
+shown = enrolled.head(HEATMAP_ROWS)["student"].tolist()
+if not shown:
+    st.caption("No active enrollment in scope.")
+else:
+    st.caption(
+        f"The {len(shown):,} least active of {len(enrolled):,} students with an active "
+        "enrollment, fewest hours first; the table below has everyone."
+    )
+    grid = data.workspace_grid(scope, tuple(shown))
+    st.vega_lite_chart(spec=charts.heatmap(grid, shown, scope.start, scope.end), width="stretch")
 ui.table(
-    totals,
+    totals.drop(columns=["enrolled"]),
     "workspace usage",
-    active_hours=st.column_config.NumberColumn("active hours", format="%.1f"),
-    last_day=st.column_config.DateColumn("last active"),
+    active_hours=ui.number_column("active hours", 1),
+    active_days=ui.number_column("active days"),
+    sessions=ui.number_column("sessions"),
+    last_day=ui.date_column("last active"),
 )

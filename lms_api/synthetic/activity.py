@@ -5,7 +5,8 @@ server), started (the server's start: one session), last_activity and observed_a
 While a student works, the hub refreshes last_activity about every 5 minutes, so a session
 of L five-minute buckets is L rows, each observed a few seconds after its last_activity.
 Students who stalled have no activity after that (the "inactive for N days" sign), and a
-few never opened a workspace at all.
+few never opened a workspace at all. A fader's working days thin out towards the stop; a
+returner's thin out in the week before the break, stop during it and come back after.
 """
 
 import os
@@ -62,7 +63,9 @@ def build_activity(seed: int, school: School, curriculum: Curriculum, now: int) 
     n_days = np.where(ever, last_day - first_day + 1, 0)
     learner = np.repeat(np.arange(len(learners)), n_days)
     day = first_day[learner] + positions(n_days)
-    works = rng.random(len(day)) < sigmoid(-0.6 + 0.6 * theta[learner])
+    works = rng.random(len(day)) < sigmoid(-0.6 + 0.6 * theta[learner]) * _keen(
+        school, learners[learner], day * DAY + DAY // 2, end[learner]
+    )
     learner, day = learner[works], day[works]
     # one session on a working day, a second one in the evening now and then
     evening = rng.random(len(day)) < 0.25
@@ -103,6 +106,23 @@ def build_activity(seed: int, school: School, curriculum: Curriculum, now: int) 
         },
         schema=SCHEMA,
     )
+
+
+def _keen(school: School, learner, moment, end) -> np.ndarray:
+    """How much of a student's usual chance to work on a day is left (0..1) on their
+    dropout path: falling to nothing over a fader's fade (a quarter halfway), to a fifth the
+    week before a break, none during it."""
+    keen = np.ones(len(learner))
+    if school.learner_path is None:
+        return keen
+    fade = school.learner_fade_start[learner]
+    fading = (fade > 0) & (moment > fade)
+    left = (end - moment) / np.maximum(end - fade, 1)
+    keen = np.where(fading, np.clip(left, 0.0, 1.0) ** 2, keen)
+    pause, back = school.learner_pause_start[learner], school.learner_pause_end[learner]
+    before = (pause > 0) & (moment < pause) & (moment >= pause - 7 * DAY)
+    keen = np.where(before, np.clip((pause - moment) / (7 * DAY), 0.2, 1.0), keen)
+    return np.where((pause > 0) & (moment >= pause) & (moment < back), 0.0, keen)
 
 
 def write_activity(table: pa.Table, folder: Path, seed: int) -> Path:

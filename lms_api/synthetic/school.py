@@ -4,6 +4,16 @@ submissions of the synthetic school, drawn with numpy from a few per-student tra
 Every student has an ability `theta` ~ N(0, 1). It drives the pace through the track, the
 chance to stall (stop working: no steps, no workspace activity, no quizzes afterwards, the
 at-risk signs), the quiz answers (see quizzes.py) and the workspace activity.
+
+Each enrollment that was active follows one dropout path (`School.learner_path`), so the
+at-risk backtest has real dropouts to find and real false alarms to count:
+- STEADY: works until now (or until the enrollment was cancelled or refunded);
+- FADER: works less and less over the 2-4 weeks before stopping for good (steps slow down,
+  workspace days thin out), then nothing;
+- STOPPER: stops at once;
+- FAILED_QUIZ: a stopper whose last quiz came in the week before the stop; seed.py makes
+  them fail it (a bad day), so they stop after a failed quiz;
+- RETURNER: thins out, takes a 10-24 day break with nothing at all, then comes back.
 """
 
 import hashlib
@@ -45,6 +55,12 @@ SOURCE = ["grant", "payment"]
 OFFICE, PROVIDER = "office", "stripe"
 # Students progress faster than the nominal schedule (duration_weeks) by this median factor.
 MEDIAN_SPEED = 1.8
+STEADY, FADER, STOPPER, RETURNER, FAILED_QUIZ = 0, 1, 2, 3, 4
+PATHS = ["steady", "fader", "stopper", "returner", "failed_quiz"]
+FADER_SHARE = 0.6  # of the students who stall, the ones who fade out (the others stop at once)
+RETURNER_SHARE = 0.12  # of those who do not stall, the ones who take a break and come back
+# While fading, steps come this many times slower than the student's pace.
+FADE_SLOWDOWN = 3.0
 
 
 @dataclass
@@ -63,6 +79,12 @@ class School:
     learner_primary: np.ndarray
     trainer_usernames: list[str]
     tables: dict[str, pa.Table]  # in insertion order
+    # the dropout path of each learner (STEADY, FADER, ...: PATHS), when a fader
+    # starts fading, and a returner's break [pause_start, pause_end) (0: none)
+    learner_path: np.ndarray | None = None
+    learner_fade_start: np.ndarray | None = None
+    learner_pause_start: np.ndarray | None = None
+    learner_pause_end: np.ndarray | None = None
 
 
 def build_school(
@@ -73,13 +95,20 @@ def build_school(
     now: int,
     curriculum: Curriculum,
     ids: Ids,
+    trainer_cap: int = 20,
 ) -> School:
+    """`trainers` is a minimum: there are as many more as the LMS's cap on students per
+    trainer (`trainer_cap`) needs, each trainer teaching one track."""
     tracks = curriculum.tracks
     n_tracks = len(tracks)
     rng = stream(seed, "students")
     theta = rng.standard_normal(students)
     weights = np.array([TRACK_WEIGHTS.get(t.code, 0.2) for t in tracks])
     primary_track = rng.choice(n_tracks, size=students, p=weights / weights.sum())
+    trainer_track = _trainer_tracks(
+        np.bincount(primary_track, minlength=n_tracks), trainers, trainer_cap
+    )
+    trainers = len(trainer_track)
     second = (rng.random(students) < 0.05) & (n_tracks > 1)
     second_track = (primary_track + 1 + rng.integers(0, max(n_tracks - 1, 1), students)) % n_tracks
     person_ids = ids.take("people", trainers + students)
@@ -124,6 +153,9 @@ def build_school(
     stalled = rng.random(n) < sigmoid(-1.0 - 0.9 * theta[e_student])
     stall_at = activated + (rng.uniform(0.05, 0.95, n) * (work_end - activated)).astype(np.int64)
     work_end = np.where(stalled & was_active, stall_at, work_end)
+    path, fade_start, pause_start, pause_end = _paths(
+        seed, stalled & was_active, activated, work_end, ended, now
+    )
 
     order = np.lexsort((np.arange(n), created))  # ids in the order the rows were made
     enrollment_id = np.empty(n, dtype=np.int64)
@@ -139,13 +171,13 @@ def build_school(
         ),
         np.array(LAST_NAMES)[rng.integers(0, len(LAST_NAMES), students + trainers)],
     )
+    # The students of a track dealt out to its trainers in a shuffled order: at most
+    # ceil(students / trainers) each, never more than the cap.
     trainer_of = np.empty(students, dtype=np.int64)
     for t in range(n_tracks):
-        pool = np.arange(trainers)
-        if trainers >= n_tracks:
-            pool = pool[pool % n_tracks == t]
+        pool = np.flatnonzero(trainer_track == t)
         mine = np.flatnonzero(primary_track == t)
-        trainer_of[mine] = pool[rng.integers(0, len(pool), len(mine))]
+        trainer_of[mine] = pool[rng.permutation(len(mine)) % len(pool)] if len(mine) else 0
     assigned = np.bincount(trainer_of, minlength=trainers)
     assigned_at = np.minimum(
         first_created + rng.uniform(MINUTE, DAY, students).astype(np.int64), now - MINUTE
@@ -231,6 +263,9 @@ def build_school(
         activated,
         work_end,
         now,
+        fade_start,
+        pause_start,
+        pause_end,
     )
     tables = {
         "people": people,
@@ -252,7 +287,43 @@ def build_school(
         learner_primary=e_primary[learners],
         trainer_usernames=trainer_names,
         tables=tables,
+        learner_path=path[learners],
+        learner_fade_start=fade_start[learners],
+        learner_pause_start=pause_start[learners],
+        learner_pause_end=pause_end[learners],
     )
+
+
+def _trainer_tracks(per_track: np.ndarray, trainers: int, cap: int) -> np.ndarray:
+    """The track of each trainer: enough for every track's students under the cap, and the
+    trainers asked for beyond that spread over the tracks with most students per trainer."""
+    need = -(-per_track // cap)  # ceil: every track with students has one at least
+    if need.sum() == 0:
+        need[0] = 1
+    while need.sum() < trainers:
+        need[np.argmax(per_track / np.maximum(need, 1))] += 1
+    return np.repeat(np.arange(len(per_track)), need)
+
+
+def _paths(seed, stalled, start, end, ended, now):
+    """Each enrollment's dropout path, from a stream of its own (the other draws are the same
+    with or without paths). Fading takes 2-4 weeks before the stop (or all the time there
+    was); a break starts at least a week in, lasts 10-24 days and ends a week before `now`
+    at the latest, so the return shows."""
+    rng = stream(seed, "dropout paths")
+    n = len(start)
+    fades = stalled & (rng.random(n) < FADER_SHARE)
+    fade_len = rng.uniform(14, 28, n) * DAY
+    fade_start = np.where(fades, np.maximum(start, end - fade_len.astype(np.int64)), 0)
+    pause_len = (rng.uniform(10, 24, n) * DAY).astype(np.int64)
+    room = now - 7 * DAY - pause_len - (start + 7 * DAY)
+    returns = ~stalled & (ended == 0) & (room > 0) & (rng.random(n) < RETURNER_SHARE)
+    pause_start = np.where(
+        returns, start + 7 * DAY + (rng.random(n) * np.maximum(room, 0)).astype(np.int64), 0
+    )
+    pause_end = np.where(returns, pause_start + pause_len, 0)
+    path = np.select([fades, stalled, returns], [FADER, STOPPER, RETURNER], STEADY)
+    return path, fade_start, pause_start, pause_end
 
 
 def _enrollment_events(
@@ -418,9 +489,13 @@ def _progress(
     start,
     end,
     now,
+    fade_start,
+    pause_start,
+    pause_end,
 ) -> tuple[pa.Table, dict[str, pa.Table]]:
-    """Steps marked done at each student's pace until they stop, and the deliverables they
-    hand in (most after finishing the project, a few while still on it; some never)."""
+    """Steps marked done at each student's pace until they stop (slower while fading, none
+    during a break), and the deliverables they hand in (most after finishing the project, a
+    few while still on it; some never)."""
     rng = stream(seed, "progress")
     done_person, done_step, done_at = [], [], []
     sub_rows = {k: [] for k in ("student", "deliverable", "kind", "required", "at")}
@@ -433,6 +508,14 @@ def _progress(
         nominal = track.duration_weeks * 7 * DAY * track.step_schedule()
         noise = rng.lognormal(0.0, 0.35, (len(mine), len(track.steps)))
         times = start[mine, None] + np.cumsum(nominal[None, :] * noise / speed[students, None], 1)
+        fading = fade_start[mine, None]
+        times = np.where(
+            (fading > 0) & (times > fading), fading + (times - fading) * FADE_SLOWDOWN, times
+        )
+        paused = pause_start[mine, None]
+        times = np.where(
+            (paused > 0) & (times > paused), times + (pause_end[mine, None] - paused), times
+        )
         stop = np.minimum(end[mine], now - MINUTE)[:, None]
         done = times < stop
         step_ids = np.array([s for s, _ in track.steps])
@@ -456,7 +539,9 @@ def _progress(
                 times[:, last] + rng.uniform(HOUR, 2 * DAY, len(mine)),
                 times[:, first] + rng.uniform(0, 1, len(mine)) * (stop[:, 0] - times[:, first]),
             )
-            hand_in &= after < now - MINUTE
+            in_break = (pause_start[mine] > 0) & (after >= pause_start[mine])
+            after = np.where(in_break, after + (pause_end[mine] - pause_start[mine]), after)
+            hand_in &= after < np.where(in_break, stop[:, 0], now) - MINUTE
             which = np.flatnonzero(hand_in)
             sub_rows["student"].append(students[which])
             sub_rows["deliverable"].append(np.full(len(which), deliverable_id))

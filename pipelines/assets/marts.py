@@ -40,6 +40,7 @@ QUIZ_ITEM_STATS = mart("quiz_item_stats")
 QUIZ_OPTION_STATS = mart("quiz_option_stats")
 AT_RISK = mart("at_risk_students")
 AT_RISK_HISTORY = mart("at_risk_history")
+AT_RISK_BACKTEST = mart("at_risk_backtest")  # built in pipelines.assets.backtest
 WORKSPACE_ACTIVITY = mart("workspace_activity")
 REVENUE = mart("revenue")
 # Detail marts (built in pipelines.assets.detail): one row per thing the dashboards filter.
@@ -58,6 +59,7 @@ ALL_MARTS = [
     QUIZ_OPTION_STATS,
     AT_RISK,
     AT_RISK_HISTORY,
+    AT_RISK_BACKTEST,
     WORKSPACE_ACTIVITY,
     REVENUE,
     QUIZZES,
@@ -225,7 +227,12 @@ def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
         built = set(quiz_marts) <= tables_in(db, "marts")
         scope = None if full or not built else sorted(quiz_ids or [])
         counts = refresh_quiz_statistics(
-            db, scope, QuizStatisticsSettings(min_attempts=settings.min_attempts)
+            db,
+            scope,
+            QuizStatisticsSettings(
+                min_attempts=settings.min_attempts,
+                rapid_guess_seconds=settings.rapid_guess_seconds,
+            ),
         )
         mark_updated(db, *quiz_marts)
         totals = {
@@ -352,6 +359,8 @@ def at_risk_students(
     #                      submitted (severity: 0.5 for one, 1 for two or more)
     #   quiz       (0.20): mean of the last two scores dropped by score_drop against the
     #                      earlier ones (3+ attempts), or the last three average below low_score
+    # Listed: risk_score >= min_risk_score (chosen from marts.at_risk_backtest, README), and
+    # not quiet (no workspace activity, step or quiz) for dropped_after_days: gone already.
     # Both marts come from one step and one `now`, so the history's current rows are exactly
     # marts.at_risk_students (two steps could straddle midnight and count other days).
     now = settings.now()
@@ -364,6 +373,8 @@ def at_risk_students(
         "grace": settings.overdue_grace_days,
         "drop": settings.score_drop,
         "low": settings.low_score,
+        "min_risk": settings.min_risk_score,
+        "dropped_after": settings.dropped_after_days,
     }
     with warehouse.connect() as db:
         rows = build(db, "at_risk_students", CURRENT_AT_RISK_SQL, params)
@@ -419,22 +430,34 @@ def at_risk_students(
     )
 
 
-def at_risk_sql(now: str = "now", until: str = "until") -> str:
+# Who can be at risk: the enrollments active now (enrolled by the cutoff, if any).
+ACTIVE_ENROLLMENTS = """
+    SELECT person_id, student, trainer, track, track_id, enrolled_at
+    FROM staging.enrollments
+    WHERE status = 'active' AND ($until IS NULL OR enrolled_at <= $until)
+"""
+
+
+def at_risk_sql(
+    now: str = "now",
+    until: str = "until",
+    population: str = ACTIVE_ENROLLMENTS,
+    due: str = "staging.deliverables_due",
+) -> str:
     """AT_RISK_SQL with its instant ($now) and cutoff ($until) read from other parameters.
 
     The cutoff makes it point-in-time: only activity, completions, submissions, quiz
     attempts and enrollments at or before $until count (NULL: all of them). Enrollment
-    statuses and the curriculum are today's: the warehouse keeps no history of them.
+    statuses and the curriculum are today's: the warehouse keeps no history of them, so a
+    backtest (pipelines.assets.backtest) passes its own `population` (the enrollments active
+    at the cutoff) and `due` (their required deliverables, whatever their status today).
     """
-    return AT_RISK_SQL.replace("$now", f"${now}").replace("$until", f"${until}")
+    sql = AT_RISK_SQL.replace("/*population*/", population).replace("staging.deliverables_due", due)
+    return sql.replace("$now", f"${now}").replace("$until", f"${until}")
 
 
 AT_RISK_SQL = """
-WITH active AS (
-    SELECT person_id, student, trainer, track, track_id, enrolled_at
-    FROM staging.enrollments
-    WHERE status = 'active' AND ($until IS NULL OR enrolled_at <= $until)
-), activity AS (
+WITH active AS (/*population*/), activity AS (
     SELECT username, max(last_activity) AS last_activity FROM raw.hub_activity
     WHERE $until IS NULL OR last_activity <= $until
     GROUP BY 1
@@ -454,6 +477,7 @@ WITH active AS (
     GROUP BY 1, 2
 ), scored AS (
     SELECT a.person_id, z.track_id, a.score / nullif(a.max_score, 0) AS fraction,
+           a.finished_at,
            row_number() OVER (PARTITION BY a.person_id, z.track_id
                               ORDER BY a.finished_at DESC, a.attempt_id DESC) AS recency
     FROM staging.quiz_attempts a JOIN raw.quizzes z ON z.id = a.quiz_id
@@ -462,7 +486,8 @@ WITH active AS (
     SELECT person_id, track_id, count(*) AS attempts,
            avg(fraction) FILTER (WHERE recency <= 2) AS last_two,
            avg(fraction) FILTER (WHERE recency > 2) AS earlier,
-           avg(fraction) FILTER (WHERE recency <= 3) AS last_three
+           avg(fraction) FILTER (WHERE recency <= 3) AS last_three,
+           max(finished_at) AS last_attempt_at
     FROM scored GROUP BY 1, 2
 ), signs AS (
     SELECT a.student, a.track, a.trainer,
@@ -474,7 +499,9 @@ WITH active AS (
            d.last_step_at IS NULL AS never_progressed,
            coalesce(o.overdue, 0) AS overdue_deliverables, o.oldest_days,
            q.attempts, q.last_two, q.earlier, q.last_three,
-           act.last_activity AS last_workspace_activity_at, d.last_step_at
+           act.last_activity AS last_workspace_activity_at, d.last_step_at,
+           date_diff('day', greatest(act.last_activity, d.last_step_at, q.last_attempt_at,
+                                     a.enrolled_at), $now) AS days_quiet
     FROM active a
     LEFT JOIN activity act ON act.username = a.student
     LEFT JOIN steps s ON s.track_id = a.track_id
@@ -522,10 +549,13 @@ SELECT student, track, trainer,
        CAST(overdue_deliverables AS INTEGER) AS overdue_deliverables,
        last_three AS recent_quiz_score
 FROM severity
-WHERE s_inactive > 0 OR s_progress > 0 OR s_overdue > 0 OR falling OR low
+WHERE (s_inactive > 0 OR s_progress > 0 OR s_overdue > 0 OR falling OR low)
+  AND days_quiet < $dropped_after
+  AND round(0.30 * s_inactive + 0.25 * s_progress + 0.25 * s_overdue
+            + 0.20 * CASE WHEN falling OR low THEN 1 ELSE 0 END, 3) >= $min_risk
 ORDER BY risk_score DESC, student
 """
 
 # For now itself there is no cutoff: written as TRUE rather than a NULL parameter, DuckDB
 # drops the filters from the scans of the 7M activity samples and the 1M attempts.
-CURRENT_AT_RISK_SQL = AT_RISK_SQL.replace("$until IS NULL", "TRUE")
+CURRENT_AT_RISK_SQL = at_risk_sql().replace("$until IS NULL", "TRUE")

@@ -44,4 +44,7 @@ def test_a_tiny_benchmark_run_rebuilds_refreshes_and_agrees_with_pandas(tmp_path
     assert agreement["items_compared"] == agreement["items_naive"] > 0
     assert max(agreement["max_abs_diff"].values()) < 1e-6
     assert "full rebuild:" in done.stdout
+    # the backtest runs in the full rebuild, its cost printed
+    assert figures["full"]["backtest_seconds"] > 0
+    assert "at-risk backtest:" in done.stdout
     assert "incremental after 30 attempts on 2 quizzes:" in done.stdout

@@ -54,7 +54,9 @@ def test_the_overview_agrees_with_the_marts(built, as_viewer):
         "SELECT count(*) FROM marts.at_risk_history WHERE as_of = "
         "(SELECT as_of FROM marts._refresh) - INTERVAL 7 DAY",
     )
-    assert metrics(app)["Students at risk"][1] == f"{at_risk - week_ago:+d} vs last week"
+    change = at_risk - week_ago  # no change reads as such, never "+0" (issue 17)
+    expected = f"{change:+d} vs last week" if change else "no change vs last week"
+    assert metrics(app)["Students at risk"][1] == expected
     assert "figures as of 2026-06-30 12:00 UTC" in app.caption[0].value
 
 

@@ -15,6 +15,9 @@ overview ends at AS_OF (Sunday 2026-03-15): this week is 03-09..03-15, the week 
     dan · FSD      tom      cancelled  -                        03-12 30 min     -
 
 At risk now: carl; a week ago: ada and carl.
+Backtest (minimum risk score 0.35 in use): DP flagged 4 of 10 on 02-15, 2 of them dropped out
+of 3 who did; 2 of 8 on 02-08, both right (pooled: 4 of 6 right, 4 of 5 caught). FSD: nobody
+flagged on 02-15, 1 of 5 dropped out.
 """
 
 from datetime import UTC, datetime
@@ -119,36 +122,40 @@ CREATE TABLE marts.quiz_stats (quiz_id BIGINT, attempt_set VARCHAR, n_attempts I
     n_questions INTEGER, max_mark DOUBLE, mean DOUBLE, median DOUBLE, sd DOUBLE,
     skewness DOUBLE, kurtosis DOUBLE, cronbach_alpha DOUBLE, error_ratio DOUBLE,
     standard_error DOUBLE);
-INSERT INTO marts.quiz_stats VALUES
-    (100, 'all', 3, 2, 5, 3.67, 4, 1.53, NULL, NULL, 0.81, 0.44, 0.67),
-    (100, 'first', 2, 2, 5, 3.0, 3, 1.41, NULL, NULL, 0.72, 0.53, 0.75),
-    (100, 'last', 2, 2, 5, 3.5, 3.5, 2.12, NULL, NULL, 0.9, 0.32, 0.67),
-    (100, 'highest', 2, 2, 5, 3.5, 3.5, 2.12, NULL, NULL, 0.9, 0.32, 0.67),
-    (200, 'all', 1, 1, 4, 3, 3, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO marts.quiz_stats VALUES  -- fractions of max_mark, as the pipeline writes them
+    (100, 'all', 3, 2, 5, 0.7333, 0.8, 0.3055, NULL, NULL, -0.5, 1.2247, 0.3742),
+    (100, 'first', 2, 2, 5, 0.6, 0.6, 0.2828, NULL, NULL, NULL, NULL, NULL),
+    (100, 'last', 2, 2, 5, 0.7, 0.7, 0.4243, NULL, NULL, NULL, NULL, NULL),
+    (100, 'highest', 2, 2, 5, 0.7, 0.7, 0.4243, NULL, NULL, NULL, NULL, NULL),
+    (200, 'all', 1, 1, 4, 0.75, 0.75, NULL, NULL, NULL, NULL, NULL, NULL);
 
 CREATE TABLE marts.quiz_item_stats (quiz_id BIGINT, question_id BIGINT,
     question_order INTEGER, attempt_set VARCHAR, n INTEGER, facility_index DOUBLE, sd DOUBLE,
     random_guess_score DOUBLE, intended_weight DOUBLE, effective_weight DOUBLE,
     discrimination_index DOUBLE, discriminative_efficiency DOUBLE, ci_low DOUBLE,
-    ci_high DOUBLE, flag VARCHAR);
+    ci_high DOUBLE, flag VARCHAR, discrimination_ci_low DOUBLE, discrimination_ci_high DOUBLE,
+    n_timed BIGINT, median_seconds DOUBLE, rapid_guess_rate DOUBLE);
 INSERT INTO marts.quiz_item_stats VALUES
-    (100, 1001, 1, 'all', 3, 0.9, 0.2, 0.5, 40, 45, 45, 60, 0.5, 0.98, 'ok'),
+    (100, 1001, 1, 'all', 3, 0.9, 0.2, 0.5, 40, 45, 45, 60, 0.5, 0.98, 'ok',
+     -20, 85, 3, 24.5, 0),
     (100, 1002, 2, 'all', 3, 0.2, 0.4, 0.33, 60, 55, -10, -12, 0.04, 0.6,
-     'negative discrimination'),
-    (100, 1001, 1, 'first', 2, 0.95, 0.1, 0.5, 40, 42, 50, 62, 0.4, 0.99, 'ok'),
-    (100, 1002, 2, 'first', 2, 0.3, 0.5, 0.33, 60, 58, 35, 40, 0.05, 0.8, NULL),
+     'negative discrimination', -70, 60, 3, 8, 0.3333),
+    (100, 1001, 1, 'first', 2, 0.95, 0.1, 0.5, 40, 42, 50, 62, 0.4, 0.99, 'ok',
+     NULL, NULL, 2, 30, 0),
+    (100, 1002, 2, 'first', 2, 0.3, 0.5, 0.33, 60, 58, 35, 40, 0.05, 0.8, NULL,
+     NULL, NULL, 2, 9, 0.5),
     (200, 2001, 1, 'all', 1, 0.75, NULL, 0.5, 100, NULL, NULL, NULL, 0.2, 0.97,
-     'too few attempts');
+     'too few attempts', NULL, NULL, 1, NULL, NULL);
 
 CREATE TABLE marts.quiz_option_stats (quiz_id BIGINT, question_id BIGINT, option_id BIGINT,
     option_order INTEGER, attempt_set VARCHAR, is_correct BOOLEAN, chosen_count INTEGER,
-    chosen_rate DOUBLE, point_biserial DOUBLE);
+    chosen_rate DOUBLE, point_biserial DOUBLE, attractive BOOLEAN);
 INSERT INTO marts.quiz_option_stats VALUES
-    (100, 1001, 10011, 1, 'all', true, 3, 1.0, NULL),
-    (100, 1001, 10012, 2, 'all', false, 0, 0.0, NULL),
-    (100, 1002, 10021, 1, 'all', false, 2, 0.667, 0.3),
-    (100, 1002, 10022, 2, 'all', true, 1, 0.333, -0.2),
-    (100, 1002, 10023, 3, 'all', false, 0, 0.0, NULL);
+    (100, 1001, 10011, 1, 'all', true, 3, 1.0, NULL, false),
+    (100, 1001, 10012, 2, 'all', false, 0, 0.0, NULL, false),
+    (100, 1002, 10021, 1, 'all', false, 2, 0.667, 0.3, true),
+    (100, 1002, 10022, 2, 'all', true, 1, 0.333, -0.2, false),
+    (100, 1002, 10023, 3, 'all', false, 0, 0.0, NULL, false);
 
 CREATE TABLE marts.submissions (submission_id BIGINT, student VARCHAR, track VARCHAR,
     trainer VARCHAR, project_id BIGINT, project_number INTEGER, project_title VARCHAR,
@@ -172,6 +179,22 @@ INSERT INTO marts.at_risk_history VALUES
     ('2026-03-15 12:00+00', 'carl', 'FSD', 'tom', 0.3),
     ('2026-03-08 12:00+00', 'ada', 'DP', 'tess', 0.5),
     ('2026-03-08 12:00+00', 'carl', 'FSD', 'tom', 0.55);
+
+CREATE TABLE marts.at_risk_backtest (track VARCHAR, as_of TIMESTAMP, min_risk_score DOUBLE,
+    in_use BOOLEAN, enrollments INTEGER, flagged INTEGER, positives INTEGER,
+    true_positives INTEGER, precision DOUBLE, recall DOUBLE, base_rate DOUBLE, lift DOUBLE,
+    flagged_share DOUBLE, horizon_days INTEGER, quiet_days INTEGER, inactive_days INTEGER,
+    no_progress_days INTEGER, overdue_grace_days INTEGER, score_drop DOUBLE,
+    low_score DOUBLE, dropped_after_days INTEGER);
+INSERT INTO marts.at_risk_backtest VALUES
+    ('DP', '2026-02-15 12:00', 0.35, true, 10, 4, 3, 2, 0.5, 2 / 3, 0.3, 5 / 3, 0.4,
+     28, 14, 7, 14, 3, 0.15, 0.5, 30),
+    ('DP', '2026-02-08 12:00', 0.35, true, 8, 2, 2, 2, 1.0, 1.0, 0.25, 4.0, 0.25,
+     28, 14, 7, 14, 3, 0.15, 0.5, 30),
+    ('DP', '2026-02-15 12:00', 0.0, false, 10, 8, 3, 3, 0.375, 1.0, 0.3, 1.25, 0.8,
+     28, 14, 7, 14, 3, 0.15, 0.5, 30),
+    ('FSD', '2026-02-15 12:00', 0.35, true, 5, 0, 1, 0, NULL, 0.0, 0.2, NULL, 0.0,
+     28, 14, 7, 14, 3, 0.15, 0.5, 30);
 
 CREATE TABLE marts.revenue (track VARCHAR, month DATE, payments INTEGER, amount DOUBLE,
     refunds INTEGER, refunded_amount DOUBLE, net_amount DOUBLE, pending INTEGER,

@@ -116,7 +116,9 @@ def test_counts_and_curriculum(database_url, school):
     for table in TABLES:
         have = rows(database_url, f"SELECT count(*) FROM {table}")[0][0]
         assert have >= school.rows[table], table
-    assert school.rows["people"] == 60 + 1  # one trainer per 200 students, at least one
+    # as few trainers as the cap of 20 students each allows (60 / 20, and one more for a
+    # track whose students do not fill whole trainers)
+    assert 60 + 3 <= school.rows["people"] <= 60 + 3 + 2
     assert school.rows["quiz_answers"] > 0 and school.rows["hub_activity"] > 0
     # the demo's DP and FSD are reused, DE is created with projects, steps and deliverables
     tracks = dict(rows(database_url, "SELECT code, id FROM tracks"))
@@ -234,13 +236,14 @@ def test_people_enrollments_payments_and_progress_are_consistent(database_url, s
     people = dict(rows(database_url, "SELECT id, username FROM people"))
     students = {i for i, u in people.items() if u.startswith("student")}
     trainers = {i for i, u in people.items() if SYNTHETIC.match(u) and u.startswith("trainer")}
-    assert len(students) == 60 and len(trainers) == 1
+    assert len(students) == 60 and 3 <= len(trainers) <= 5
     assignments = rows(database_url, "SELECT trainer_id, student_id FROM trainer_assignments")
     mine = [(t, s) for t, s in assignments if s in students]
     assert sorted(s for _, s in mine) == sorted(students)  # exactly one trainer each
     per_trainer = Counter(t for t, _ in assignments)
     for trainer, count in rows(database_url, "SELECT id, assigned_students FROM people"):
         assert count == per_trainer.get(trainer, 0), people[trainer]
+        assert count <= 20, people[trainer]  # the LMS's cap (Settings.max_students_per_trainer)
 
     enrollments = {
         eid: (person, track, status, source)
@@ -385,6 +388,76 @@ def test_a_larger_school_has_every_case_and_the_broken_items_show(tmp_path):
     assert chosen.most_common(1)[0][0] != key[0][0]
 
 
+def test_dropout_paths_are_planted(tmp_path):
+    """Faders thin out then stop, returners take a break and come back, some stop right after
+    failing a quiz, steady students keep going: what the at-risk backtest must tell apart."""
+    url = f"sqlite:///{tmp_path / 'lms.db'}"
+    summary = seed(url, tmp_path / "landing", demo=False, students=600, quizzes=4, days=120)
+    everyone = summary.learners.to_pylist()
+    learners = [r for r in everyone if r["primary"]]  # the ones the workspace activity follows
+    assert {r["path"] for r in everyone} == {
+        "steady", "fader", "stopper", "returner", "failed_quiz"
+    }  # fmt: skip
+    active = defaultdict(list)  # username -> workspace activity instants
+    table = pq.read_table(summary.activity_files[0]).to_pydict()
+    for user, last in zip(table["username"], table["last_activity"], strict=True):
+        active[user].append(last)
+
+    def days_active(user, start, end) -> int:
+        return len({t.date() for t in active.get(user, ()) if start <= t < end})
+
+    faders = [
+        r
+        for r in learners
+        if r["path"] == "fader" and r["stopped"] - r["fade_start"] > timedelta(days=14)
+    ]
+    early = sum(
+        days_active(
+            r["username"], r["fade_start"], r["fade_start"] + (r["stopped"] - r["fade_start"]) / 2
+        )
+        for r in faders
+    )
+    late = sum(
+        days_active(
+            r["username"], r["fade_start"] + (r["stopped"] - r["fade_start"]) / 2, r["stopped"]
+        )
+        for r in faders
+    )
+    assert faders and late < early / 2  # thinning out
+    gone = [
+        r
+        for r in learners
+        if r["path"] in ("fader", "stopper", "failed_quiz") and r["username"] in active
+    ]
+    assert all(max(active[r["username"]]) <= r["stopped"] for r in gone)
+    returners = [r for r in learners if r["path"] == "returner"]
+    assert returners
+    assert all(days_active(r["username"], r["pause_start"], r["pause_end"]) == 0 for r in returners)
+    back = [r for r in returners if days_active(r["username"], r["pause_end"], NOW) > 0]
+    assert len(back) > 0.8 * len(returners)
+    steady = [r for r in learners if r["path"] == "steady" and r["stopped"] == NOW]
+    recent = [r for r in steady if days_active(r["username"], NOW - timedelta(days=14), NOW)]
+    assert len(recent) > 0.8 * len(steady)
+    # the failed quiz: their last attempt, in the week before they stopped, failed
+    quitters = {
+        (r["username"], r["track"]): r["stopped"] for r in learners if r["path"] == "failed_quiz"
+    }
+    assert len(quitters) >= 5
+    last = {}
+    for user, track, finished, passed in rows(
+        url,
+        "SELECT p.username, t.code, a.submitted_at, a.passed FROM quiz_attempts a "
+        "JOIN people p ON p.id = a.person_id JOIN quizzes q ON q.id = a.quiz_id "
+        "JOIN tracks t ON t.id = q.track_id ORDER BY a.submitted_at",
+    ):
+        if (user, track) in quitters:
+            last[(user, track)] = (_utc(finished), passed)
+    assert set(last) == set(quitters)
+    for key, (finished, _) in last.items():
+        assert quitters[key] - timedelta(days=7) < finished <= quitters[key]
+    assert sum(not passed for _, passed in last.values()) >= 0.8 * len(last)
+
+
 # --- activity ------------------------------------------------------------------------------
 def test_activity_parquet_keeps_the_landing_contract(database_url, school):
     (path,) = school.activity_files
@@ -494,7 +567,8 @@ def test_cli_seeds_once_then_refuses(database_url, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Synthetic school seeded" in out and "quiz_answers" in out
     assert (tmp_path / "landing" / "synthetic-5.parquet").exists()
-    assert rows(database_url, "SELECT count(*) FROM people")[0][0] == 31
+    # 30 students and their trainers: one per track, the cap (20) needs no more
+    assert rows(database_url, "SELECT count(*) FROM people")[0][0] == 30 + 3
     assert main(args) == 2
     assert "already holds a synthetic school" in capsys.readouterr().err
 
@@ -515,7 +589,7 @@ def test_cli_hands_a_synthetic_cohort_to_the_demo_trainer(database_url, tmp_path
         "(SELECT id FROM people WHERE username LIKE 'student%')",
     )
     assert moved > 0
-    assert f"{moved} synthetic students now have trainer as their trainer." in (
+    assert f"{moved} synthetic students now have trainer as their trainer" in (
         capsys.readouterr().out
     )
     # trainer0001 has none left; trainer0002 keeps theirs.
@@ -528,6 +602,47 @@ def test_cli_hands_a_synthetic_cohort_to_the_demo_trainer(database_url, tmp_path
         )
     )
     assert left["trainer0001"] == 0 and left["trainer0002"] > 0
+
+
+def test_hand_over_keeps_the_cap_and_what_get_trainers_says(api, auth, database_url, tmp_path):
+    """The demo trainer (2 students) gets the synthetic students there is room for under the
+    cap (20), and the API's own answer and counter agree with the assignments."""
+    args = [
+        "seed-synthetic", "--students", "150", "--quizzes", "1", "--seed", "4",
+        "--database-url", database_url, "--activity-dir", str(tmp_path / "landing"),
+        "--now", "2026-11-30T12:00:00", "--hand-over-to", "trainer",
+    ]  # fmt: skip
+    assert main(args) == 0
+
+    def load() -> dict:
+        listed = api.get("/api/v1/trainers", headers=auth("office")).json()["results"]
+        return next(t for t in listed if t["username"] == "trainer")
+
+    assert (load()["assigned_students"], load()["cap"], load()["available"]) == (20, 20, 0)
+    [(held,)] = rows(
+        database_url,
+        "SELECT count(*) FROM trainer_assignments a JOIN people t ON t.id = a.trainer_id "
+        "WHERE t.username = 'trainer'",
+    )
+    assert held == 20
+    # The counter the API enforces the cap on moves from the true count.
+    gone = api.delete("/api/v1/users/ada/trainer", headers=auth("office"))
+    assert gone.status_code == 200, gone.text
+    assert load()["assigned_students"] == 19
+    # A second hand-over fills the one free place, and no more.
+    from lms_api.synthetic.handover import hand_over_students
+
+    assert hand_over_students(database_url, "trainer", cap=20) == 1
+    assert (load()["assigned_students"], load()["available"]) == (20, 0)
+    assert hand_over_students(database_url, "trainer", cap=20) == 0
+    # No synthetic trainer is over the cap, and every counter is true.
+    for name, counter, assigned in rows(
+        database_url,
+        "SELECT t.username, t.assigned_students, count(a.id) FROM people t "
+        "LEFT JOIN trainer_assignments a ON a.trainer_id = t.id "
+        "WHERE t.username LIKE 'trainer%' GROUP BY t.id, t.username, t.assigned_students",
+    ):
+        assert counter == assigned <= 20, name
 
 
 def test_hand_over_to_an_unknown_account_changes_nothing(database_url, tmp_path, capsys):

@@ -18,9 +18,12 @@ import pytest
 
 from lms_api.quizzes.grading import mark_answer
 from pipelines.quiz_statistics import (
+    FLAG_DISTRACTOR,
     FLAG_NEGATIVE,
+    FLAG_NO_DISCRIMINATION,
     FLAG_OK,
     FLAG_SAME_MARK,
+    FLAG_SAME_TOTAL,
     FLAG_TOO_EASY,
     FLAG_TOO_FEW,
     QuizStatisticsSettings,
@@ -279,8 +282,9 @@ def expected_quiz_stats(quiz: Quiz, attempts: list[Attempt]) -> dict:
         "skewness": excel_skew(totals),
         "kurtosis": excel_kurt(totals),
         "cronbach_alpha": alpha,
-        "error_ratio": math.sqrt(1 - alpha) if 0 <= alpha <= 1 else None,
-        "standard_error": math.sqrt(1 - alpha) * sd if 0 <= alpha <= 1 else None,
+        # Moodle: 100 * sqrt(1 - cic / 100), for a negative alpha too (then above 100 %)
+        "error_ratio": math.sqrt(1 - alpha),
+        "standard_error": math.sqrt(1 - alpha) * sd,
     }
 
 
@@ -424,11 +428,14 @@ def test_cronbach_alpha_by_hand(db):
         row = one(db, "quiz_stats", quiz_id=1, attempt_set=name)
         assert row["cronbach_alpha"] == pytest.approx(alphas[name])
     assert [sum(c) for c in zip(*first, strict=True)] == [4, 3, 2, 2, 2, 1]
-    # the miskeyed item makes the first attempts' alpha negative: no error ratio
+    # the miskeyed item makes the first attempts' alpha negative: Moodle still reports the
+    # error ratio sqrt(1 - alpha), above 100 %
     assert alphas["first"] < 0
     row = one(db, "quiz_stats", quiz_id=1, attempt_set="first")
-    assert row["error_ratio"] is None
-    assert row["standard_error"] is None
+    assert row["error_ratio"] == pytest.approx(math.sqrt(1 - alphas["first"]))
+    assert row["error_ratio"] > 1
+    first_sd = statistics.stdev([t / 5 for t in (4, 3, 2, 2, 2, 1)])
+    assert row["standard_error"] == pytest.approx(math.sqrt(1 - alphas["first"]) * first_sd)
     assert 0 < alphas["last"] < 1
     row = one(db, "quiz_stats", quiz_id=1, attempt_set="last")
     assert row["error_ratio"] == pytest.approx(math.sqrt(1 - alphas["last"]))
@@ -437,8 +444,9 @@ def test_cronbach_alpha_by_hand(db):
     assert row["standard_error"] == pytest.approx(math.sqrt(1 - alphas["last"]) * sd)
 
 
-def test_negative_alpha_has_no_error_ratio():
-    """Two questions that disagree perfectly: alpha < 0, so no error ratio."""
+def test_negative_alpha_has_moodles_error_ratio():
+    """Two questions that disagree: alpha < 0, and the error ratio is sqrt(1 - alpha) as in
+    Moodle (mod/quiz/report/statistics/classes/calculator.php), not NULL."""
     quiz = Quiz(5, [single(501, 1), single(502, 2)])
     quiz.attempts = [
         Attempt(500 + i, i, 1, {501: [5011] if i % 2 else [5012], 502: [5022] if i % 2 else [5021]})
@@ -459,8 +467,9 @@ def test_negative_alpha_has_no_error_ratio():
     expected = expected_quiz_stats(quiz, quiz.attempts)
     assert expected["cronbach_alpha"] < 0
     assert row["cronbach_alpha"] == pytest.approx(expected["cronbach_alpha"])
-    assert row["error_ratio"] is None
-    assert row["standard_error"] is None
+    assert row["error_ratio"] == pytest.approx(math.sqrt(1 - expected["cronbach_alpha"]))
+    assert row["error_ratio"] > 1
+    assert row["standard_error"] == pytest.approx(expected["standard_error"])
 
 
 def test_item_stats_match_plain_python(db, quizzes):
@@ -741,10 +750,13 @@ def test_mart_columns_and_types(db):
         "quiz_id", "question_id", "question_order", "attempt_set", "n", "facility_index", "sd",
         "random_guess_score", "intended_weight", "effective_weight", "discrimination_index",
         "discriminative_efficiency", "ci_low", "ci_high", "flag",
+        # added by issue 17, after the original columns
+        "discrimination_ci_low", "discrimination_ci_high", "n_timed", "median_seconds",
+        "rapid_guess_rate",
     ]  # fmt: skip
     assert [c for c, _ in by_table["quiz_option_stats"]] == [
         "quiz_id", "question_id", "option_id", "option_order", "attempt_set", "is_correct",
-        "chosen_count", "chosen_rate", "point_biserial",
+        "chosen_count", "chosen_rate", "point_biserial", "attractive",
     ]  # fmt: skip
     assert dict(by_table["quiz_item_stats"])["flag"] == "VARCHAR"
     assert dict(by_table["quiz_stats"])["n_attempts"] == "BIGINT"
@@ -785,3 +797,259 @@ def test_a_quiz_without_attempts_has_no_rows(db):
     for table in ("quiz_stats", "quiz_item_stats", "quiz_option_stats"):
         assert rows(db, table, quiz_id=3) == []
         assert len(rows(db, table, quiz_id=1)) > 0
+
+
+# ---- issue 17: Moodle's edge cases, flags that say the right thing, time on question ---------
+
+
+def quiz_from_marks(quiz_id: int, marks: list[list[int]], wrong: dict | None = None) -> Quiz:
+    """A quiz of SINGLE questions (4 options, the first the key) from a 0/1 mark per student
+    and question; a wrong answer picks option 2 unless `wrong[(student, question index)]`
+    names another option position (0-based)."""
+    questions = [single(quiz_id * 10 + i, i + 1) for i in range(len(marks[0]))]
+    quiz = Quiz(quiz_id, questions)
+    for s, row in enumerate(marks):
+        choices = {}
+        for i, (q, mark) in enumerate(zip(questions, row, strict=True)):
+            position = 0 if mark else (wrong or {}).get((s, i), 1)
+            choices[q.id] = [q.options[position][0]]
+        quiz.attempts.append(Attempt(quiz_id * 100 + s, s, 1, choices))
+    return quiz
+
+
+@pytest.mark.parametrize("points", [1 / 3, 0.7, 1.0])
+def test_same_total_for_everyone_gives_no_effective_weight(points):
+    """Every attempt gets exactly two of three questions right: cov(x, T) = 0 for each item,
+    so Moodle gives no effective weight at all (its sum of sqrt(cov) is 0). Computed as
+    var(x) + cov(x, R), float noise used to give 100 % to one item at 1/3 point."""
+    questions = [
+        Question(600 + i, i + 1, "SINGLE", points, [(6000 + 10 * i + k, k == 1) for k in (1, 2)])
+        for i in range(3)
+    ]
+    quiz = Quiz(6, questions)
+    for k in range(12):
+        wrong = k % 3
+        choices = {q.id: [q.options[1 if i == wrong else 0][0]] for i, q in enumerate(questions)}
+        quiz.attempts.append(Attempt(k + 1, k + 1, 1, choices))
+    db = staging_db([quiz])
+    refresh_quiz_statistics(db, None, LOW)
+    items = rows(db, "quiz_item_stats", quiz_id=6, attempt_set="all")
+    assert len(items) == 3
+    for item in items:
+        assert item["effective_weight"] is None, item
+        assert item["flag"] == FLAG_SAME_TOTAL  # not "check the answer key"
+    stats = one(db, "quiz_stats", quiz_id=6, attempt_set="all")
+    assert stats["sd"] == 0
+    assert stats["cronbach_alpha"] is None
+    assert stats["error_ratio"] is None
+
+
+def test_alpha_error_ratio_and_standard_error_need_more_than_two_attempts():
+    """Moodle computes the coefficient of internal consistency only for s > 2 attempts."""
+    quiz = quiz_from_marks(8, [[1, 1, 0], [0, 1, 0]])
+    db = staging_db([quiz])
+    two = QuizStatisticsSettings(min_attempts=2)
+    refresh_quiz_statistics(db, None, two)
+    row = one(db, "quiz_stats", quiz_id=8, attempt_set="all")
+    assert row["n_attempts"] == 2
+    assert row["sd"] == pytest.approx(statistics.stdev([2 / 3, 1 / 3]))  # still given
+    assert row["cronbach_alpha"] is None
+    assert row["error_ratio"] is None
+    assert row["standard_error"] is None
+    third = Attempt(899, 99, 1, {80: [801], 81: [812], 82: [821]})
+    add_attempt(db, quiz, third)
+    quiz.attempts.append(third)
+    refresh_quiz_statistics(db, None, two)
+    row = one(db, "quiz_stats", quiz_id=8, attempt_set="all")
+    items = [[quiz.mark(a, q) for a in quiz.attempts] for q in quiz.questions]
+    totals = [quiz.total(a) for a in quiz.attempts]
+    alpha = 3 / 2 * (1 - sum(statistics.variance(i) for i in items) / statistics.variance(totals))
+    assert row["cronbach_alpha"] == pytest.approx(alpha)
+    assert row["error_ratio"] == pytest.approx(math.sqrt(1 - alpha))
+
+
+def fisher_interval(r: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    half = z / math.sqrt(n - 3)
+    return math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half)
+
+
+def test_negative_discrimination_within_its_uncertainty_does_not_blame_the_key():
+    """Ten students: questions 71 and 73 correlate slightly negatively with the rest (-13,
+    -11), well within the uncertainty of 10 attempts: "does not discriminate", not "check the
+    answer key" (which the miskeyed 103 of quiz one still gets, see below)."""
+    marks = [[1, 1, 1, 0], [1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 1, 1], [0, 1, 1, 0],
+             [1, 1, 0, 1], [0, 0, 1, 1], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]]  # fmt: skip
+    quiz = quiz_from_marks(7, marks)
+    db = staging_db([quiz])
+    refresh_quiz_statistics(db, None, LOW)
+    for index in (1, 3):
+        x = [row[index] for row in marks]
+        rest = [sum(row) - row[index] for row in marks]
+        r = statistics.correlation(x, rest)
+        low, high = fisher_interval(r, 10)
+        row = one(db, "quiz_item_stats", question_id=70 + index, attempt_set="all")
+        assert row["discrimination_index"] == pytest.approx(100 * r)
+        assert r < 0 < high
+        assert row["discrimination_ci_low"] == pytest.approx(100 * low)
+        assert row["discrimination_ci_high"] == pytest.approx(100 * high)
+        assert row["flag"] == FLAG_NO_DISCRIMINATION
+        assert FLAG_NEGATIVE not in row["flag"]
+
+
+def test_negative_discrimination_beyond_its_uncertainty_blames_the_key(db):
+    refresh_quiz_statistics(db, None, LOW)
+    row = one(db, "quiz_item_stats", question_id=103, attempt_set="first")
+    r = statistics.correlation([0, 0, 0, 1, 1, 1], [4, 3, 2, 1, 1, 0])
+    high = fisher_interval(r, 6)[1]
+    assert high < 0
+    assert row["discrimination_ci_high"] == pytest.approx(100 * high)
+    assert row["flag"].startswith(FLAG_NEGATIVE)  # the most serious flag first
+
+
+def attractive_quiz() -> Quiz:
+    """Twenty students; question 90 (the key chosen by 3, the wrong option 902 by 13) and
+    question 91 (the key chosen by the weak half, the wrong option 912 by the strong half)
+    plus four fair questions that rank the students (the strong ones get them right)."""
+    marks, wrong = [], {}
+    for s in range(20):
+        strong = s >= 10
+        q90 = 1 if s % 7 == 0 else 0  # 3 right
+        q91 = 0 if strong else 1
+        fair = [int(strong or s % k == 0) for k in (3, 5, 7, 9)]
+        marks.append([q90, q91, *fair])
+        if not q90 and s % 5 == 1:
+            wrong[(s, 0)] = 2  # 4 students pick 903, the other 13 pick 902
+    return quiz_from_marks(9, marks, wrong)
+
+
+def test_a_wrong_option_chosen_more_than_the_key_is_an_attractive_distractor():
+    """More beyond the uncertainty: 13 against the key's 3 (13 - 3 > 1.96 sqrt(16)), while
+    903's 4 against 3 is no evidence."""
+    quiz = attractive_quiz()
+    db = staging_db([quiz])
+    refresh_quiz_statistics(db, None, LOW)
+    counts = {o["option_id"]: o for o in rows(db, "quiz_option_stats", question_id=90,
+                                              attempt_set="all")}  # fmt: skip
+    assert counts[901]["chosen_count"] == 3
+    assert counts[902]["chosen_count"] == 13
+    assert counts[903]["chosen_count"] == 4
+    assert counts[902]["attractive"] is True
+    assert counts[903]["attractive"] is False
+    assert counts[901]["attractive"] is False  # the key
+    item = one(db, "quiz_item_stats", question_id=90, attempt_set="all")
+    assert FLAG_DISTRACTOR in item["flag"].split("; ")
+
+
+def test_a_wrong_option_the_strong_students_choose_is_an_attractive_distractor():
+    quiz = attractive_quiz()
+    db = staging_db([quiz])
+    refresh_quiz_statistics(db, None, LOW)
+    totals = [quiz.total(a) / quiz.max_score for a in quiz.attempts]
+    chose = [1.0 if 912 in a.choices[91] else 0.0 for a in quiz.attempts]
+    r = statistics.correlation(chose, totals)
+    assert fisher_interval(r, 20)[0] > 0
+    option = one(db, "quiz_option_stats", option_id=912, attempt_set="all")
+    assert option["chosen_count"] == 10  # as often as the key: not more
+    assert option["point_biserial"] == pytest.approx(r)
+    assert option["attractive"] is True
+    assert FLAG_DISTRACTOR in one(db, "quiz_item_stats", question_id=91, attempt_set="all")["flag"]
+    # the fair questions' wrong options are chosen by the weaker students: no flag
+    for question in (92, 93, 94, 95):
+        item = one(db, "quiz_item_stats", question_id=question, attempt_set="all")
+        assert FLAG_DISTRACTOR not in item["flag"]
+
+
+def add_answer_log(db, quiz: Quiz, started: datetime, gaps: dict[int, list[tuple[int, float]]]):
+    """raw.quiz_attempts (started_at) and raw.quiz_answers (answered_at), as the raw layer
+    copies them from the LMS: `gaps[attempt id]` lists (question id, seconds after the
+    previous save) in the order the student saved them."""
+    db.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    db.execute("CREATE TABLE raw.quiz_attempts (id BIGINT, started_at TIMESTAMP)")
+    db.execute(
+        "CREATE TABLE raw.quiz_answers (attempt_id BIGINT, question_id BIGINT, "
+        "answered_at TIMESTAMP)"
+    )
+    for a in quiz.attempts:
+        db.execute("INSERT INTO raw.quiz_attempts VALUES (?, ?)", [a.id, started])
+        at = started
+        for question, seconds in gaps[a.id]:
+            at += timedelta(seconds=seconds)
+            db.execute("INSERT INTO raw.quiz_answers VALUES (?, ?, ?)", [a.id, question, at])
+
+
+def test_time_on_question_and_rapid_guesses_from_the_answer_log():
+    marks = [[1, 0, 1]] * 5 + [[0, 1, 1]] * 5
+    quiz = quiz_from_marks(4, marks)
+    db = staging_db([quiz])
+    gaps = {}
+    for k, a in enumerate(quiz.attempts):
+        # question 40 first (2 s for the first four students: rapid), then 42 (30 + k s),
+        # then 41 (10.5 s); the last student answers 42 first and skips 41
+        if k == 9:
+            gaps[a.id] = [(42, 12.0), (40, 7.0)]
+        else:
+            gaps[a.id] = [(40, 2.0 if k < 4 else 20.0 + k), (42, 30.0 + k), (41, 10.5)]
+    add_answer_log(db, quiz, datetime(2026, 3, 2, 9), gaps)
+    settings = QuizStatisticsSettings(min_attempts=3, rapid_guess_seconds=5.0)
+    refresh_quiz_statistics(db, None, settings)
+    seconds = defaultdict(list)
+    for answers in gaps.values():
+        for question, gap in answers:
+            seconds[question].append(gap)
+    assert seconds[40] == [2.0] * 4 + [24.0, 25.0, 26.0, 27.0, 28.0, 7.0]
+    for question, times in seconds.items():
+        item = one(db, "quiz_item_stats", question_id=question, attempt_set="all")
+        assert item["n_timed"] == len(times)
+        assert item["median_seconds"] == pytest.approx(statistics.median(times))
+        assert item["rapid_guess_rate"] == pytest.approx(sum(t < 5 for t in times) / len(times))
+    assert one(db, "quiz_item_stats", question_id=40, attempt_set="all")["rapid_guess_rate"] == 0.4
+    assert one(db, "quiz_item_stats", question_id=41, attempt_set="all")["n_timed"] == 9
+    # the threshold is a setting
+    refresh_quiz_statistics(db, None, QuizStatisticsSettings(min_attempts=3, rapid_guess_seconds=8))
+    assert one(db, "quiz_item_stats", question_id=40, attempt_set="all")["rapid_guess_rate"] == 0.5
+
+
+def test_time_on_question_is_null_without_an_answer_log(db):
+    refresh_quiz_statistics(db, None, LOW)
+    item = one(db, "quiz_item_stats", question_id=101, attempt_set="all")
+    assert item["n_timed"] == 0
+    assert item["median_seconds"] is None
+    assert item["rapid_guess_rate"] is None
+
+
+def test_marts_of_an_older_shape_are_rebuilt_whole(db):
+    """A warehouse published before the new columns: an incremental refresh cannot insert
+    today's rows into yesterday's tables, so it rebuilds them (every quiz, every column)."""
+    refresh_quiz_statistics(db, None, LOW)
+    db.execute("ALTER TABLE marts.quiz_item_stats DROP COLUMN rapid_guess_rate")
+    db.execute("ALTER TABLE marts.quiz_option_stats DROP COLUMN attractive")
+    counts = refresh_quiz_statistics(db, [1], LOW)
+    assert counts["quiz_stats"] == 12  # all three quizzes
+    assert "rapid_guess_rate" in rows(db, "quiz_item_stats", quiz_id=2)[0]
+    assert "attractive" in rows(db, "quiz_option_stats", quiz_id=3)[0]
+
+
+def test_the_mart_checks_hold_on_the_marts_and_catch_the_old_departures(db):
+    """pipelines.checks' range rules pass on what the refresh writes, and fail on the values
+    the marts used to have (no error ratio for a negative alpha, an alpha at 2 attempts)."""
+    from pipelines import checks
+    from pipelines.assets import marts as m
+
+    refresh_quiz_statistics(db, None, LOW)
+    for key in (m.QUIZ_STATS, m.QUIZ_ITEM_STATS, m.QUIZ_OPTION_STATS):
+        assert checks.ranges_result(db, key, checks.RANGES[key]).passed, key
+    db.execute(
+        "UPDATE marts.quiz_stats SET error_ratio = NULL, standard_error = NULL "
+        "WHERE quiz_id = 1 AND attempt_set = 'first'"  # alpha < 0
+    )
+    db.execute(
+        "UPDATE marts.quiz_stats SET cronbach_alpha = 0.5, error_ratio = sqrt(0.5) "
+        "WHERE quiz_id = 3 AND attempt_set = 'all'"  # 2 attempts
+    )
+    result = checks.ranges_result(db, m.QUIZ_STATS, checks.RANGES[m.QUIZ_STATS])
+    assert not result.passed
+    broken = {rule: value.value for rule, value in result.metadata.items() if value.value}
+    assert broken == {
+        "error ratio = sqrt(1 - alpha)": 1,
+        "alpha and error ratio need 3 attempts": 1,
+    }
