@@ -703,14 +703,17 @@ def _build_times(
     the gap between its answer's save and the save before it in the same attempt (the start
     for the first): the time the student spent on it, whatever order they answered in. A
     re-saved answer counts from its last save, so a changed answer may look quick; a question
-    left blank has no time. Without those raw tables (a warehouse built before them) the
-    columns are NULL.
+    left blank has no time. Staging works out each answer's time once, for the attempts that
+    changed (staging.quiz_answer_seconds); here are only medians and counts. Without that
+    table (a warehouse built before it) the columns are NULL.
     """
-    have = db.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'raw' AND ((table_name = 'quiz_answers' AND column_name = "
-        "'answered_at') OR (table_name = 'quiz_attempts' AND column_name = 'started_at'))"
-    ).fetchone()[0]
+    have = "quiz_answer_seconds" in {
+        name
+        for (name,) in db.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'staging'"
+        ).fetchall()
+    }
     sums = _set_cases(
         "count(seconds) FILTER (WHERE {member}) AS nt_{set}, "
         "median(seconds) FILTER (WHERE {member}) AS med_{set}, "
@@ -718,20 +721,14 @@ def _build_times(
     )
     source = (
         f"""
-        SELECT a.*, q.question_id IS NOT NULL AS in_quiz,
-               ans.question_id,
-               greatest(0, epoch_ms(ans.answered_at) - epoch_ms(coalesce(
-                   lag(ans.answered_at) OVER (PARTITION BY ans.attempt_id
-                                              ORDER BY ans.answered_at, ans.question_id),
-                   r.started_at))) / 1000.0 AS seconds
-        FROM raw.quiz_answers ans
-        JOIN _quiz_stats_attempts a ON a.attempt_id = ans.attempt_id
-        JOIN raw.quiz_attempts r ON r.id = ans.attempt_id
+        SELECT a.*, q.question_id IS NOT NULL AS in_quiz, t.question_id, t.seconds
+        FROM staging.quiz_answer_seconds t
+        JOIN _quiz_stats_attempts a ON a.attempt_id = t.attempt_id
         LEFT JOIN _quiz_stats_questions q
-               ON q.quiz_id = a.quiz_id AND q.question_id = ans.question_id
-        WHERE ans.answered_at IS NOT NULL AND {scope.where("a.quiz_id")}
+               ON q.quiz_id = a.quiz_id AND q.question_id = t.question_id
+        WHERE {scope.where("t.quiz_id")}
         """
-        if have == 2
+        if have
         else "SELECT *, FALSE AS in_quiz, NULL::BIGINT AS question_id, NULL::DOUBLE AS seconds"
         " FROM _quiz_stats_attempts WHERE FALSE"
     )

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from lms_api.quizzes.grading import mark_answer
+from pipelines.assets.staging import answer_seconds_sql
 from pipelines.quiz_statistics import (
     FLAG_DISTRACTOR,
     FLAG_NEGATIVE,
@@ -961,20 +962,22 @@ def test_a_wrong_option_the_strong_students_choose_is_an_attractive_distractor()
 
 def add_answer_log(db, quiz: Quiz, started: datetime, gaps: dict[int, list[tuple[int, float]]]):
     """raw.quiz_attempts (started_at) and raw.quiz_answers (answered_at), as the raw layer
-    copies them from the LMS: `gaps[attempt id]` lists (question id, seconds after the
-    previous save) in the order the student saved them."""
+    copies them from the LMS, and the time on each answer staging works out from them:
+    `gaps[attempt id]` lists (question id, seconds after the previous save) in the order the
+    student saved them."""
     db.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    db.execute("CREATE TABLE raw.quiz_attempts (id BIGINT, started_at TIMESTAMP)")
+    db.execute("CREATE TABLE raw.quiz_attempts (id BIGINT, quiz_id BIGINT, started_at TIMESTAMP)")
     db.execute(
         "CREATE TABLE raw.quiz_answers (attempt_id BIGINT, question_id BIGINT, "
         "answered_at TIMESTAMP)"
     )
     for a in quiz.attempts:
-        db.execute("INSERT INTO raw.quiz_attempts VALUES (?, ?)", [a.id, started])
+        db.execute("INSERT INTO raw.quiz_attempts VALUES (?, ?, ?)", [a.id, quiz.id, started])
         at = started
         for question, seconds in gaps[a.id]:
             at += timedelta(seconds=seconds)
             db.execute("INSERT INTO raw.quiz_answers VALUES (?, ?, ?)", [a.id, question, at])
+    db.execute(f"CREATE TABLE staging.quiz_answer_seconds AS {answer_seconds_sql()}")
 
 
 def test_time_on_question_and_rapid_guesses_from_the_answer_log():
