@@ -58,7 +58,8 @@ ui.table(
     "at-risk students",
     risk_score=st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f"),
     reasons=st.column_config.TextColumn("reasons", width="large"),
-    last_activity_at=st.column_config.DatetimeColumn("last activity", format="YYYY-MM-DD"),
+    last_activity_at=ui.date_column("last activity"),
+    days_inactive=ui.number_column("days inactive"),
     recent_quiz_score=ui.Percent("recent quiz score"),
 )
 st.caption(

@@ -179,4 +179,10 @@ st.caption(f"Graded attempts from {ctx.scope.start:%Y-%m-%d} to {ctx.scope.end:%
 if scores.empty:
     st.caption("None in these dates.")
 else:
-    ui.table(scores, "quiz scores", score=ui.Percent("score"))
+    ui.table(
+        scores,
+        "quiz scores",
+        attempt_number=ui.number_column("attempt"),
+        score=ui.Percent("score"),
+        submitted_at=ui.date_column("submitted"),
+    )

@@ -31,6 +31,7 @@ PAGES = {  # url path -> title (the overview is the default page, at the root)
     "": "Overview",
     "cohort_progress": "Cohort progress",
     "quiz_quality": "Quiz quality",
+    "flagged_questions": "Flagged questions",
     "at_risk": "At-risk students",
     "workspace_usage": "Workspace usage",
     "enrollments": "Enrollments",
