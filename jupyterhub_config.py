@@ -3,7 +3,7 @@
 from hub.auth import TEMPLATES_DIR, oauthenticator_class
 from hub.docker_network import hub_addresses
 from hub.passwords import PasswordStore
-from hub.services import hub_groups, hub_roles, hub_services
+from hub.services import LMS_API_ACCESS, SERVER_TOKEN_SCOPES, hub_groups, hub_roles, hub_services
 from hub.settings import get_settings
 
 s = get_settings()
@@ -49,11 +49,14 @@ else:
     c.GenericOAuthenticator.userdata_url = s.oidc_userdata_url
 c.JupyterHub.load_groups = hub_groups(account_roles)
 c.JupyterHub.load_roles = hub_roles(s)
+# lms-api requires this scope on every token: users (and so their default tokens) have it.
+c.JupyterHub.extra_user_scopes = {LMS_API_ACCESS}
 
 # --- workspaces ------------------------------------------------------------------------
 c.Spawner.lms_api_url = s.lms_api_base
 c.Spawner.lms_api_token = s.hub_service_token
 c.Spawner.environment = {"APRANOVA_LMS_API_URL": s.lms_api_base}  # for lms_api.client
+c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES  # the notebook's token may use lms-api
 c.Spawner.start_timeout = s.workspace_start_timeout
 c.Spawner.http_timeout = s.workspace_start_timeout
 c.JupyterHub.allow_named_servers = True  # e.g. a JupyterLab and a Superset at once

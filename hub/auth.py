@@ -1,26 +1,69 @@
-"""Authenticators: local hashed passwords by default, OAuthenticator for production."""
+"""Authenticators: local hashed passwords by default, OAuthenticator for production.
+
+Every one of them normalizes and checks usernames with the platform's rule
+(`hub.usernames`): logins, OAuth answers and accounts made in the admin panel alike.
+"""
 
 import asyncio
 from pathlib import Path
 
 from jupyterhub.auth import Authenticator
+from jupyterhub.utils import maybe_future
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.github import GitHubOAuthenticator
 from oauthenticator.google import GoogleOAuthenticator
-from traitlets import Unicode, default
+from tornado import web
+from traitlets import Float, Integer, List, Unicode, default
 
+from hub import usernames
+from hub.lms_client import LmsRefused, LmsUnavailable
+from hub.login_throttle import LoginThrottle, in_words
 from hub.passwords import PasswordStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 class SchoolPagesMixin:
-    """The hub pages every login method gets: enrolling in a track and paying for it."""
+    """What every login method gets: the username rule, and the pages for enrolling in a
+    track and paying for it."""
 
     def get_handlers(self, app):
         from hub.payment_pages import payment_handlers
 
         return [*super().get_handlers(app), *payment_handlers()]
+
+    def normalize_username(self, username):
+        """NFKC and lowercase (then any username_map), so look-alike forms are one name."""
+        return super().normalize_username(usernames.normalize_username(username))
+
+    async def delete_user(self, user):
+        """Close the user's LMS profile before the hub forgets them, so a user made again
+        under the same name does not inherit the old enrollments and records. If lms-api
+        cannot do it, the deletion is refused (try again), never half done."""
+        from hub.payment_pages import lms_client  # its handlers import the hub's app
+
+        try:
+            await lms_client().close_person(user.name)
+        except LmsRefused as exc:
+            if exc.status != 404:  # 404: no LMS profile, nothing to close
+                raise web.HTTPError(
+                    502, f"The course service refused to close {user.name}'s records: {exc.message}"
+                ) from exc
+        except LmsUnavailable as exc:
+            raise web.HTTPError(
+                503,
+                f"The course service is not answering, so {user.name} was not deleted (their "
+                "LMS records must be closed first). Please try again in a minute.",
+            ) from exc
+        self.log.info("Closed the LMS profile of deleted user %s", user.name)
+        await maybe_future(super().delete_user(user))
+
+    def validate_username(self, username):
+        """Only the platform's alphabet (hub.usernames): no homoglyphs, no HTML."""
+        if not usernames.is_valid_username(username):
+            self.log.warning("Refused username %r: not %s", username, usernames.USERNAME_RULE)
+            return False
+        return super().validate_username(username)
 
 
 class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
@@ -39,9 +82,78 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
     def _default_accounts_path(self) -> str:
         return str(Path(".apranova") / "accounts.sqlite")
 
+    login_max_failures = Integer(
+        5, help="Failed logins (per username, and per client address) before a lock."
+    ).tag(config=True)
+
+    login_client_max_failures = Integer(
+        20,
+        help="Failed logins from one client address before it is locked (higher than per "
+        "username: people behind one school NAT share an address).",
+    ).tag(config=True)
+
+    login_window_seconds = Float(300, help="The window in which failed logins are counted.").tag(
+        config=True
+    )
+
+    login_lockout_seconds = Float(
+        60, help="First lock; each further failure after a lock doubles it."
+    ).tag(config=True)
+
+    login_max_lockout_seconds = Float(3600, help="Longest lock.").tag(config=True)
+
+    trusted_proxy_ips = List(
+        Unicode(),
+        ["127.0.0.1", "::1"],
+        help="Proxies in front of the hub whose X-Forwarded-For entry is skipped to find the "
+        "client address (the client's own X-Real-Ip / X-Forwarded-For entries are not trusted).",
+    ).tag(config=True)
+
     @property
     def store(self) -> PasswordStore:
         return PasswordStore(self.accounts_path)
+
+    def _throttles(self) -> tuple[LoginThrottle, LoginThrottle]:
+        if not hasattr(self, "_user_throttle"):
+            self._user_throttle = LoginThrottle(
+                self.login_max_failures,
+                self.login_window_seconds,
+                self.login_lockout_seconds,
+                self.login_max_lockout_seconds,
+            )
+            self._client_throttle = LoginThrottle(
+                self.login_client_max_failures,
+                self.login_window_seconds,
+                self.login_lockout_seconds,
+                self.login_max_lockout_seconds,
+            )
+        return self._user_throttle, self._client_throttle
+
+    def client_address(self, handler) -> str:
+        """The address the nearest untrusted hop connected from: the right-most entry of
+        X-Forwarded-For that is not one of our proxies (configurable-http-proxy appends the
+        real peer), never a header the client wrote on its own."""
+        if handler is None:
+            return ""
+        forwarded = handler.request.headers.get("X-Forwarded-For", "")
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if hop not in self.trusted_proxy_ips:
+                return hop
+        context = getattr(handler.request.connection, "context", None)
+        return str(getattr(context, "_orig_remote_ip", "") or handler.request.remote_ip or "")
+
+    def _refuse_if_locked(self, username: str, client: str) -> None:
+        by_user, by_client = self._throttles()
+        wait = max(by_user.wait(username), by_client.wait(f"client:{client}") if client else 0)
+        if wait > 0:
+            self.log.warning("Login of %r from %s refused: throttled", username, client)
+            message = (
+                f"Too many failed logins. Try again in {in_words(wait)}; if you forgot your "
+                "password, ask the school office to reset it."
+            )
+            error = web.HTTPError(429, message)
+            error.jupyterhub_message = message
+            raise error
 
     def get_handlers(self, app):
         from hub.account_pages import AccountsHandler, ChangePasswordHandler
@@ -57,10 +169,19 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
         password = (data or {}).get("password", "")
         if not username or not password:
             return None
+        client = self.client_address(handler)
+        self._refuse_if_locked(username, client)  # before the password: even a right one
+        by_user, by_client = self._throttles()
+        # Counted as a failure until it succeeds: guesses sent all at once cannot slip in
+        # while the slow checks of the first ones run.
+        by_user.failed(username)
         # scrypt is deliberately slow: keep it off the hub's event loop.
         if await asyncio.to_thread(self.store.verify, username, password):
+            by_user.succeeded(username)
             return username
-        self.log.warning("Failed login for %r", username)
+        if client:
+            by_client.failed(f"client:{client}")
+        self.log.warning("Failed login for %r from %s", username, client)
         return None
 
     def check_allowed(self, username, authentication=None):

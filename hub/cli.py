@@ -9,6 +9,7 @@ from hub.demo import DEMO_ACCOUNTS
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.secrets import ensure_local_secrets
 from hub.settings import state_dir_from_env
+from hub.usernames import USERNAME_RULE, normalize_username, username_problem
 
 
 def accounts_store() -> PasswordStore:
@@ -60,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("banner", help="print where the hub listens and the demo logins")
     seed = sub.add_parser("seed-demo", help="create the demo accounts once")
     seed.add_argument("--json", action="store_true", help="print new accounts as JSON")
-    add = sub.add_parser("add-user", help="create a local account; prints its password")
+    add = sub.add_parser(
+        "add-user",
+        help=f"create a local account; prints its password (usernames: {USERNAME_RULE})",
+    )
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, default="student")
     setpw = sub.add_parser("set-password", help="set a local account's password")
@@ -80,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "banner":
         return banner()
     store = accounts_store()
+    args.username = normalize_username(args.username)  # as the login form does
     if args.command == "add-user":
+        problem = username_problem(args.username)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
         if store.exists(args.username):
             print(f"error: {args.username} already exists", file=sys.stderr)
             return 1

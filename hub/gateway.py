@@ -45,6 +45,36 @@ HOP_BY_HOP = {
     "content-length",
     "host",
 }
+# Never framed by another site (clickjacking): what the hub's own pages send. 'self' keeps the
+# app's own frames working (Streamlit's components, Dagster's views).
+FRAME_HEADERS = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+}
+
+
+class NoFraming(web.RequestHandler):
+    """Every answer of the gateway, its own pages, redirects and errors included, refuses
+    to be framed by another origin."""
+
+    def set_default_headers(self) -> None:
+        self.set_frame_headers()
+
+    def set_frame_headers(self) -> None:
+        """Added next to the app's own headers: several CSP headers are all enforced, so the
+        app cannot loosen this one."""
+        self.set_header("X-Frame-Options", FRAME_HEADERS["X-Frame-Options"])
+        self.add_header("Content-Security-Policy", FRAME_HEADERS["Content-Security-Policy"])
+
+
+class OAuthCallback(NoFraming, HubOAuthCallbackHandler):
+    pass
+
+
+class Redirect(NoFraming, web.RedirectHandler):
+    pass
+
+
 WS_HANDSHAKE = {
     "sec-websocket-key",
     "sec-websocket-version",
@@ -65,7 +95,7 @@ def role_of(model: dict) -> str:
     return "student"
 
 
-class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
+class ProxyHandler(NoFraming, HubOAuthenticated, websocket.WebSocketHandler):
     """Proxies one request (or one WebSocket) to the upstream app, after the hub login."""
 
     def initialize(self, upstream: str, allowed_groups: set[str], secret: str = "") -> None:
@@ -156,10 +186,11 @@ class ProxyHandler(HubOAuthenticated, websocket.WebSocketHandler):
         for name, value in response.headers.get_all():
             if name.lower() in HOP_BY_HOP:
                 continue
-            if name.lower() == "set-cookie":
+            if name.lower() in ("set-cookie", "content-security-policy"):
                 self.add_header(name, value)
-            else:
+            elif name.lower() != "x-frame-options":
                 self.set_header(name, value)
+        self.set_frame_headers()
         if response.body and response.code != 304:
             self.write(response.body)
 
@@ -204,14 +235,16 @@ def make_app(upstream: str, allowed_groups: set[str], secret: str = "") -> web.A
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     return web.Application(
         [
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            (url_path_join(prefix, "oauth_callback"), OAuthCallback),
             (
                 url_path_join(prefix, "(.*)") if prefix != "/" else r"/(.*)",
                 ProxyHandler,
                 {"upstream": upstream, "allowed_groups": allowed_groups, "secret": secret},
             ),
-            (r"(.*)", web.RedirectHandler, {"url": prefix}),
+            (r"(.*)", Redirect, {"url": prefix}),
         ],
+        default_handler_class=Redirect,
+        default_handler_args={"url": prefix},
         cookie_secret=os.urandom(32),
         websocket_ping_interval=30,
     )

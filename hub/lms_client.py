@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -28,6 +29,7 @@ class WorkspaceRule:
     offers: list[dict[str, Any]] = field(default_factory=list)
     payments_enabled: bool = False
     tracks: dict[str, list[str]] = field(default_factory=dict)  # active track -> its kinds
+    account_active: bool = True  # False: an admin deactivated the person
 
     def track_for(self, kind: str) -> str:
         """The (first) active track that gives this kind: whose datasets and limits apply."""
@@ -56,11 +58,15 @@ class LmsClient:
         except httpx.HTTPError as exc:
             raise LmsUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
 
+    def forget(self, username: str) -> None:
+        """Drop the cached answer for a user: the next question goes to lms-api."""
+        self._rules.pop(username, None)
+
     async def workspace_rule(self, username: str) -> WorkspaceRule:
         """The enrollment rule for one user, asked with the hub's service token.
 
-        A yes is cached briefly; a no is not, so a student whose payment just went through
-        can launch at once.
+        A yes is cached briefly for the spawn form; a no is not, so a student whose payment
+        just went through can launch at once. A start `forget`s it first.
         """
         now = time.monotonic()
         cached = self._rules.get(username)
@@ -77,10 +83,30 @@ class LmsClient:
             offers=list(body.get("offers") or []),
             payments_enabled=bool(body.get("payments_enabled")),
             tracks={t["track_code"]: list(t["workspace_kinds"]) for t in body.get("tracks") or []},
+            account_active=body.get("account_active", True) is not False,
         )
         if rule.kinds:
             self._rules[username] = (now + self.cache_seconds, rule)
+        else:
+            self._rules.pop(username, None)
         return rule
+
+    async def allowed_kinds(self, usernames: list[str]) -> dict[str, list[str]]:
+        """The kinds each user may run now, in one call (the workspace guard's question)."""
+        response = await self._request(
+            "POST", "/workspaces/allowed/check", self.token, json={"users": usernames}
+        )
+        if response.status_code != 200:
+            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        return {name: list(kinds) for name, kinds in response.json()["kinds"].items()}
+
+    async def close_person(self, username: str) -> None:
+        """The hub deleted this user: lms-api closes their profile (LmsRefused 404: none)."""
+        response = await self._request(
+            "POST", f"/users/{quote(username, safe='')}/close", self.token
+        )
+        if response.status_code >= 400:
+            raise LmsRefused(response.status_code, response.text[:300])
 
     async def as_user(
         self, method: str, path: str, user_token: str, **kwargs: Any

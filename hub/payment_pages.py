@@ -14,6 +14,7 @@ from jupyterhub.handlers import BaseHandler
 from tornado import web
 
 from hub.lms_client import LmsClient, LmsRefused, LmsUnavailable
+from hub.services import LMS_API_ACCESS
 
 CURRENCY_SIGNS = {"eur": "€", "usd": "$", "gbp": "£"}
 # The user's token for one call to lms_api lives this long at most, and is deleted after.
@@ -45,7 +46,7 @@ class PaymentPage(BaseHandler):
 
     async def as_user(self, method: str, path: str, **kwargs) -> dict:
         token = self.current_user.new_api_token(
-            note="ApraNova payment page", expires_in=CALL_TOKEN_SECONDS, scopes=[]
+            note="ApraNova payment page", expires_in=CALL_TOKEN_SECONDS, scopes=[LMS_API_ACCESS]
         )
         try:
             return await lms_client().as_user(method, path, token, **kwargs)

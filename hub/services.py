@@ -9,6 +9,13 @@ from hub.settings import HubSettings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
+# lms-api refuses tokens without it (lms_api/auth.py): every user has it (the `user` role), so
+# tokens made on /hub/token with the default scopes carry it, and so do workspace tokens.
+LMS_API_ACCESS = "access:services!service=lms-api"
+# What a workspace's own token ($JUPYTERHUB_API_TOKEN) may do: JupyterHub's `server` role
+# (activity, access to the server itself) plus using lms-api from a notebook.
+SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", LMS_API_ACCESS]
+
 
 def shared_environment(s: HubSettings) -> dict[str, str]:
     return {
@@ -43,12 +50,31 @@ def hub_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
     return services
 
 
+def apranova_hub_service(s: HubSettings) -> dict:
+    """The hub's own service: its token asks lms-api the workspace rule at each spawn, and its
+    process, `hub.workspace_guard`, stops running workspaces that rule no longer allows."""
+    return {
+        "name": "apranova-hub",
+        "api_token": s.hub_service_token,
+        "display": False,
+        "command": [
+            PY,
+            "-m",
+            "hub.workspace_guard",
+            "--lms-api-url",
+            s.lms_api_base,
+            "--every",
+            str(s.workspace_guard_seconds),
+        ],
+    }
+
+
 def external_services(s: HubSettings) -> list[dict]:
     """docker compose: each service is its own container; the hub only routes to it and
     does its login (the gateways use OAuth client `service-<name>`)."""
     services: list[dict] = [
         {"name": "lms-api", "url": s.lms_api_url, "api_token": s.lms_api_token, "display": False},
-        {"name": "apranova-hub", "api_token": s.hub_service_token, "display": False},
+        apranova_hub_service(s),
     ]
     if s.enable_dashboards:
         services.append(
@@ -107,8 +133,9 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
             "environment": lms_api_environment(s, hub_ip),
             "display": False,
         },
-        # The hub's own identity when it asks lms-api about enrollments.
-        {"name": "apranova-hub", "api_token": s.hub_service_token, "display": False},
+        # The hub's own identity when it asks lms-api about enrollments; its process is the
+        # workspace guard (stops what lms-api no longer allows).
+        apranova_hub_service(s),
     ]
     if s.enable_dashboards:
         services.append(
@@ -206,8 +233,15 @@ def hub_roles(s: HubSettings) -> list[dict]:
         },
         {
             "name": "apranova-hub",
-            "description": "The hub asking lms-api about enrollments.",
-            "scopes": ["read:users:name"],
+            "description": "The hub asking lms-api about enrollments, and stopping the "
+            "workspaces lms-api no longer allows (hub.workspace_guard).",
+            "scopes": [
+                "read:users:name",
+                LMS_API_ACCESS,
+                "list:users",
+                "read:servers",
+                "delete:servers",
+            ],
             "services": ["apranova-hub"],
         },
     ]

@@ -135,6 +135,13 @@ class HubSettings(BaseSettings):
         description="The LMS API base URL as workspaces reach it (for lms_api.client); default: "
         "lms-api's own URL, or APRANOVA_PUBLIC_URL's when the hub runs on the Docker host.",
     )
+    workspace_guard_seconds: float = Field(
+        15,
+        gt=0,
+        le=600,
+        description="How often running workspaces are compared with lms-api's rule: a "
+        "deactivation, revocation or refund stops them within this time.",
+    )
     cull_idle_seconds: int = Field(3600, description="Stop workspaces idle this long (0: never).")
     cull_every_seconds: int = Field(
         0, ge=0, description="How often the culler looks; 0: a tenth of the idle timeout, >= 60 s."

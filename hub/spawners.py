@@ -63,6 +63,19 @@ class NotEnrolled(web.HTTPError):
         )
 
 
+class AccountDeactivated(web.HTTPError):
+    """403 for a person an admin deactivated in the LMS: no workspace, and why."""
+
+    def __init__(self) -> None:
+        message = (
+            "Your account is deactivated, so you cannot start a workspace; running ones "
+            "are stopped. Please contact the school office if you think this is a mistake."
+        )
+        super().__init__(403, message)
+        self.jupyterhub_message = message
+        self.jupyterhub_html_message = f"<p>{html.escape(message)}</p>"
+
+
 class TrackAwareMixin(LoggingConfigurable):
     """Asks lms_api which workspace kinds the user may start and enforces it."""
 
@@ -128,6 +141,8 @@ class TrackAwareMixin(LoggingConfigurable):
 
     async def _rule_and_kinds(self) -> tuple[WorkspaceRule, list[str]]:
         rule = await self.workspace_rule()
+        if not rule.account_active:
+            raise AccountDeactivated()
         kinds = [kind for kind in rule.kinds if kind in self.launchable_kinds]
         if not kinds:
             raise NotEnrolled(rule, self.enroll_help, f"{self.hub.base_url}enroll")
@@ -171,6 +186,8 @@ class TrackAwareMixin(LoggingConfigurable):
                 f"You already run {len(running)} workspaces ({', '.join(sorted(running))}), "
                 f"the limit is {self.servers_per_user}: stop one before starting another.",
             )
+        # A start asks afresh: a deactivation or refund a moment ago must not be missed.
+        self.lms.forget(self.user.name)
         rule, kinds = await self._rule_and_kinds()
         wanted = options.get("kind") or (self.name if self.name in kinds else kinds[0])
         if wanted not in kinds:
@@ -182,6 +199,12 @@ class TrackAwareMixin(LoggingConfigurable):
             )
         self.workspace_kind = wanted
         self.workspace_track = rule.track_for(wanted)
+        # Kept in the server's options (the REST model shows them), so the workspace guard
+        # knows which kind runs and stops it when the kind is no longer allowed.
+        self.user_options = {**options, "kind": wanted}
+        if self.orm_spawner is not None:
+            self.orm_spawner.user_options = self.user_options
+            self.user.db.commit()
         return wanted
 
     workspace_kind = ""

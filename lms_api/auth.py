@@ -4,6 +4,10 @@ JupyterHub is the identity provider. A token is checked by asking the hub who ow
 (`GET /user` with that token); the owner's admin flag and groups are then read with this
 service's own token, because a notebook server's token may not carry them. Results are
 cached for `auth_cache_seconds` so a busy API does not hammer the hub.
+
+A token must also carry the scope to use this service (`access:services!service=lms-api`,
+or unfiltered `access:services`): a token its owner made for something narrower (e.g. only
+`read:users:activity`) is refused with 403, even though the hub says who owns it.
 """
 
 import hashlib
@@ -34,12 +38,22 @@ STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.SUPERADMIN})
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
 
 
+SERVICE_NAME = "lms-api"
+ACCESS_SCOPES = frozenset({"access:services", f"access:services!service={SERVICE_NAME}"})
+
+
+def grants_access(scopes: list[str] | tuple[str, ...]) -> bool:
+    """Whether a token's scopes (as the hub lists them on `GET /user`) allow this service."""
+    return any(scope in ACCESS_SCOPES for scope in scopes)
+
+
 @dataclass(frozen=True)
 class Principal:
     name: str
     kind: str  # "user" or "service"
     role: Role
     groups: tuple[str, ...] = ()
+    may_access: bool = True  # the token carries access:services(!service=lms-api)
 
 
 def role_from_hub(admin: bool, groups: list[str] | tuple[str, ...]) -> Role:
@@ -102,8 +116,11 @@ class HubTokenValidator:
         if whoami.status_code != 200:
             raise HubUnavailable(f"hub answered {whoami.status_code} to a token check")
         model = whoami.json()
+        may_access = grants_access(model.get("scopes") or [])
         if model.get("kind") == "service":
-            return Principal(name=model["name"], kind="service", role=Role.SERVICE)
+            return Principal(
+                name=model["name"], kind="service", role=Role.SERVICE, may_access=may_access
+            )
         name = model["name"]
         details = await self._get(f"/users/{name}", self.service_token)
         if details.status_code != 200:
@@ -118,6 +135,7 @@ class HubTokenValidator:
             kind="user",
             role=role_from_hub(bool(user.get("admin")), groups),
             groups=groups,
+            may_access=may_access,
         )
 
 
@@ -141,6 +159,14 @@ async def current_principal(request: Request) -> Principal:
         raise ApiError(503, f"Cannot check the token with JupyterHub right now: {exc}") from exc
     if principal is None:
         raise ApiError(401, "The token is invalid, expired or revoked.")
+    if not principal.may_access:
+        raise ApiError(
+            403,
+            f"This token may not use the LMS API: it lacks the JupyterHub scope "
+            f"'access:services!service={SERVICE_NAME}'. Make a token at /hub/token without "
+            "narrowing its scopes, or request that scope.",
+            code="insufficient_scope",
+        )
     return principal
 
 

@@ -434,6 +434,11 @@ class LmsClient:
     def deactivate_user(self, username: str) -> PersonOut:
         return self._model(PersonOut, "POST", f"users/{_seg(username)}/deactivate")
 
+    def close_user(self, username: str) -> PersonOut:
+        """Hub service or admins: the hub deleted this user; the profile becomes
+        `NAME~closed-ID`, inactive, and the name is free for a new person."""
+        return self._model(PersonOut, "POST", f"users/{_seg(username)}/close")
+
     def trainers(self, *, limit: int = 50, offset: int = 0) -> TrainerPage:
         return self._model(TrainerPage, "GET", "trainers", params=self._page(limit, offset))
 
@@ -482,3 +487,8 @@ class LmsClient:
     # --- the workspace rule (the hub's service token, admins) ----------------------------
     def allowed_workspaces(self, user: str) -> list[str]:
         return self._send("GET", "workspaces/allowed", params={"user": user}).json()["kinds"]
+
+    def allowed_kinds(self, users: list[str]) -> dict[str, list[str]]:
+        """The kinds each user may run now (what the hub's workspace guard asks)."""
+        body = self._send("POST", "workspaces/allowed/check", json={"users": users}).json()
+        return body["kinds"]

@@ -1,12 +1,19 @@
 """One error body for every error: {"error": {"code", "message", "details"}}."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lms_api.types import PATTERN_MESSAGES
+
+logger = logging.getLogger("lms_api")
 
 _DEFAULT_CODES = {
     400: "bad_request",
@@ -19,6 +26,7 @@ _DEFAULT_CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "rate_limited",
+    500: "internal_error",
     502: "upstream_error",
     503: "unavailable",
 }
@@ -103,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            {"field": ".".join(str(p) for p in err["loc"]), "message": validation_message(err)}
             for err in exc.errors()
         ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
@@ -113,3 +121,95 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _DEFAULT_CODES.get(exc.status_code, "error")
         return _response(exc.status_code, code, str(exc.detail), None, exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        """A write the database refused for the rows it touches (a delete of a row others
+        still refer to, a duplicate): a conflict with the stored state, never a 500."""
+        logger.info("Refused by the database: %s", exc.orig)
+        message = (
+            "Other records still refer to it (for example payments, enrollments or "
+            "submissions), so it cannot be deleted or changed."
+            if _is_foreign_key_violation(exc)
+            else "It conflicts with the stored data (a duplicate, or a rule of the database)."
+        )
+        return _response(409, "conflict", message)
+
+
+def validation_message(err: Any) -> str:
+    """pydantic's message, in words for the shared patterns (not the regular expression)."""
+    if err.get("type") == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern")
+        if pattern in PATTERN_MESSAGES:
+            return PATTERN_MESSAGES[pattern]
+    return err["msg"]
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    return sqlstate == "23503" or "FOREIGN KEY" in str(exc.orig).upper()
+
+
+class CatchAll:
+    """Answer an exception no handler took with 500 and the error body, and keep the connection.
+
+    Starlette's own last resort re-raises after answering, and the server then closes the
+    keep-alive connection; configurable-http-proxy, reusing it, answered the next request of
+    any user with a 503. Here the exception is logged (with its traceback, server side only)
+    and ends with this request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("Unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:  # half a response is out: only closing the connection can end it
+                raise
+            response = _response(
+                500,
+                "internal_error",
+                "The server failed on this request; it was logged. Try again later, or tell "
+                "the school's staff if it keeps failing.",
+            )
+            await response(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Every response may not be framed by another site (clickjacking), the docs included."""
+
+    HEADERS = (
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+        (b"x-content-type-options", b"nosniff"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in self.HEADERS if n not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -4,7 +4,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -16,12 +16,13 @@ from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep
 from lms_api.enrollments.router import router as enrollments_router
-from lms_api.errors import ApiError, install_error_handlers
+from lms_api.errors import ApiError, CatchAll, SecurityHeaders, install_error_handlers
 from lms_api.payments.router import router as payments_router
 from lms_api.people.router import router as people_router
 from lms_api.progress.router import router as progress_router
 from lms_api.quizzes.router import router as quizzes_router
 from lms_api.submissions.router import router as submissions_router
+from lms_api.types import refuse_control_characters
 from lms_api.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -80,9 +81,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         summary="Curriculum, enrollments and learning records; identity comes from JupyterHub.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
     )
     # Bodies past this are refused with 413 while streaming, before they reach a route.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    # Outside the routes' handlers, inside Starlette's last resort (which would re-raise and
+    # so drop the keep-alive connection): any other exception is a 500 with the error body.
+    app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)  # every response, the 413s and 500s too
+    # The hub proxies /services/lms-api/...; the public links (lms_api.links) point there.
+    app.add_middleware(ServicePrefix, prefix=settings.service_prefix)
     app.state.settings = settings
     app.state.database = database
     app.state.token_validator = HubTokenValidator(
@@ -116,7 +124,7 @@ def _docstrings_as_summaries(router: APIRouter) -> None:
 def asgi_app() -> ASGIApp:
     """uvicorn entry point (`--factory lms_api.main:asgi_app`)."""
     settings = get_settings()
-    app = ServicePrefix(create_app(settings), settings.service_prefix)
+    app = create_app(settings)
     freeze_startup_objects()
     return app
 

@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lms_api.links import page_link
+from lms_api.types import INT64_MAX
+
 T = TypeVar("T")
 
 MAX_LIMIT = 200
@@ -19,7 +22,7 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="Rows to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
@@ -39,10 +42,6 @@ class Page(BaseModel, Generic[T]):
     results: list[T]
 
 
-def _link(request: Request, limit: int, offset: int) -> str:
-    return str(request.url.include_query_params(limit=limit, offset=offset))
-
-
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -58,8 +57,8 @@ async def paginate(
     end = params.offset + len(rows)
     return {
         "count": count or 0,
-        "next": _link(request, params.limit, end) if end < (count or 0) else None,
-        "previous": _link(request, params.limit, max(0, params.offset - params.limit))
+        "next": page_link(request, params.limit, end) if end < (count or 0) else None,
+        "previous": page_link(request, params.limit, max(0, params.offset - params.limit))
         if params.offset > 0
         else None,
         "results": [convert(r) for r in rows] if convert else list(rows),

@@ -27,6 +27,7 @@ from lms_api.curriculum.schemas import (
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import error_responses
 from lms_api.pagination import PageDep, paginate
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["curriculum"])
 
@@ -49,7 +50,7 @@ READ_ERRORS = errors(401, 403, 404, 422, 503)
 WRITE_ERRORS = errors(401, 403, 404, 409, 422, 503)  # writes that can hit a unique key
 NO_CONFLICT_ERRORS = READ_ERRORS
 
-TrackCodePath = Annotated[str, Path(max_length=16, examples=["DP"])]
+TrackCodePath = Annotated[str, Path(max_length=16, pattern=LINE_PATTERN, examples=["DP"])]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
 
 

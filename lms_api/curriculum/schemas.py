@@ -13,6 +13,7 @@ from pydantic import (
 
 from lms_api.curriculum.models import DeliverableKind, ProjectType, WorkspaceKind
 from lms_api.pagination import Page
+from lms_api.types import INT32_MAX, Line, Text
 
 # --- field types, shared by create and update ------------------------------------------
 TrackCode = Annotated[
@@ -20,11 +21,12 @@ TrackCode = Annotated[
     StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Z][A-Z0-9_-]*$"),
     Field(description="Upper-case code of the track, used in URLs", examples=["DP"]),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Name = Annotated[Line, StringConstraints(min_length=1, max_length=200)]
+Description = Annotated[Text, StringConstraints(max_length=10_000)]
 DurationWeeks = Annotated[int, Field(ge=1, le=260)]
 PriceCents = Annotated[
-    int, Field(ge=0, description="Price in the smallest unit of `currency` (cents)")
+    int,
+    Field(ge=0, le=INT32_MAX, description="Price in the smallest unit of `currency` (cents)"),
 ]
 Currency = Annotated[
     str,
@@ -44,11 +46,11 @@ WorkspaceKinds = Annotated[
     Field(min_length=1, description="Workspaces the track's students may start, no duplicates"),
     AfterValidator(_no_duplicates),
 ]
-ProjectNumber = Annotated[int, Field(ge=1)]
+ProjectNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
 EstimatedHours = Annotated[int, Field(ge=0, le=2000)]
-TechItem = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+TechItem = Annotated[Line, StringConstraints(min_length=1, max_length=50)]
 TechStack = Annotated[list[TechItem], Field(max_length=30)]
-StepOrder = Annotated[int, Field(ge=1)]
+StepOrder = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 class _Input(BaseModel):

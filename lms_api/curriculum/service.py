@@ -17,6 +17,7 @@ from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
+from lms_api.payments.models import Payment
 from lms_api.people.models import Person
 from lms_api.submissions.service import count_for_deliverables
 
@@ -166,6 +167,17 @@ async def delete_track(session: AsyncSession, code: str, by: str) -> None:
             f"deactivate it instead with PATCH /api/v1/tracks/{code} "
             '{"is_active": false}.',
             details={"code": code, "enrollments": enrollments},
+        )
+    payments = await session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.track_id == track.id)
+    )
+    if payments:  # kept for the accounts, even a checkout that was never paid
+        raise ApiError(
+            409,
+            f"Track {code!r} has {payments} payment(s) (pending ones included) and cannot be "
+            f"deleted; deactivate it instead with PATCH /api/v1/tracks/{code} "
+            '{"is_active": false}.',
+            details={"code": code, "payments": payments},
         )
     # Projects, steps, deliverables (and progress on them) go with it: ON DELETE CASCADE.
     await session.execute(delete(Track).where(Track.id == track.id))

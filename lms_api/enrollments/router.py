@@ -19,6 +19,7 @@ from lms_api.enrollments.schemas import (
 )
 from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc, error_responses
 from lms_api.pagination import PageDep, paginate
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["enrollments"])
 
@@ -65,10 +66,14 @@ async def list_enrollments(
     page: PageDep,
     request: Request,
     username: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Only this user's")
+        str | None,
+        Query(min_length=1, max_length=255, pattern=LINE_PATTERN, description="Only this user's"),
     ] = None,
     track: Annotated[
-        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+        str | None,
+        Query(
+            min_length=1, max_length=16, pattern=LINE_PATTERN, description="Only this track (code)"
+        ),
     ] = None,
     status: Annotated[EnrollmentStatus | None, Query(description="Only this status")] = None,
 ) -> dict[str, Any]:

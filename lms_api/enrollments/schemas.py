@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from lms_api.enrollments.models import EnrollmentSource, EnrollmentStatus
+from lms_api.types import Line, Text
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -18,7 +19,7 @@ Username = Annotated[
     Field(
         min_length=1,
         max_length=255,
-        pattern=r"^[^\s/]+$",
+        pattern=r"^[^\s/\x00-\x1f\x7f]+$",
         description="Hub username",
         examples=["ada"],
     ),
@@ -87,8 +88,8 @@ class GrantIn(BaseModel):
     )
 
     username: Username
-    track: str = Field(min_length=1, max_length=16, description="Track code", examples=["DP"])
-    reason: str = Field(default="", max_length=500, examples=["Scholarship"])
+    track: Line = Field(min_length=1, max_length=16, description="Track code", examples=["DP"])
+    reason: Text = Field(default="", max_length=500, examples=["Scholarship"])
 
 
 class RevokeIn(BaseModel):
@@ -100,4 +101,4 @@ class RevokeIn(BaseModel):
         json_schema_extra={"examples": [{"reason": "Left the school"}]},
     )
 
-    reason: str = Field(min_length=1, max_length=500, examples=["Left the school"])
+    reason: Text = Field(min_length=1, max_length=500, examples=["Left the school"])

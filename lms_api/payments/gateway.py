@@ -11,11 +11,14 @@ import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import stripe
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lms_api.config import Settings
+from lms_api.nesting import TooDeep, check_json_depth
+from lms_api.types import INT32_MAX, Line, Text
 
 # Network retries inside the SDK are safe: every POST below has an idempotency key.
 SDK_RETRIES = 1
@@ -207,17 +210,61 @@ class StripeGateway:
                 f"The Stripe-Signature does not verify: {exc.user_message or exc}",
             ) from exc
         try:
+            check_json_depth(text, "The event")
             event = json.loads(text)
+        except TooDeep as exc:
+            raise BadWebhook("invalid_payload", str(exc)) from exc
         except ValueError as exc:
             raise BadWebhook("invalid_payload", "The body is not JSON.") from exc
-        if not (
-            isinstance(event, dict)
-            and event.get("object") == "event"
-            and isinstance(event.get("id"), str)
-            and isinstance(event.get("type"), str)
-            and isinstance((event.get("data") or {}).get("object"), dict)
-        ):
+        try:
+            _EventShape.model_validate(event)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise BadWebhook(
-                "invalid_payload", "The body is not a Stripe event (id, type, data.object)."
-            )
+                "invalid_payload",
+                f"The body is not a Stripe event ApraNova can apply: {where}: {first['msg']}.",
+            ) from exc
         return event
+
+
+# The fields of an event that lms_api.payments.service reads, with the types and bounds the
+# database holds. A correctly signed event of another shape (metadata that is not a map, an
+# amount past the column, a NUL in an id) is refused with 400 before anything is written.
+StripeId = Annotated[Line, Field(min_length=1, max_length=255)]
+
+
+class _PaymentError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: Text | None = None
+
+
+class _EventObject(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: StripeId | None = None
+    payment_intent: StripeId | None = None
+    metadata: (
+        dict[Annotated[Line, Field(max_length=40)], Annotated[Text, Field(max_length=500)]] | None
+    ) = None
+    payment_status: Annotated[Line, Field(max_length=100)] | None = None
+    amount_refunded: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
+    refunded: bool | None = None
+    last_payment_error: _PaymentError | None = None
+
+
+class _EventData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    object: _EventObject
+
+
+class _EventShape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: StripeId
+    object: Literal["event"]
+    type: Annotated[Line, Field(min_length=1, max_length=100)]
+    created: Annotated[int, Field(ge=0, le=253_402_300_799)] | None = None  # up to year 9999
+    data: _EventData

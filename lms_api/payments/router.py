@@ -22,6 +22,7 @@ from lms_api.payments.schemas import (
     PaymentSummary,
     WebhookOut,
 )
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["payments"])
 
@@ -177,7 +178,9 @@ async def stripe_webhook(
     session: SessionDep,
     gateway: GatewayDep,
     request: Request,
-    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+    stripe_signature: Annotated[
+        str | None, Header(alias="Stripe-Signature", max_length=4096, pattern=LINE_PATTERN)
+    ] = None,
 ) -> WebhookOut:
     """Stripe's events (public; only correctly signed, fresh events are applied, each once)."""
     try:
@@ -205,10 +208,19 @@ async def list_payments(
     page: PageDep,
     request: Request,
     username: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Only this user's (admins)")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=255,
+            pattern=LINE_PATTERN,
+            description="Only this user's (admins)",
+        ),
     ] = None,
     track: Annotated[
-        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+        str | None,
+        Query(
+            min_length=1, max_length=16, pattern=LINE_PATTERN, description="Only this track (code)"
+        ),
     ] = None,
     status: Annotated[PaymentStatus | None, Query(description="Only this status")] = None,
 ) -> dict[str, Any]:

@@ -2,6 +2,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lms_api.enrollments.schemas import UtcDatetime
 from lms_api.payments.models import PaymentKind, PaymentStatus
+from lms_api.types import Line
 
 
 class PaymentIn(BaseModel):
@@ -11,7 +12,7 @@ class PaymentIn(BaseModel):
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"track": "DP"}]}
     )
 
-    track: str = Field(min_length=1, max_length=16, description="Track code", examples=["DP"])
+    track: Line = Field(min_length=1, max_length=16, description="Track code", examples=["DP"])
 
 
 class PaymentSummary(BaseModel):

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from lms_api.auth import AdminUser, CurrentUser, HubUnavailable, StaffUser
+from lms_api.auth import AdminUser, CurrentUser, HubUnavailable, StaffUser, TrustedService
 from lms_api.database import SessionDep
 from lms_api.enrollments.schemas import EnrollmentOut
 from lms_api.enrollments.service import enrollments_of
+from lms_api.links import page_link
 from lms_api.pagination import PageDep, paginate
 from lms_api.people.models import Person
 from lms_api.people.schemas import (
@@ -27,6 +28,7 @@ from lms_api.people.service import (
     HubDirectory,
     assign_trainer,
     check_assignable,
+    close_person,
     deactivate_person,
     get_or_create_person,
     hub_unavailable,
@@ -38,10 +40,13 @@ from lms_api.people.service import (
     unassign_trainer,
     update_person,
 )
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["people"])
 
-UsernamePath = Annotated[str, Path(min_length=1, max_length=255, description="Hub username")]
+UsernamePath = Annotated[
+    str, Path(min_length=1, max_length=255, pattern=LINE_PATTERN, description="Hub username")
+]
 
 
 def hub_directory(request: Request) -> HubDirectory:
@@ -115,7 +120,11 @@ async def list_users(
     request: Request,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="Username or name contains (any case)"),
+        Query(
+            max_length=200,
+            pattern=LINE_PATTERN,
+            description="Username or name contains (any case)",
+        ),
     ] = None,
     active: Annotated[bool | None, Query(description="Only active (true) or deactivated")] = None,
 ) -> PersonPage:
@@ -165,6 +174,21 @@ async def deactivate_user(
     return await _one_person_out(session, person)
 
 
+@router.post(
+    "/users/{username}/close",
+    response_model=PersonOut,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def close_user(
+    username: UsernamePath, caller: TrustedService, session: SessionDep
+) -> PersonOut:
+    """The hub deleted this user (hub service or admin): the profile is deactivated and
+    renamed `NAME~closed-ID`, so a new hub user of the same name starts with no records."""
+    person = await person_or_404(session, username)
+    await close_person(session, person, actor=caller.name)
+    return await _one_person_out(session, person)
+
+
 # --- trainers ------------------------------------------------------------------------------
 @router.get("/trainers", response_model=TrainerPage, responses=error_responses(401, 403, 422, 503))
 async def list_trainers(
@@ -195,14 +219,8 @@ async def list_trainers(
     end = page.offset + len(window)
     return TrainerPage(
         count=len(usernames),
-        next=str(request.url.include_query_params(limit=page.limit, offset=end))
-        if end < len(usernames)
-        else None,
-        previous=str(
-            request.url.include_query_params(
-                limit=page.limit, offset=max(0, page.offset - page.limit)
-            )
-        )
+        next=page_link(request, page.limit, end) if end < len(usernames) else None,
+        previous=page_link(request, page.limit, max(0, page.offset - page.limit))
         if page.offset > 0
         else None,
         results=results,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from lms_api.auth import Role
 from lms_api.enrollments.schemas import EnrollmentOut
 from lms_api.errors import error_responses as shared_error_responses
+from lms_api.types import Line
 
 # `email-validator` is not installed, so a deliberately simple check: one @, no spaces,
 # a dot in the domain. The hub, not the LMS, is where identity is proven.
@@ -28,19 +29,21 @@ def _as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 PersonName = Annotated[
-    str,
+    Line,
     StringConstraints(strip_whitespace=True, max_length=200),
     Field(description="Display name (may be empty)", examples=["Ada Lovelace"]),
 ]
 Email = Annotated[
-    str,
+    Line,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=320),
     AfterValidator(_email),
     Field(description="Contact address", examples=["ada@example.org"]),
 ]
 Username = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s/]+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s/\x00-\x1f\x7f]+$"
+    ),
     Field(description="Hub username", examples=["coach"]),
 ]
 

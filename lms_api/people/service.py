@@ -211,6 +211,21 @@ async def deactivate_person(session: AsyncSession, person: Person, actor: str) -
     return True
 
 
+CLOSED_MARK = "~closed-"  # '~' is outside the hub's username alphabet: no login can match
+
+
+async def close_person(session: AsyncSession, person: Person, actor: str) -> str:
+    """The hub deleted this user: deactivate the profile and free its username, so a hub
+    user made again under the same name starts a fresh profile instead of inheriting these
+    records. The old records stay, under `NAME~closed-ID`. Returns that name."""
+    old = person.username
+    person.username = f"{old[:200]}{CLOSED_MARK}{person.id}"
+    person.is_active = False
+    await session.flush()
+    record_event(session, "person.closed", username=old, closed_as=person.username, by=actor)
+    return person.username
+
+
 # --- trainers and their students -----------------------------------------------------------
 async def people_by_username(session: AsyncSession, usernames: list[str]) -> dict[str, Person]:
     if not usernames:

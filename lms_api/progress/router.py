@@ -10,12 +10,16 @@ from lms_api.errors import USER_ROUTE_ERRORS as AUTH_ERRORS
 from lms_api.errors import ApiError, error_doc
 from lms_api.progress import service
 from lms_api.progress.schemas import ProgressOut, StepCompletionOut
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["progress"])
 
 StepId = Annotated[int, Path(ge=1, le=MAX_ID, description="Project step id")]
 StudentName = Annotated[
-    str, Path(min_length=1, max_length=255, description="The student's hub username")
+    str,
+    Path(
+        min_length=1, max_length=255, pattern=LINE_PATTERN, description="The student's hub username"
+    ),
 ]
 
 

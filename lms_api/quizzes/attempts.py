@@ -447,9 +447,12 @@ async def answers_revealed(session: AsyncSession, caller: Principal, attempt: Qu
 
 
 REVEAL_NOTES = {
-    RevealPolicy.AFTER_SUBMISSION: "Correct answers are shown once the attempt is submitted.",
-    RevealPolicy.AFTER_LAST_ATTEMPT: "Correct answers are shown after your last attempt.",
-    RevealPolicy.NEVER: "This quiz does not show its correct answers; your score is shown.",
+    RevealPolicy.AFTER_SUBMISSION: "Which answers were right, and the correct answers, are "
+    "shown once the attempt is submitted.",
+    RevealPolicy.AFTER_LAST_ATTEMPT: "Your total score is shown after each attempt; which "
+    "answers were right, and the correct answers, after your last attempt.",
+    RevealPolicy.NEVER: "This quiz shows only your total score and whether you passed, never "
+    "which answers were right.",
 }
 
 
@@ -493,7 +496,9 @@ async def detail(
         by_id = question.options_by_id
         order = attempt.option_order.get(str(question_id), list(by_id))
         result = None
-        if graded:  # unanswered questions are wrong and score 0
+        # Per-question correctness is part of the key: over several attempts it would give
+        # the key away, so it is shown only when the key is (unanswered: wrong, score 0).
+        if graded and revealed:
             result = QuestionResult(
                 correct=bool(answer and answer.is_correct),
                 score=answer.score if answer and answer.score is not None else 0.0,

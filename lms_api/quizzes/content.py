@@ -10,6 +10,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from lms_api import types
+
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 MAX_QUESTIONS = 100
 
@@ -51,8 +53,8 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Text = Annotated[types.Text, StringConstraints(strip_whitespace=True, min_length=1)]
+Tag = Annotated[types.Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
 class OptionIn(BaseModel):
@@ -63,7 +65,7 @@ class OptionIn(BaseModel):
 
     text: Annotated[Text, Field(max_length=500, examples=["A LEFT JOIN"])]
     is_correct: bool = Field(examples=[True])
-    rationale: str = Field(
+    rationale: types.Text = Field(
         default="",
         max_length=2000,
         description="Why this option is right or wrong (shown when answers are revealed)",
@@ -79,11 +81,11 @@ class QuestionIn(BaseModel):
     text: Annotated[Text, Field(max_length=2000, examples=["Which join keeps every customer?"])]
     type: QuestionType = Field(examples=[QuestionType.SINGLE])
     options: list[OptionIn] = Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)
-    explanation: str = Field(
+    explanation: types.Text = Field(
         default="", max_length=5000, examples=["Only a LEFT JOIN keeps unmatched rows."]
     )
     tags: list[Tag] = Field(default_factory=list, max_length=10, examples=[["sql", "joins"]])
-    learning_objective: str = Field(
+    learning_objective: types.Text = Field(
         default="", max_length=500, examples=["Choose the right join for a question"]
     )
     points: float = Field(default=1.0, gt=0, le=100, examples=[1.0])
@@ -152,8 +154,8 @@ class GenerateQuizIn(BaseModel):
         },
     )
 
-    title: str = Field(min_length=1, max_length=200, examples=["SQL joins"])
-    prompt: str = Field(
+    title: types.Line = Field(min_length=1, max_length=200, examples=["SQL joins"])
+    prompt: types.Text = Field(
         min_length=3,
         max_length=4000,
         description="The topic, or instructions for the questions (audience, level, focus)",
@@ -168,8 +170,8 @@ class GenerateQuizIn(BaseModel):
         description="PROMPT, or WEB_SEARCH to ground the questions with Google Search",
         examples=[GenerationType.PROMPT],
     )
-    track: str | None = Field(default=None, min_length=1, max_length=16, examples=["DP"])
-    project_id: int | None = Field(default=None, ge=1, le=2_147_483_647, examples=[None])
+    track: types.Line | None = Field(default=None, min_length=1, max_length=16, examples=["DP"])
+    project_id: int | None = Field(default=None, ge=1, le=types.INT32_MAX, examples=[None])
 
     @model_validator(mode="after")
     def _mix(self) -> Self:

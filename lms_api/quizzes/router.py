@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.auth import STAFF_ROLES, CurrentUser, Principal, StaffUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_body, error_doc
+from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
 from lms_api.people.models import Person
 from lms_api.quizzes import attempts as taking
@@ -29,6 +30,7 @@ from lms_api.quizzes.schemas import (
     OptionOut,
     QuestionOut,
     QuizDetail,
+    QuizDocument,
     QuizIn,
     QuizPage,
     QuizPatch,
@@ -36,9 +38,14 @@ from lms_api.quizzes.schemas import (
     QuizSummary,
 )
 from lms_api.timestamps import as_utc, utcnow
+from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["quizzes"])
 
+# The import route reads its body itself, so FastAPI does not list QuizDocument among the
+# components: its schema is inlined, its nested models referring to the components QuizIn made.
+QUIZ_DOCUMENT_SCHEMA = QuizDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+QUIZ_DOCUMENT_SCHEMA.pop("$defs", None)
 QuizId = Annotated[int, Path(ge=1, le=MAX_ID, description="Quiz id")]
 AttemptId = Annotated[int, Path(ge=1, le=MAX_ID, description="Attempt id")]
 QuestionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Question id")]
@@ -153,7 +160,7 @@ async def _attempt_detail(
 
 
 def _located(request: Request, response: Response, name: str, **params: int) -> None:
-    response.headers["Location"] = str(request.url_for(name, **params))
+    response.headers["Location"] = public_url_for(request, name, **params)
 
 
 # --- authoring -----------------------------------------------------------------------------
@@ -165,10 +172,14 @@ async def list_quizzes(
     request: Request,
     status: Annotated[QuizStatus | None, Query(description="Only this status (staff)")] = None,
     track: Annotated[
-        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+        str | None,
+        Query(
+            min_length=1, max_length=16, pattern=LINE_PATTERN, description="Only this track (code)"
+        ),
     ] = None,
     created_by: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Only this author's")
+        str | None,
+        Query(min_length=1, max_length=255, pattern=LINE_PATTERN, description="Only this author's"),
     ] = None,
 ) -> dict[str, Any]:
     """Quizzes: all for staff; for students the published ones open to them, with their own
@@ -217,8 +228,8 @@ async def create_quiz(
             "required": True,
             "description": "A quiz file as GET /quizzes/{id}/export writes it",
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/QuizDocument"}},
-                "application/yaml": {"schema": {"$ref": "#/components/schemas/QuizDocument"}},
+                "application/json": {"schema": QUIZ_DOCUMENT_SCHEMA},
+                "application/yaml": {"schema": QUIZ_DOCUMENT_SCHEMA},
             },
         }
     },
@@ -516,7 +527,10 @@ async def list_attempts(
     request: Request,
     quiz_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this quiz's")] = None,
     username: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Only this student's")
+        str | None,
+        Query(
+            min_length=1, max_length=255, pattern=LINE_PATTERN, description="Only this student's"
+        ),
     ] = None,
     status: Annotated[AttemptStatus | None, Query(description="Only this status")] = None,
 ) -> dict[str, Any]:

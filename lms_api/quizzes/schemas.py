@@ -24,8 +24,9 @@ from lms_api.quizzes.content import (
     check_distinct_questions,
 )
 from lms_api.quizzes.models import AttemptStatus
+from lms_api.types import Line, Text
 
-TrackCode = Annotated[str, Field(min_length=1, max_length=16, examples=["DP"])]
+TrackCode = Annotated[Line, Field(min_length=1, max_length=16, examples=["DP"])]
 TimeLimit = Annotated[
     int, Field(ge=10, le=7 * 24 * 3600, description="Seconds to finish an attempt", examples=[900])
 ]
@@ -40,7 +41,7 @@ class QuizSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    description: str = Field(default="", max_length=5000, examples=["Joins, keys and NULLs."])
+    description: Text = Field(default="", max_length=5000, examples=["Joins, keys and NULLs."])
     track: TrackCode | None = Field(
         default=None, description="Only students active in this track may take it"
     )
@@ -83,7 +84,7 @@ class QuizIn(QuizSettings):
         }
     )
 
-    title: str = Field(min_length=1, max_length=200, examples=["SQL joins"])
+    title: Line = Field(min_length=1, max_length=200, examples=["SQL joins"])
     questions: list[QuestionIn] = Field(default_factory=list, max_length=MAX_QUESTIONS)
 
     @model_validator(mode="after")
@@ -101,8 +102,8 @@ class QuizPatch(BaseModel):
         json_schema_extra={"examples": [{"title": "SQL joins (v2)", "max_attempts": 3}]},
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    title: Line | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=5000)
     track: TrackCode | None = None
     project_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     time_limit_seconds: TimeLimit | None = None

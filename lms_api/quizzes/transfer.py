@@ -8,6 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from lms_api.errors import ApiError
+from lms_api.nesting import check_json_depth, load_yaml
 from lms_api.quizzes.models import Quiz
 from lms_api.quizzes.schemas import QuizDocument
 from lms_api.quizzes.service import SETTING_FIELDS
@@ -55,7 +56,9 @@ def parse(raw: bytes, content_type: str) -> QuizDocument:
     is_yaml = "yaml" in content_type.lower()
     try:
         text = raw.decode("utf-8")
-        data: Any = yaml.safe_load(text) if is_yaml else json.loads(text)
+        if not is_yaml:
+            check_json_depth(text)
+        data: Any = load_yaml(text) if is_yaml else json.loads(text)
     except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         what = "YAML" if is_yaml else "JSON"
         raise ApiError(

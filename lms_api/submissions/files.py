@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -20,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from lms_api.curriculum.models import DeliverableKind
 from lms_api.errors import ApiError
+from lms_api.nesting import MAX_DEPTH, TooDeep, check_json_depth
 
 CHUNK = 1024 * 1024
 NOTEBOOK_TYPE = "application/x-ipynb+json"
@@ -50,10 +52,23 @@ class CheckedFile:
     data: bytes
 
 
+# Removed from file names: control characters (C0, DEL, C1), format characters such as the
+# bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069), the marks U+200E/U+200F
+# and zero-width characters, and line/paragraph separators. A name like
+# "report\u202efdp.exe" would otherwise show as "reportexe.pdf" in a download dialog.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def visible_name(name: str) -> str:
+    """`name` without the characters that hide or reorder what a reader sees."""
+    return "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+
+
 def clean_filename(raw: str | None) -> str:
-    """The base name only (no folders, no control characters), at most 255 characters."""
+    """The base name only (no folders, no control or bidirectional characters), at most 255
+    characters."""
     name = PureWindowsPath(PurePosixPath(raw or "").name).name
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    name = visible_name(name).strip()
     if not name or name in (".", ".."):
         raise ApiError(422, "The uploaded file has no file name.", code="invalid_file")
     if len(name) > 255:
@@ -105,7 +120,9 @@ def _unsupported(filename: str, kind: str, accepted: tuple[str, ...], why: str) 
 
 def _check_notebook(filename: str, data: bytes) -> None:
     try:
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=nbformat.NO_CONVERT)
+        text = data.decode("utf-8")
+        check_json_depth(text, "The notebook")
+        notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         nbformat.validate(notebook)
     except UnicodeDecodeError as exc:
         raise ApiError(
@@ -159,7 +176,11 @@ def check_upload(kind: str, raw_filename: str | None, data: bytes) -> CheckedFil
             raise _unsupported(filename, kind, FILE_EXTENSIONS, "it is not UTF-8 text")
         if ext == ".json":
             try:
+                check_json_depth(data.decode("utf-8"))
                 json.loads(data)
+            except TooDeep as exc:
+                why = f"it nests more than {MAX_DEPTH} levels deep"
+                raise _unsupported(filename, kind, FILE_EXTENSIONS, why) from exc
             except ValueError as exc:
                 raise _unsupported(filename, kind, FILE_EXTENSIONS, "it is not valid JSON") from exc
         return CheckedFile(filename, _TEXT[ext], data)

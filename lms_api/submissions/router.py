@@ -10,9 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.auth import CurrentUser, Principal, StaffUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc
+from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
 from lms_api.submissions import service
-from lms_api.submissions.files import FileStore, check_upload, read_limited, too_large
+from lms_api.submissions.files import (
+    FileStore,
+    check_upload,
+    read_limited,
+    too_large,
+    visible_name,
+)
 from lms_api.submissions.models import Submission, SubmissionStatus
 from lms_api.submissions.schemas import (
     LinkSubmissionIn,
@@ -23,6 +30,7 @@ from lms_api.submissions.schemas import (
     SubmissionSummary,
     SubmissionVersionOut,
 )
+from lms_api.types import LINE_PATTERN, TEXT_PATTERN
 
 router = APIRouter(tags=["submissions"])
 
@@ -90,10 +98,8 @@ async def detail(
             content_type=v.content_type,
             size_bytes=v.size_bytes,
             sha256=v.sha256,
-            download_url=str(
-                request.url_for(
-                    "download_submission_file", submission_id=submission.id, number=v.number
-                )
+            download_url=public_url_for(
+                request, "download_submission_file", submission_id=submission.id, number=v.number
             )
             if v.sha256
             else None,
@@ -122,8 +128,8 @@ async def _answer(
     submission = await service.load_submission(session, submission_id)
     assert submission is not None
     response.status_code = 201 if new else 200
-    response.headers["Location"] = str(
-        request.url_for("read_submission", submission_id=submission_id)
+    response.headers["Location"] = public_url_for(
+        request, "read_submission", submission_id=submission_id
     )
     return await detail(session, request, submission)
 
@@ -179,7 +185,13 @@ async def submit_file(
         File(description="A .ipynb notebook, or a file (see `file`)", examples=["analysis.ipynb"]),
     ],
     note: Annotated[
-        str, Form(max_length=2000, description="A word for the reviewer", examples=["First try"])
+        str,
+        Form(
+            max_length=2000,
+            pattern=TEXT_PATTERN,
+            description="A word for the reviewer",
+            examples=["First try"],
+        ),
     ] = "",
 ) -> SubmissionDetail:
     """Upload (or re-upload) a notebook or file for a `notebook` or `file` deliverable."""
@@ -208,10 +220,16 @@ async def list_submissions(
     page: PageDep,
     request: Request,
     username: Annotated[
-        str | None, Query(min_length=1, max_length=255, description="Only this student's")
+        str | None,
+        Query(
+            min_length=1, max_length=255, pattern=LINE_PATTERN, description="Only this student's"
+        ),
     ] = None,
     track: Annotated[
-        str | None, Query(min_length=1, max_length=16, description="Only this track (code)")
+        str | None,
+        Query(
+            min_length=1, max_length=16, pattern=LINE_PATTERN, description="Only this track (code)"
+        ),
     ] = None,
     project_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only this project's")
@@ -278,7 +296,8 @@ async def download_submission_file(
     return FileResponse(
         path,
         media_type=version.content_type or "application/octet-stream",
-        filename=version.filename or f"submission-{submission_id}-v{number}",
+        # Names stored before bidirectional characters were removed are cleaned as served.
+        filename=visible_name(version.filename or "") or f"submission-{submission_id}-v{number}",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )
 

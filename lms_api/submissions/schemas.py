@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lms_api.database import MAX_ID
 from lms_api.enrollments.schemas import UtcDatetime
 from lms_api.submissions.models import ReviewDecision, SubmissionStatus
+from lms_api.types import Line, Text
 
 
 class LinkSubmissionIn(BaseModel):
@@ -25,8 +26,8 @@ class LinkSubmissionIn(BaseModel):
     )
 
     deliverable_id: int = Field(ge=1, le=MAX_ID, examples=[2])
-    url: str = Field(min_length=1, max_length=2000, examples=["https://example.org/write-up"])
-    note: str = Field(default="", max_length=2000, description="A word for the reviewer")
+    url: Line = Field(min_length=1, max_length=2000, examples=["https://example.org/write-up"])
+    note: Text = Field(default="", max_length=2000, description="A word for the reviewer")
 
 
 class ReviewIn(BaseModel):
@@ -53,7 +54,7 @@ class ReviewIn(BaseModel):
         examples=[1],
     )
     decision: ReviewDecision = Field(examples=[ReviewDecision.APPROVE])
-    feedback: str = Field(default="", max_length=10_000, examples=["Clear and correct."])
+    feedback: Text = Field(default="", max_length=10_000, examples=["Clear and correct."])
 
     @model_validator(mode="after")
     def _feedback_for_changes(self) -> Self:

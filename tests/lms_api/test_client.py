@@ -89,6 +89,7 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, fake_strip
     granted = office.grant("ada", "DE", reason="Scholarship")
     assert (granted.status, granted.source) == ("active", "grant")
     assert hub.allowed_workspaces("ada") == ["jupyterlab", "superset"]
+    assert hub.allowed_kinds(["ada", "grace"]) == {"ada": ["jupyterlab", "superset"], "grace": []}
     assert {e.track_code for e in office.enrollments(username="ada").results} == {"DP", "DE"}
     assert office.enrollment(granted.id).history[0].reason == "Scholarship"
     assert ada.update_me(name="Ada Lovelace").name == "Ada Lovelace"
@@ -186,6 +187,8 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, fake_strip
     # the admin ends it
     assert office.revoke(granted.id, reason="Finished").status == "cancelled"
     assert office.deactivate_user("linus").is_active is False
+    closed = hub.close_user("linus")
+    assert closed.username.startswith("linus~closed-") and closed.is_active is False
 
     missing = api_routes() - recorder.reached
     assert not missing, f"routes the client never reached: {sorted(missing)}"

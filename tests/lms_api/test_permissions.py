@@ -351,6 +351,19 @@ CASES = [
         expect(401, 200, 403, 403, 403, 403, 200, 200),
         params={"user": "ada"},
     ),
+    Case(
+        "POST",
+        "/workspaces/allowed/check",
+        expect(401, 200, 403, 403, 403, 403, 200, 200),
+        json={"users": ["ada", "linus"]},
+    ),
+    # the hub deleted a user: its profile is closed (hub service and admins)
+    Case(
+        "POST",
+        "/users/{username}/close",
+        expect(401, 200, 403, 403, 403, 403, 200, 200),
+        path=lambda i: "/users/ada/close",
+    ),
 ]
 
 
