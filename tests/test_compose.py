@@ -415,9 +415,10 @@ def test_the_hub_config_spawns_workspaces_where_compose_puts_them(services, rend
 def test_the_hub_config_registers_the_service_containers(services, tmp_path):
     config = hub_config(services, tmp_path)
     registered = {service["name"]: service for service in config["services"]}
-    # Only the idle culler (a small client of the hub API) runs inside the hub container.
+    # Only small clients of the hub API run inside the hub container: the workspace guard
+    # (the apranova-hub service's process) and the idle culler.
     started_by_hub = [name for name, service in registered.items() if service.get("command")]
-    assert started_by_hub in ([], ["idle-culler"])
+    assert started_by_hub in (["apranova-hub"], ["apranova-hub", "idle-culler"])
     hub = services["hub"]["environment"]
     expected = {
         "lms-api": ("http://lms-api:8010", hub["APRANOVA_LMS_API_TOKEN"]),
