@@ -84,12 +84,15 @@ class AllowedKinds(BaseModel):
     kinds: dict[str, list[str]] = Field(examples=[{"ada": ["jupyterlab"], "grace": []}])
 
 
+HUB_ONLY_ERRORS = error_responses(
+    401, 403, 422, 503, described={403: "Only the hub's service token (or an admin) may ask"}
+)
+
+
 @router.get(
     "/workspaces/allowed",
     response_model=AllowedWorkspaces,
-    responses=error_responses(
-        401, 403, 422, 503, described={403: "Only the hub's service token (or an admin) may ask"}
-    ),
+    responses=HUB_ONLY_ERRORS,
 )
 async def read_allowed_workspaces(
     _caller: TrustedService,
@@ -140,9 +143,7 @@ async def read_allowed_workspaces(
 @router.post(
     "/workspaces/allowed/check",
     response_model=AllowedKinds,
-    responses=error_responses(
-        401, 403, 422, 503, described={403: "Only the hub's service token (or an admin) may ask"}
-    ),
+    responses=HUB_ONLY_ERRORS,
 )
 async def check_running_workspaces(
     _caller: TrustedService, session: SessionDep, body: RunningUsers

@@ -13,6 +13,7 @@ from lms_api.main import create_app
 from lms_api.nesting import MAX_DEPTH
 from tests.fakes.stripe import fake_stripe, payload_of, sign
 from tests.lms_api.conftest import app_settings, assert_error, rows, stripe_settings
+from tests.lms_api.test_submissions import add_deliverable
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
@@ -20,24 +21,12 @@ V1 = "/api/v1"
 BOMB = "[" * 100_000 + "]" * 100_000  # 200 KB: json.loads raises RecursionError on it
 
 
-def project_of(api, auth, track="DP") -> dict:
-    project = api.get(f"{V1}/tracks/{track}", headers=auth("admin")).json()["projects"][0]
-    return api.get(f"{V1}/projects/{project['id']}", headers=auth("admin")).json()
-
-
 def deliverable(api, auth, kind: str) -> int:
     """A deliverable of `kind` in DP's first project (made by an admin when the demo has none)."""
-    project = project_of(api, auth)
+    track = api.get(f"{V1}/tracks/DP", headers=auth("admin")).json()
+    project = api.get(f"{V1}/projects/{track['projects'][0]['id']}", headers=auth("admin")).json()
     found = [d["id"] for d in project["deliverables"] if d["kind"] == kind]
-    if found:
-        return found[0]
-    made = api.post(
-        f"{V1}/projects/{project['id']}/deliverables",
-        json={"title": f"A {kind}", "kind": kind},
-        headers=auth("admin"),
-    )
-    assert made.status_code == 201, made.text
-    return made.json()["id"]
+    return found[0] if found else add_deliverable(api, auth, kind)
 
 
 def upload(api, auth, deliverable_id: int, name: str, data: bytes, user="ada"):
