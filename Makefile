@@ -1,5 +1,7 @@
 # ApraNova — two commands: `make up` (install + start with demo data) and `make test`.
-PYTHON ?= python3
+# The virtualenv's interpreter must be one every user may run: local workspaces run it as each
+# student's own system account (a pyenv under /root is not reachable for them).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STATE  ?= .apranova

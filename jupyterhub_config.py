@@ -2,6 +2,7 @@
 
 from hub.auth import TEMPLATES_DIR, oauthenticator_class
 from hub.docker_network import hub_addresses
+from hub.local_accounts import protect_platform_files
 from hub.passwords import PasswordStore
 from hub.services import LMS_API_ACCESS, SERVER_TOKEN_SCOPES, hub_groups, hub_roles, hub_services
 from hub.settings import get_settings
@@ -11,6 +12,8 @@ accounts = PasswordStore(s.state_dir / "accounts.sqlite")
 account_roles = accounts.roles() if s.authenticator == "local" else {}
 
 # --- network and state ---------------------------------------------------------------
+# Secrets, password hashes and databases: root's (or the hub user's) alone, never a notebook's.
+protect_platform_files(s.state_dir)
 c.JupyterHub.ip = s.bind_ip
 c.JupyterHub.port = s.hub_port
 c.JupyterHub.hub_ip, c.JupyterHub.hub_connect_ip = hub_addresses(s)
@@ -65,6 +68,8 @@ c.JupyterHub.named_server_limit_per_user = 10  # kept, running or stopped (the c
 if s.mode == "local":
     c.JupyterHub.spawner_class = "hub.spawners.LocalTrackSpawner"
     c.LocalTrackSpawner.home_dir_template = f"{s.workspace_home_root}/{{username}}"
+    c.LocalTrackSpawner.system_user_prefix = s.local_user_prefix
+    c.LocalTrackSpawner.allow_unisolated = s.local_unisolated_workspaces
 else:
     c.JupyterHub.spawner_class = "hub.spawners.DockerTrackSpawner"
     c.DockerTrackSpawner.workspace_images = {

@@ -3,6 +3,7 @@
 import argparse
 import getpass
 import json
+import os
 import sys
 
 from hub.demo import DEMO_ACCOUNTS
@@ -48,10 +49,28 @@ def banner() -> int:
    .venv/bin/apranova-hub set-password NAME --generate)
   Trainer dashboards:  {s.hub_public_url}/services/dashboards/
   Pipelines (admins):  {s.hub_public_url}/services/dagster/
+  Workspaces: {workspace_isolation(s)}
   Ctrl-C stops everything.
 """
     )
     return 0
+
+
+def workspace_isolation(s) -> str:
+    """One line on how workspaces are kept apart, loud when they are not."""
+    if s.mode == "docker":
+        return "one container per student (docker mode)"
+    if os.geteuid() == 0:
+        return f"each student's own system account ({s.local_user_prefix}NAME)"
+    if s.local_unisolated_workspaces:
+        return (
+            "!! UNISOLATED: they run as this user and can read every secret; "
+            "development only, never real students !!"
+        )
+    return (
+        "!! REFUSED: the hub is not root, so local workspaces cannot be kept apart from "
+        "its secrets; run it as root or use docker mode (README: Security by mode) !!"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

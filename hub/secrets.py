@@ -9,7 +9,7 @@ from hub.settings import SECRET_FIELDS, secrets_file
 
 def ensure_local_secrets(state_dir: Path) -> Path:
     """Create (or complete) `state_dir/secrets.env`; existing values are kept."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # never a notebook's to read
     path = secrets_file(state_dir)
     existing: dict[str, str] = {}
     if path.exists():

@@ -178,10 +178,13 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
                 "command": gateway_command(
                     s.dagster_upstream_port,
                     ["admins"],
+                    # The Dagster webserver behind a guard that refuses whatever lacks the
+                    # gateway's per-start secret (pipelines/webserver.py): its port has no
+                    # login, and a notebook in local mode could otherwise dial it.
                     [
                         PY,
                         "-m",
-                        "dagster_webserver",
+                        "pipelines.webserver",
                         "-m",
                         "pipelines.definitions",
                         "-h",

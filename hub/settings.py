@@ -96,7 +96,21 @@ class HubSettings(BaseSettings):
     lms_api_token: str = ""
     hub_service_token: str = ""
 
-    workspace_home_root: str = Field("", description="Local mode: folder holding student homes.")
+    workspace_home_root: str = Field(
+        "",
+        description="Local mode: folder holding student homes; default /home/apranova when the "
+        "hub runs as root (each student's own account), else state_dir/homes.",
+    )
+    local_unisolated_workspaces: bool = Field(
+        False,
+        description="Local mode without root: start workspaces as the hub's own user anyway, "
+        "able to read the platform's secrets. A developer's machine only; refused in production.",
+    )
+    local_user_prefix: str = Field(
+        "apranova-",
+        pattern=r"^[a-z][a-z0-9_-]{0,15}$",
+        description="Local mode as root: prefix of the students' system accounts.",
+    )
     workspace_start_timeout: int = Field(
         120, ge=10, description="Seconds a workspace may take to answer before its start fails."
     )
@@ -162,7 +176,9 @@ class HubSettings(BaseSettings):
             )
             self.proxy_command = str(local) if local.exists() else "configurable-http-proxy"
         if not self.workspace_home_root:
-            self.workspace_home_root = str(self.state_dir / "homes")
+            self.workspace_home_root = (
+                "/home/apranova" if os.geteuid() == 0 else str(self.state_dir / "homes")
+            )
         self.lms_api_url = (self.lms_api_url or f"http://127.0.0.1:{self.lms_api_port}").rstrip("/")
         if not self.workspace_lms_api_url:
             self.workspace_lms_api_url = (
@@ -177,6 +193,11 @@ class HubSettings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"external services need their URLs: {', '.join(missing)}")
+        if self.production and self.local_unisolated_workspaces:
+            raise ValueError(
+                "production mode refuses APRANOVA_LOCAL_UNISOLATED_WORKSPACES: run the hub as "
+                "root (one system account per student) or use docker mode"
+            )
         if self.production:
             bad = [
                 f for f in self.secret_fields if getattr(self, f).strip().lower() in PLACEHOLDERS

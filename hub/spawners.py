@@ -9,16 +9,24 @@ import html
 import os
 import sys
 import time
+from pathlib import Path
 
 import docker
 import httpx
 from dockerspawner import DockerSpawner
-from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from tornado import web
-from traitlets import Dict, Float, Integer, List, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from hub.lms_client import LmsClient, LmsUnavailable, WorkspaceRule
+from hub.local_accounts import (
+    SHELL,
+    AccountProblem,
+    SystemAccount,
+    ensure_account_async,
+    unreachable_parent,
+)
 from hub.payment_pages import format_price
 from hub.settings import DEFAULT_RESOURCES, WorkspaceResources, resources_for
 
@@ -225,8 +233,40 @@ class TrackAwareMixin(LoggingConfigurable):
         return env
 
 
-class LocalTrackSpawner(TrackAwareMixin, SimpleLocalProcessSpawner):
-    """Local mode: JupyterLab as a local process per student, no Docker engine needed."""
+class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
+    """Local mode: JupyterLab as a local process per student, no Docker engine needed.
+
+    As root (the default way to serve students), each student's workspace runs as their own
+    system account with a private home (hub/local_accounts.py), so a notebook can read
+    neither the platform's state nor another student's files or process environment. A hub
+    that is not root cannot do that and refuses local workspaces, unless
+    `allow_unisolated` says this is a development machine with no real students.
+    """
+
+    home_dir_template = Unicode(
+        "/home/apranova/{username}",
+        help="The student's home; {username} is the hub username. Every folder above it "
+        "must be traversable by other users (o+x) for the student's account to reach it.",
+    ).tag(config=True)
+
+    isolate_users = Bool(
+        help="Run each workspace as the student's own system account (needs root). "
+        "Default: on when the hub runs as root."
+    ).tag(config=True)
+
+    allow_unisolated = Bool(
+        False,
+        help="Without isolation, start workspaces anyway as the hub's own user: a notebook "
+        "can then read the platform's secrets and databases. For a developer's machine only.",
+    ).tag(config=True)
+
+    system_user_prefix = Unicode(
+        "apranova-", help="Prefix of the students' system account names."
+    ).tag(config=True)
+
+    @default("isolate_users")
+    def _default_isolate(self) -> bool:
+        return os.geteuid() == 0
 
     @default("default_url")
     def _default_default_url(self) -> str:
@@ -239,12 +279,98 @@ class LocalTrackSpawner(TrackAwareMixin, SimpleLocalProcessSpawner):
 
     @default("args")
     def _default_args(self) -> list[str]:
-        return ["--allow-root"] if os.geteuid() == 0 else []
+        return ["--allow-root"] if os.geteuid() == 0 and not self.isolate_users else []
+
+    @property
+    def home_dir(self) -> Path:
+        return Path(self.home_dir_template.format(username=self.user.name))
+
+    account: SystemAccount | None = None
 
     async def start(self):
         await self.resolve_kind()
-        os.makedirs(self.home_dir, mode=0o700, exist_ok=True)
+        if self.isolate_users:
+            self.account = await self._own_account()
+        elif not self.allow_unisolated:
+            self.log.error(
+                "refusing %s's local workspace: the hub does not run as root, so it cannot "
+                "give the workspace an account of its own (set allow_unisolated for a "
+                "development machine only)",
+                self.user.name,
+            )
+            raise web.HTTPError(
+                503,
+                "Workspaces are switched off on this server: it cannot keep them apart from "
+                "the platform's data. Please tell the school's admins.",
+            )
+        else:
+            self.log.warning(
+                "UNISOLATED workspace for %s: it runs as the hub's own user and can read "
+                "the platform's secrets (development only)",
+                self.user.name,
+            )
+            self.home_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return await super().start()
+
+    async def _own_account(self) -> SystemAccount:
+        self._check_reachable()
+        try:
+            return await ensure_account_async(
+                self.user.name, self.home_dir, self.system_user_prefix
+            )
+        except AccountProblem as exc:
+            self.log.error("no system account for %s: %s", self.user.name, exc)
+            raise web.HTTPError(
+                500, "Your workspace account could not be prepared; an admin has been told."
+            ) from exc
+
+    def _check_reachable(self) -> None:
+        """The student's account must reach its home and run the workspace's Python."""
+        for what, path, fix in (
+            ("student homes", self.home_dir, "choose APRANOVA_WORKSPACE_HOME_ROOT"),
+            (
+                "the workspace's virtualenv",
+                Path(self.cmd[0]).absolute(),
+                "keep the project in a folder everyone may traverse",
+            ),
+            (
+                "the workspace's Python",
+                Path(self.cmd[0]).resolve(),
+                "make the virtualenv from an interpreter everyone may run, e.g. "
+                "`make install PYTHON=/usr/bin/python3`",
+            ),
+        ):
+            blocked = unreachable_parent(path)
+            if blocked is not None:
+                self.log.error(
+                    "%s (%s) cannot be reached by the students' accounts: %s is not "
+                    "traversable by others; %s",
+                    what,
+                    path,
+                    blocked,
+                    fix,
+                )
+                raise web.HTTPError(500, "This workspace is misconfigured; an admin has been told.")
+
+    def make_preexec_fn(self, name):
+        if self.account is not None:
+            return set_user_setuid(self.account.name)  # setgid, setgroups, setuid, chdir home
+        home = self.home_dir
+
+        def preexec():
+            os.chdir(home)
+
+        return preexec
+
+    def user_env(self, env):
+        account = self.account
+        env["USER"] = account.name if account else self.user.name
+        env["HOME"] = str(self.home_dir)
+        env["SHELL"] = SHELL
+        return env
+
+    def move_certs(self, paths):
+        return paths  # internal TLS is not used
 
 
 class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="Largest file a student may upload (bytes)."
     )
+    upload_drain_max_bytes: int | None = Field(
+        None,
+        ge=0,
+        description="How much of a body over the limit is read and dropped so that its sender "
+        "(the hub's proxy) gets the 413 rather than a cut connection; larger ones are cut. "
+        "Default: 3 x the body limit (max_upload_bytes + 1 MiB), 63 MiB.",
+    )
     gemini_api_key: str = Field(
         "",
         description="Google Gemini API key for quiz generation; without it the generate "

@@ -84,7 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(refuse_control_characters)],
     )
     # Bodies past this are refused with 413 while streaming, before they reach a route.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        drain_max_bytes=settings.upload_drain_max_bytes,
+    )
     # Outside the routes' handlers, inside Starlette's last resort (which would re-raise and
     # so drop the keep-alive connection): any other exception is a 500 with the error body.
     app.add_middleware(CatchAll)

@@ -4,17 +4,25 @@ import contextlib
 import json
 import os
 import re
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from hub.local_accounts import remove_accounts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Folders above the virtualenv opened for traversal (o+x) while platforms run:
+# folder -> (its own mode, how many running platforms need it).
+OPENED_FOLDERS: dict[Path, tuple[int, int]] = {}
 PORT_SETTINGS = (
     "hub_port",
     "hub_api_port",
@@ -79,6 +87,17 @@ class Platform:
         }
         if not analytics:
             self.env.update(APRANOVA_ENABLE_DAGSTER="false", APRANOVA_ENABLE_DASHBOARDS="false")
+        # Local workspaces as root run as one system account per student: this platform's
+        # accounts get a prefix of their own (removed in stop()), and the homes a folder other
+        # users can traverse (pytest's temporary folders are root's alone).
+        self.account_prefix = f"at{secrets.token_hex(3)}-"
+        self.home_root = Path(tempfile.mkdtemp(prefix="apranova-homes-"))
+        self.home_root.chmod(0o755)
+        self.env.update(
+            APRANOVA_LOCAL_USER_PREFIX=self.account_prefix,
+            APRANOVA_WORKSPACE_HOME_ROOT=str(self.home_root),
+        )
+        self._opened_folders: list[Path] = []
         self.passwords: dict[str, str] = {}
         self.secrets: dict[str, str] = {}
         self.process: subprocess.Popen | None = None
@@ -94,6 +113,7 @@ class Platform:
         return done.stdout
 
     def start(self) -> None:
+        self._let_students_reach_the_project()
         self.run("-m", "hub.cli", "init")
         self.run("-m", "lms_api.cli", "migrate")
         self.run("-m", "lms_api.cli", "seed-demo")
@@ -174,6 +194,31 @@ class Platform:
         for pid in self.leftover_pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        if os.geteuid() == 0:
+            remove_accounts(self.account_prefix)
+        shutil.rmtree(self.home_root, ignore_errors=True)
+        for folder in self._opened_folders:  # the last platform to stop closes them again
+            original, users = OPENED_FOLDERS.pop(folder)
+            if users > 1:
+                OPENED_FOLDERS[folder] = (original, users - 1)
+            else:
+                with contextlib.suppress(OSError):
+                    folder.chmod(original)
+        self._opened_folders = []
+
+    def _let_students_reach_the_project(self) -> None:
+        """The students' accounts run the project's virtualenv: a checkout in a folder only
+        root may traverse (a CI runner's temporary folder) is opened for traversal, not
+        listing (o+x), for the platform's lifetime, as an operator would place it."""
+        if os.geteuid() != 0:
+            return
+        for folder in reversed(Path(sys.executable).absolute().parents):
+            mode = folder.stat().st_mode & 0o7777
+            if folder in OPENED_FOLDERS or not mode & 0o001:
+                original, users = OPENED_FOLDERS.get(folder, (mode, 0))
+                OPENED_FOLDERS[folder] = (original, users + 1)
+                self._opened_folders.append(folder)
+                folder.chmod(original | 0o001)
 
     def leftover_pids(self) -> list[int]:
         return pids_with_environ(f"APRANOVA_STATE_DIR={self.state_dir}")

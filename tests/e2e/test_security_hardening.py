@@ -1,6 +1,7 @@
 """Issue 18 against the real hub in local mode: deactivation and revocation stop running
-workspaces and refuse new ones (item 1), notebooks' tokens carry the lms-api scope (item 7),
-the dashboards are not framable (item 8) and /hub/login is throttled (item 15)."""
+workspaces and refuse new ones (item 1), the Dagster webserver's own port answers only the
+gateway (item 2), notebooks' tokens carry the lms-api scope (item 7), the dashboards are not
+framable (item 8) and /hub/login is throttled (item 15)."""
 
 import re
 import time
@@ -8,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from tests.e2e.test_dagster_ui import ASSETS, LAUNCH, graphql
 from tests.e2e.test_workspace import run_in_workspace_environment, wait_for_server
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +81,31 @@ def test_deactivation_and_revocation_stop_running_workspaces(platform):
     assert refused.status_code == 403 and "not enrolled" in refused.json()["message"]
     for name in tokens:
         assert not (platform.api("GET", f"/users/{name}").json().get("servers") or {})
+
+
+def test_the_dagster_webserver_answers_only_its_gateway(platform):
+    """A local process (a notebook in local mode) dialling the Dagster UI's loopback port can
+    neither read it nor launch a run; the admin through the hub still can."""
+    direct = f"http://127.0.0.1:{platform.ports['dagster_upstream_port']}/services/dagster"
+    read = httpx.post(f"{direct}/graphql", json={"query": ASSETS}, timeout=30)
+    assert read.status_code == 403, read.text[:500]
+    assert "assetNodes" not in read.text
+    selector = {
+        "repositoryLocationName": "pipelines.definitions",
+        "repositoryName": "__repository__",
+        "jobName": "refresh_quizzes",
+    }
+    launch = httpx.post(
+        f"{direct}/graphql",
+        json={"query": LAUNCH, "variables": {"selector": selector}},
+        headers={"X-Apranova-Gateway": "guessed"},
+        timeout=30,
+    )
+    assert launch.status_code == 403 and "runId" not in launch.text
+
+    admin = platform.browser("admin")
+    assert admin.get("/services/dagster/").status_code == 200
+    assert graphql(admin, platform, ASSETS)["assetNodes"]
 
 
 def test_dashboards_are_not_framable(platform):

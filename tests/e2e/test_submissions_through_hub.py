@@ -2,6 +2,7 @@
 
 import hashlib
 
+import httpx
 import nbformat
 import pytest
 
@@ -35,3 +36,38 @@ def test_a_notebook_goes_through_the_proxy_to_the_trainer(platform, tmp_path):
     reviewed = trainer.review(submitted.id, version.number, "approve", "Well done.")
     assert reviewed.status == "approved"
     assert ada.submission(submitted.id).history[-1].feedback == "Well done."
+
+
+def test_an_upload_over_the_limit_gets_the_413_through_the_proxy(platform):
+    """The proxy writes the whole body before it reads the answer: lms-api reads and drops a
+    refused body (up to its drain cap) so that the 413 reaches the user, not the proxy's 503
+    page, and the next requests go through (issue 18, item 10)."""
+    base = f"{platform.url}/services/lms-api/api/v1"
+    headers = {"Authorization": f"Bearer {platform.new_token('ada')[0]}"}
+    size = 24 * 1024 * 1024  # over the default limit (20 MiB + 1 MiB), within the drain cap
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        declared = client.post(
+            "/submissions/upload",
+            data={"deliverable_id": "1"},
+            files={"file": ("big.ipynb", b"x" * size, "application/octet-stream")},
+        )
+
+        def chunks():
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.ipynb"\r\n\r\n'
+            for _ in range(size // 65536):
+                yield b"x" * 65536
+
+        streamed = client.post(  # no Content-Length: chunked through the proxy
+            "/submissions/upload",
+            content=chunks(),
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        )
+        after = client.get("/tracks/DP")
+    for refused in (declared, streamed):
+        assert refused.status_code == 413, refused.text[:300]
+        assert refused.headers["content-type"] == "application/json"
+        error = refused.json()["error"]
+        assert error["code"] == "too_large" and "at most" in error["message"], error
+    assert declared.json()["error"]["details"] == {"max_body_bytes": 21 * 1024 * 1024}
+    assert after.status_code == 200, after.text[:300]
+    assert after.json()["code"] == "DP"
