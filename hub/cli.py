@@ -56,6 +56,15 @@ def banner() -> int:
     return 0
 
 
+def remove_system_accounts() -> int:
+    from hub.local_accounts import remove_accounts
+    from hub.settings import get_settings
+
+    removed = remove_accounts(get_settings().local_user_prefix)
+    print(f"removed {len(removed)} system account(s): {', '.join(removed) or '-'}")
+    return 0
+
+
 def workspace_isolation(s) -> str:
     """One line on how workspaces are kept apart, loud when they are not."""
     if s.mode == "docker":
@@ -78,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="generate local secrets (kept if present)")
     sub.add_parser("banner", help="print where the hub listens and the demo logins")
+    sub.add_parser(
+        "remove-system-accounts",
+        help="local mode as root: delete the students' system accounts (homes are kept)",
+    )
     seed = sub.add_parser("seed-demo", help="create the demo accounts once")
     seed.add_argument("--json", action="store_true", help="print new accounts as JSON")
     add = sub.add_parser(
@@ -102,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return seed_demo(args.json)
     if args.command == "banner":
         return banner()
+    if args.command == "remove-system-accounts":
+        return remove_system_accounts()
     store = accounts_store()
     args.username = normalize_username(args.username)  # as the login form does
     if args.command == "add-user":

@@ -20,7 +20,7 @@ from hub.local_accounts import (
     system_username,
     unreachable_parent,
 )
-from hub.settings import HubSettings
+from hub.settings import HubSettings, get_settings
 from hub.spawners import LocalTrackSpawner
 from tests.hub.test_spawners import FakeUser
 
@@ -166,3 +166,24 @@ def test_the_banner_says_loudly_when_workspaces_are_not_isolated(tmp_path, monke
     assert "UNISOLATED" in cli.workspace_isolation(settings)
     monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
     assert "apranova-NAME" in cli.workspace_isolation(settings)
+
+
+@as_root
+def test_the_accounts_can_be_removed_with_the_cli(prefix, monkeypatch, capsys):
+    from hub import cli
+
+    homes = open_folder()
+    try:
+        ensure_account("ada", homes / "ada", prefix)
+        monkeypatch.setenv("APRANOVA_LOCAL_USER_PREFIX", prefix)
+        monkeypatch.setenv("APRANOVA_STATE_DIR", str(homes / "state"))
+        get_settings.cache_clear()  # read this prefix, never the real one
+        assert cli.main(["remove-system-accounts"]) == 0
+        assert system_username("ada", prefix) in capsys.readouterr().out
+        with pytest.raises(KeyError):
+            pwd.getpwnam(system_username("ada", prefix))
+        assert (homes / "ada").is_dir()  # the home stays
+    finally:
+        get_settings.cache_clear()
+        (homes / "ada").rmdir()
+        homes.rmdir()
