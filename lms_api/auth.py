@@ -12,8 +12,6 @@ or unfiltered `access:services`): a token its owner made for something narrower 
 
 import hashlib
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 import httpx
@@ -24,51 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.database import SessionDep
 from lms_api.errors import ApiError
 from lms_api.people.models import Person
-
-
-class Role(StrEnum):
-    STUDENT = "student"
-    TRAINER = "trainer"
-    ADMIN = "admin"
-    SUPERADMIN = "superadmin"
-    SERVICE = "service"
-
-
-STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.SUPERADMIN})
-ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
-
-
-SERVICE_NAME = "lms-api"
-ACCESS_SCOPES = frozenset({"access:services", f"access:services!service={SERVICE_NAME}"})
-
-
-def grants_access(scopes: list[str] | tuple[str, ...]) -> bool:
-    """Whether a token's scopes (as the hub lists them on `GET /user`) allow this service."""
-    return any(scope in ACCESS_SCOPES for scope in scopes)
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    kind: str  # "user" or "service"
-    role: Role
-    groups: tuple[str, ...] = ()
-    may_access: bool = True  # the token carries access:services(!service=lms-api)
-
-
-def role_from_hub(admin: bool, groups: list[str] | tuple[str, ...]) -> Role:
-    """Hub admin = superadmin, group `admins` = admin, group `trainers` = trainer."""
-    if admin:
-        return Role.SUPERADMIN
-    if "admins" in groups:
-        return Role.ADMIN
-    if "trainers" in groups:
-        return Role.TRAINER
-    return Role.STUDENT
-
-
-class HubUnavailable(Exception):
-    pass
+from lms_api.people.service import get_or_create_person
+from lms_api.principal import (
+    ADMIN_ROLES,
+    SERVICE_NAME,
+    STAFF_ROLES,
+    HubUnavailable,
+    Principal,
+    Role,
+    grants_access,
+    role_from_hub,
+)
 
 
 class HubTokenValidator:
@@ -179,8 +143,6 @@ async def ensure_active(session: AsyncSession, principal: Principal) -> Principa
         return principal
     active = await session.scalar(select(Person.is_active).where(Person.username == principal.name))
     if active is None:
-        from lms_api.people.service import get_or_create_person  # people.service imports auth
-
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:
         raise ApiError(

@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms_api.auth import STAFF_ROLES, Principal
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.payments.models import Payment
 from lms_api.people.models import Person
+from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.submissions.service import count_for_deliverables
 
 CATALOG_PATH = "/api/v1/catalog"

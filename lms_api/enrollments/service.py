@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import Principal
+from lms_api.access import may_see_records_of, visible_records
 from lms_api.curriculum.models import Track
 from lms_api.enrollments.models import (
     Enrollment,
@@ -17,7 +17,8 @@ from lms_api.enrollments.models import (
 )
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, may_see_records_of, visible_records
+from lms_api.people.service import get_or_create_person
+from lms_api.principal import Principal
 from lms_api.timestamps import utcnow
 
 # Statuses from which a revoke is meaningful; cancelled and refunded are final for a revoke.

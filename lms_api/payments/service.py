@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import ADMIN_ROLES, Principal
 from lms_api.config import Settings
 from lms_api.curriculum.models import Track
 from lms_api.enrollments import service as enrollments
@@ -45,6 +44,7 @@ from lms_api.payments.models import (
 )
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
+from lms_api.principal import ADMIN_ROLES, Principal
 from lms_api.timestamps import utcnow
 
 # The metadata ApraNova puts on every Checkout Session and PaymentIntent; an event without

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from lms_api.auth import AdminUser, CurrentUser, HubUnavailable, StaffUser, TrustedService
+from lms_api.auth import AdminUser, CurrentUser, StaffUser, TrustedService
 from lms_api.database import SessionDep
 from lms_api.enrollments.schemas import EnrollmentOut
 from lms_api.enrollments.service import enrollments_of
@@ -40,6 +40,7 @@ from lms_api.people.service import (
     unassign_trainer,
     update_person,
 )
+from lms_api.principal import HubUnavailable
 from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["people"])

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from lms_api.auth import Role
 from lms_api.enrollments.schemas import EnrollmentOut
 from lms_api.errors import error_responses as shared_error_responses
+from lms_api.principal import Role
 from lms_api.types import Line
 
 # `email-validator` is not installed, so a deliberately simple check: one @, no spaces,

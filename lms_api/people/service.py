@@ -14,19 +14,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from lms_api.auth import (
-    ADMIN_ROLES,
-    STAFF_ROLES,
-    HubUnavailable,
-    Principal,
-    Role,
-    role_from_hub,
-)
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person, TrainerAssignment
+from lms_api.principal import STAFF_ROLES, HubUnavailable, Role, role_from_hub
 
 TRAINERS_GROUP = "trainers"
 
@@ -52,48 +44,6 @@ async def get_or_create_person(session: AsyncSession, username: str) -> Person:
     person = await find_person(session, username)
     assert person is not None
     return person
-
-
-async def is_trainer_of(session: AsyncSession, trainer: str, student: str) -> bool:
-    """Whether `trainer` is the assigned trainer of `student`."""
-    trainer_person = aliased(Person)
-    student_person = aliased(Person)
-    found = await session.scalar(
-        select(TrainerAssignment.id)
-        .join(trainer_person, TrainerAssignment.trainer_id == trainer_person.id)
-        .join(student_person, TrainerAssignment.student_id == student_person.id)
-        .where(trainer_person.username == trainer, student_person.username == student)
-    )
-    return found is not None
-
-
-async def may_see_records_of(session: AsyncSession, caller: Principal, student: str) -> bool:
-    """The one rule for a student's records (enrollments, progress, submissions): the
-    student, their assigned trainer, and admins. Routes answer 404 to everyone else."""
-    if caller.role in ADMIN_ROLES or caller.name == student:
-        return True
-    return caller.role == Role.TRAINER and await is_trainer_of(session, caller.name, student)
-
-
-def visible_records(statement: Select[Any], caller: Principal, person_id: Any) -> Select[Any]:
-    """The list-side twin of `may_see_records_of`: admins every row, a trainer their students'
-    rows, anyone else their own. `person_id` is the rows' person column; the statement must
-    be joined with Person."""
-    if caller.role in ADMIN_ROLES:
-        return statement
-    if caller.role == Role.TRAINER:
-        return statement.where(person_id.in_(students_of_trainer(caller.name)))
-    return statement.where(Person.username == caller.name)
-
-
-def students_of_trainer(trainer: str) -> Select[tuple[int]]:
-    """Person ids of a trainer's students, for `WHERE person_id IN (...)` filters."""
-    trainer_person = aliased(Person)
-    return (
-        select(TrainerAssignment.student_id)
-        .join(trainer_person, TrainerAssignment.trainer_id == trainer_person.id)
-        .where(trainer_person.username == trainer)
-    )
 
 
 # --- the hub, asked with this service's own token ------------------------------------------

@@ -10,13 +10,14 @@ from sqlalchemy import Select, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import Principal
+from lms_api.access import may_see_records_of
 from lms_api.curriculum.models import Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import find_person, may_see_records_of
+from lms_api.people.service import find_person
+from lms_api.principal import Principal
 from lms_api.progress.models import StepCompletion
 from lms_api.progress.schemas import (
     ProgressOut,

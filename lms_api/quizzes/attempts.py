@@ -1,4 +1,5 @@
-"""Taking a quiz: start, autosave, submit, expire, and what a student may see of it.
+"""Taking a quiz: the attempt's state machine (load, start, autosave, submit, expire) and its
+clock. Who may see an attempt is attempt_access's; how it is shown, attempt_views'.
 
 Concurrency, on PostgreSQL and SQLite alike:
 - Starting takes the next attempt number with `INSERT ... ON CONFLICT DO NOTHING` on the
@@ -14,7 +15,6 @@ network) answers are refused and the attempt is graded as it stood.
 """
 
 import random
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,18 +23,12 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from lms_api.auth import ADMIN_ROLES, STAFF_ROLES, Principal, Role
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
-from lms_api.people.models import Person
-from lms_api.people.service import (
-    get_or_create_person,
-    may_see_records_of,
-    students_of_trainer,
-    visible_records,
-)
-from lms_api.quizzes.content import QuestionType, QuizStatus, RevealPolicy
+from lms_api.people.service import get_or_create_person
+from lms_api.principal import STAFF_ROLES, Principal
+from lms_api.quizzes.content import QuestionType, QuizStatus
 from lms_api.quizzes.grading import Mark, mark_answer
 from lms_api.quizzes.models import (
     AttemptStatus,
@@ -43,25 +37,10 @@ from lms_api.quizzes.models import (
     QuizAttempt,
     StudentAnswer,
 )
-from lms_api.quizzes.schemas import (
-    AnswerKey,
-    AttemptDetail,
-    AttemptOption,
-    AttemptQuestion,
-    AttemptSummary,
-    KeyOption,
-    QuestionResult,
-    QuestionStats,
-    QuizResults,
-)
 from lms_api.quizzes.snapshot import QuestionData, QuizContent, content_of
 from lms_api.timestamps import as_utc, utcnow
 
 FINAL = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
-
-
-class AttemptNotFound(Exception):
-    """No such attempt, or not one the caller may see."""
 
 
 class AttemptExpired(Exception):
@@ -86,12 +65,13 @@ class Clock:
         return deadline is not None and self.now > as_utc(deadline) + self.grace
 
 
-def clock(grace_seconds: float) -> Clock:
+def request_clock(grace_seconds: float) -> Clock:
+    """The clock of one request: now, with the deadline grace of the settings."""
     return Clock(utcnow(), timedelta(seconds=grace_seconds))
 
 
 # --- loading -------------------------------------------------------------------------------
-def _with_quiz(statement: Select[Any]) -> Select[Any]:
+def with_student_and_quiz(statement: Select[Any]) -> Select[Any]:
     """The attempt with its student and quiz row, in one query (questions come from the
     snapshot cache, answers only where needed)."""
     return statement.options(joinedload(QuizAttempt.person), joinedload(QuizAttempt.quiz))
@@ -99,9 +79,9 @@ def _with_quiz(statement: Select[Any]) -> Select[Any]:
 
 async def load_attempt(session: AsyncSession, attempt_id: int) -> QuizAttempt | None:
     return await session.scalar(
-        _with_quiz(select(QuizAttempt).where(QuizAttempt.id == attempt_id)).execution_options(
-            populate_existing=True
-        )
+        with_student_and_quiz(
+            select(QuizAttempt).where(QuizAttempt.id == attempt_id)
+        ).execution_options(populate_existing=True)
     )
 
 
@@ -114,22 +94,6 @@ async def answers_of(session: AsyncSession, attempt_id: int) -> dict[int, Studen
         .execution_options(populate_existing=True)
     )
     return {a.question_id: a for a in rows}
-
-
-async def visible_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
-    """The attempt if the caller may read it: its student, their trainer, admins."""
-    attempt = await load_attempt(session, attempt_id)
-    if attempt is None or not await may_see_records_of(session, caller, attempt.person.username):
-        raise AttemptNotFound
-    return attempt
-
-
-async def own_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
-    """The attempt if it is the caller's own (only its student answers and submits)."""
-    attempt = await visible_attempt(session, caller, attempt_id)
-    if attempt.person.username != caller.name:
-        raise ApiError(403, "Only the student taking this attempt may answer or submit it.")
-    return attempt
 
 
 # --- starting ------------------------------------------------------------------------------
@@ -149,7 +113,7 @@ def _orders(quiz: Quiz, content: QuizContent) -> tuple[list[int], dict[str, list
 
 
 async def start_attempt(
-    session: AsyncSession, caller: Principal, quiz: Quiz, now: Clock
+    session: AsyncSession, caller: Principal, quiz: Quiz, clock: Clock
 ) -> tuple[int, bool]:
     """(attempt id, whether it is new): an unfinished attempt is resumed, not duplicated."""
     if caller.role in STAFF_ROLES:
@@ -175,11 +139,11 @@ async def start_attempt(
         )
     ).all()
     for attempt_id, deadline in open_ones:
-        if not now.past(deadline):
+        if not clock.past(deadline):
             return attempt_id, False
         overdue = await load_attempt(session, attempt_id)
         assert overdue is not None
-        await finish(session, overdue, now)
+        await finish(session, overdue, clock)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         raise ApiError(
             409,
@@ -191,7 +155,7 @@ async def start_attempt(
     question_order, option_order = _orders(quiz, content)
     number = used + 1
     deadline = (
-        now.now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
+        clock.now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
     )
     inserted = await insert_if_absent(
         session,
@@ -201,7 +165,7 @@ async def start_attempt(
             "person_id": person.id,
             "number": number,
             "status": AttemptStatus.IN_PROGRESS.value,
-            "started_at": now.now,
+            "started_at": clock.now,
             "deadline_at": deadline,
             "max_score": content.max_score,
             "question_order": question_order,
@@ -319,15 +283,15 @@ async def save_answer(
     attempt: QuizAttempt,
     question_id: int,
     option_ids: list[int],
-    now: Clock,
+    clock: Clock,
 ) -> StudentAnswer:
     """Save (or re-save) one answer; the same answer twice changes nothing."""
     content = await content_of(session, attempt.quiz)
     question = _question_of(attempt, content, question_id)
     chosen = _check_choice(question, option_ids)
     await _claim_for_save(session, attempt)
-    if now.overdue(attempt):
-        await finish(session, attempt, now)
+    if clock.overdue(attempt):
+        await finish(session, attempt, clock)
         raise AttemptExpired(attempt.id)
     # Read again now that the row is locked; populate_existing, because the answers loaded
     # with the attempt before the lock may be stale (a concurrent save just committed).
@@ -343,30 +307,34 @@ async def save_answer(
             attempt_id=attempt.id,
             question_id=question_id,
             selected_option_ids=chosen,
-            answered_at=now.now,
+            answered_at=clock.now,
             changed_count=0,
         )
         session.add(answer)
     else:
         answer.selected_option_ids = chosen
-        answer.answered_at = now.now
+        answer.answered_at = clock.now
         answer.changed_count += 1
-    _log(session, attempt, question_id, "save", chosen, question, now.now)
+    _log(session, attempt, question_id, "save", chosen, question, clock.now)
     await session.flush()
     return answer
 
 
 # --- finishing -----------------------------------------------------------------------------
-async def finish(session: AsyncSession, attempt: QuizAttempt, now: Clock) -> bool:
+async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> bool:
     """Grade the attempt if it is still in progress: SUBMITTED, or EXPIRED when past its
     deadline. False when it was already graded (by a concurrent request, say)."""
-    expired = now.overdue(attempt)
+    expired = clock.overdue(attempt)
     status = AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED
-    at = min(now.now, as_utc(attempt.deadline_at)) if expired and attempt.deadline_at else now.now
+    at = (
+        min(clock.now, as_utc(attempt.deadline_at))
+        if expired and attempt.deadline_at
+        else clock.now
+    )
     claimed = await session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS.value)
-        .values(status=status.value, submitted_at=at, graded_at=now.now)
+        .values(status=status.value, submitted_at=at, graded_at=clock.now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
@@ -405,13 +373,13 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, now: Clock) -> boo
     return True
 
 
-async def expire_overdue(session: AsyncSession, now: Clock, **where: Any) -> int:
+async def expire_overdue(session: AsyncSession, clock: Clock, **where: Any) -> int:
     """Grade every in-progress attempt past its deadline (matching `where`: quiz_id,
     person_id), so lists never show an attempt running after its time ran out."""
     statement = select(QuizAttempt.id).where(
         QuizAttempt.status == AttemptStatus.IN_PROGRESS.value,
         QuizAttempt.deadline_at.is_not(None),
-        QuizAttempt.deadline_at < now.now - now.grace,
+        QuizAttempt.deadline_at < clock.now - clock.grace,
     )
     for name, value in where.items():
         statement = statement.where(getattr(QuizAttempt, name) == value)
@@ -419,191 +387,5 @@ async def expire_overdue(session: AsyncSession, now: Clock, **where: Any) -> int
     for attempt_id in list(await session.scalars(statement)):
         attempt = await load_attempt(session, attempt_id)
         assert attempt is not None
-        finished += await finish(session, attempt, now)
+        finished += await finish(session, attempt, clock)
     return finished
-
-
-# --- what may be shown ---------------------------------------------------------------------
-async def answers_revealed(session: AsyncSession, caller: Principal, attempt: QuizAttempt) -> bool:
-    """Keys are for staff always; for the student only after submission, as the quiz says."""
-    if caller.role in STAFF_ROLES:
-        return True
-    if attempt.status not in FINAL:
-        return False
-    policy = attempt.quiz.reveal_policy
-    if policy == RevealPolicy.AFTER_SUBMISSION:
-        return True
-    if policy == RevealPolicy.AFTER_LAST_ATTEMPT and attempt.quiz.max_attempts is not None:
-        rows = list(
-            await session.scalars(
-                select(QuizAttempt.status).where(
-                    QuizAttempt.quiz_id == attempt.quiz_id,
-                    QuizAttempt.person_id == attempt.person_id,
-                )
-            )
-        )
-        return len(rows) >= attempt.quiz.max_attempts and all(s in FINAL for s in rows)
-    return False
-
-
-REVEAL_NOTES = {
-    RevealPolicy.AFTER_SUBMISSION: "Which answers were right, and the correct answers, are "
-    "shown once the attempt is submitted.",
-    RevealPolicy.AFTER_LAST_ATTEMPT: "Your total score is shown after each attempt; which "
-    "answers were right, and the correct answers, after your last attempt.",
-    RevealPolicy.NEVER: "This quiz shows only your total score and whether you passed, never "
-    "which answers were right.",
-}
-
-
-def summary(attempt: QuizAttempt) -> AttemptSummary:
-    score = attempt.score
-    return AttemptSummary(
-        id=attempt.id,
-        quiz_id=attempt.quiz_id,
-        quiz_title=attempt.quiz.title,
-        username=attempt.person.username,
-        number=attempt.number,
-        status=AttemptStatus(attempt.status),
-        started_at=attempt.started_at,
-        deadline_at=attempt.deadline_at,
-        submitted_at=attempt.submitted_at,
-        score=score,
-        max_score=attempt.max_score,
-        score_fraction=round(score / attempt.max_score, 6)
-        if score is not None and attempt.max_score
-        else None,
-        passed=attempt.passed,
-    )
-
-
-async def detail(
-    session: AsyncSession,
-    caller: Principal,
-    attempt: QuizAttempt,
-    now: Clock,
-    *,
-    new: bool = False,
-) -> AttemptDetail:
-    """`new`: just started, so no answers to read."""
-    revealed = await answers_revealed(session, caller, attempt)
-    graded = attempt.status in FINAL
-    questions = (await content_of(session, attempt.quiz)).by_id
-    answers = {} if new else await answers_of(session, attempt.id)
-    shown = []
-    for position, question_id in enumerate(attempt.question_order, start=1):
-        question, answer = questions[question_id], answers.get(question_id)
-        by_id = question.options_by_id
-        order = attempt.option_order.get(str(question_id), list(by_id))
-        result = None
-        # Per-question correctness is part of the key: over several attempts it would give
-        # the key away, so it is shown only when the key is (unanswered: wrong, score 0).
-        if graded and revealed:
-            result = QuestionResult(
-                correct=bool(answer and answer.is_correct),
-                score=answer.score if answer and answer.score is not None else 0.0,
-            )
-        key = None
-        if revealed:
-            key = AnswerKey(
-                correct_option_ids=[i for i in order if by_id[i].is_correct],
-                explanation=question.explanation,
-                options=[
-                    KeyOption(
-                        option_id=i, is_correct=by_id[i].is_correct, rationale=by_id[i].rationale
-                    )
-                    for i in order
-                ],
-            )
-        shown.append(
-            AttemptQuestion(
-                id=question.id,
-                position=position,
-                text=question.text,
-                type=QuestionType(question.type),
-                points=question.points,
-                options=[AttemptOption(id=i, text=by_id[i].text) for i in order],
-                selected_option_ids=list(answer.selected_option_ids) if answer else [],
-                answered_at=answer.answered_at if answer else None,
-                result=result,
-                key=key,
-            )
-        )
-    seconds_left = None
-    if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline_at is not None:
-        seconds_left = max(0.0, (as_utc(attempt.deadline_at) - now.now).total_seconds())
-    return AttemptDetail(
-        **summary(attempt).model_dump(),
-        seconds_left=seconds_left,
-        answers_revealed=revealed,
-        reveal_note=REVEAL_NOTES[RevealPolicy(attempt.quiz.reveal_policy)],
-        questions=shown,
-    )
-
-
-# --- lists and results ---------------------------------------------------------------------
-def list_attempts(
-    caller: Principal,
-    *,
-    quiz_id: int | None = None,
-    username: str | None = None,
-    status: AttemptStatus | None = None,
-) -> Select[tuple[QuizAttempt]]:
-    """Attempts the caller may see: own for students, their students' for trainers, all for
-    admins; newest first."""
-    statement = _with_quiz(select(QuizAttempt)).join(Person, QuizAttempt.person_id == Person.id)
-    statement = visible_records(statement, caller, QuizAttempt.person_id)
-    if quiz_id is not None:
-        statement = statement.where(QuizAttempt.quiz_id == quiz_id)
-    if username is not None:
-        statement = statement.where(Person.username == username)
-    if status is not None:
-        statement = statement.where(QuizAttempt.status == status.value)
-    return statement.order_by(QuizAttempt.id.desc())
-
-
-def _ratio(part: float, whole: float) -> float | None:
-    return round(part / whole, 6) if whole else None
-
-
-async def quiz_results(session: AsyncSession, caller: Principal, quiz: Quiz) -> QuizResults:
-    """Finished attempts of the quiz in the caller's scope, and how each question fared."""
-    scope = select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)  # quiz: with questions
-    if caller.role == Role.TRAINER:
-        scope = scope.where(QuizAttempt.person_id.in_(students_of_trainer(caller.name)))
-    attempts = list(await session.scalars(scope))
-    done = [a for a in attempts if a.status in FINAL]
-    fractions = [a.score / a.max_score for a in done if a.score is not None and a.max_score]
-    students = {a.person_id for a in done}
-    passed = {a.person_id for a in done if a.passed}
-    by_question: dict[int, list[StudentAnswer]] = {}
-    if done:
-        for answer in await session.scalars(
-            select(StudentAnswer).where(StudentAnswer.attempt_id.in_([a.id for a in done]))
-        ):
-            by_question.setdefault(answer.question_id, []).append(answer)
-    stats = []
-    for question in quiz.questions:
-        given = by_question.get(question.id, [])
-        stats.append(
-            QuestionStats(
-                question_id=question.id,
-                order=question.order,
-                text=question.text,
-                answered=sum(1 for a in given if a.selected_option_ids),
-                correct_rate=_ratio(sum(1 for a in given if a.is_correct), len(done)),
-                mean_score=_ratio(sum(a.score or 0.0 for a in given), len(done) * question.points),
-            )
-        )
-    return QuizResults(
-        quiz_id=quiz.id,
-        title=quiz.title,
-        scope="all students" if caller.role in ADMIN_ROLES else "your students",
-        students=len(students),
-        attempts=len(done),
-        in_progress=len(attempts) - len(done),
-        mean_score=round(statistics.fmean(fractions), 6) if fractions else None,
-        median_score=round(statistics.median(fractions), 6) if fractions else None,
-        pass_rate=_ratio(len(passed), len(students)),
-        questions=stats,
-    )

@@ -1,34 +1,33 @@
-"""Quizzes: authoring (by hand, import, Gemini), taking them, and their results."""
+"""Quizzes over HTTP: authoring (by hand, import, Gemini), taking them, and their results.
 
-from datetime import timedelta
+Routes only (paths, dependencies, status codes, documented errors); the work is done by
+service (authoring), generation_runs (Gemini), attempts, attempt_access and attempt_views
+(taking), and presenters (the answers).
+"""
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms_api.auth import STAFF_ROLES, CurrentUser, Principal, StaffUser
+from lms_api.auth import CurrentUser, StaffUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_body, error_doc
 from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
-from lms_api.people.models import Person
-from lms_api.quizzes import attempts as taking
-from lms_api.quizzes import service, transfer
+from lms_api.principal import STAFF_ROLES, Principal
+from lms_api.quizzes import attempt_views, attempts, generation_runs, service, transfer
+from lms_api.quizzes.attempt_access import AttemptNotFound, own_attempt, visible_attempt
 from lms_api.quizzes.content import GenerateQuizIn, QuizStatus
-from lms_api.quizzes.generation import GenerationFailed, GenerationNotConfigured, QuizGenerator
-from lms_api.quizzes.models import AttemptStatus, Quiz, QuizAttempt, QuizGeneration
+from lms_api.quizzes.models import AttemptStatus, Quiz
+from lms_api.quizzes.presenters import fresh_detail, my_record, quiz_detail, quiz_summary
 from lms_api.quizzes.schemas import (
     AnswerIn,
     AnswerOut,
     AttemptDetail,
     AttemptPage,
     GeneratedQuizOut,
-    GenerationInfo,
-    MyQuizRecord,
-    OptionOut,
-    QuestionOut,
     QuizDetail,
     QuizDocument,
     QuizIn,
@@ -37,7 +36,6 @@ from lms_api.quizzes.schemas import (
     QuizResults,
     QuizSummary,
 )
-from lms_api.timestamps import as_utc, utcnow
 from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["quizzes"])
@@ -60,67 +58,9 @@ EDIT_ERRORS = {
 }
 
 
-# --- building answers ----------------------------------------------------------------------
-def quiz_summary(quiz: Quiz, mine: MyQuizRecord | None = None) -> QuizSummary:
-    return QuizSummary(
-        id=quiz.id,
-        title=quiz.title,
-        track=quiz.track.code if quiz.track else None,
-        project_id=quiz.project_id,
-        status=quiz.status,
-        generation_type=quiz.generation_type,
-        created_by=quiz.created_by,
-        question_count=len(quiz.questions),
-        max_score=sum(q.points for q in quiz.questions),
-        **{name: getattr(quiz, name) for name in service.SETTING_FIELDS},
-        created_at=quiz.created_at,
-        updated_at=quiz.updated_at,
-        published_at=quiz.published_at,
-        mine=mine,
-    )
-
-
-def quiz_detail(quiz: Quiz) -> QuizDetail:
-    return QuizDetail(
-        **quiz_summary(quiz).model_dump(),
-        prompt=quiz.prompt,
-        model=quiz.model,
-        sources=quiz.sources,
-        questions=[
-            QuestionOut(
-                id=q.id,
-                order=q.order,
-                text=q.text,
-                type=q.type,
-                points=q.points,
-                explanation=q.explanation,
-                tags=q.tags,
-                learning_objective=q.learning_objective,
-                options=[
-                    OptionOut(id=o.id, text=o.text, is_correct=o.is_correct, rationale=o.rationale)
-                    for o in q.options
-                ],
-            )
-            for q in quiz.questions
-        ],
-    )
-
-
-def my_record(quiz: Quiz, attempts: list[QuizAttempt]) -> MyQuizRecord:
-    fractions = [a.score / a.max_score for a in attempts if a.score is not None and a.max_score]
-    in_progress = next((a.id for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
-    used = len(attempts)
-    return MyQuizRecord(
-        attempts_used=used,
-        attempts_left=None if quiz.max_attempts is None else max(0, quiz.max_attempts - used),
-        in_progress_attempt_id=in_progress,
-        best_score=round(max(fractions), 6) if fractions else None,
-        passed=any(a.passed for a in attempts),
-    )
-
-
-def _clock(request: Request) -> taking.Clock:
-    return taking.clock(request.app.state.settings.quiz_time_grace_seconds)
+# --- helpers -------------------------------------------------------------------------------
+def _request_clock(request: Request) -> attempts.Clock:
+    return attempts.request_clock(request.app.state.settings.quiz_time_grace_seconds)
 
 
 async def _quiz(
@@ -138,25 +78,19 @@ async def _editable(session: AsyncSession, caller: Principal, quiz_id: int) -> Q
     return quiz
 
 
-async def _fresh_detail(session: AsyncSession, quiz_id: int) -> QuizDetail:
-    quiz = await service.load_quiz(session, quiz_id)
-    assert quiz is not None
-    return quiz_detail(quiz)
-
-
 async def _attempt(session: AsyncSession, caller: Principal, attempt_id: int, find=None):
     try:
-        return await (find or taking.visible_attempt)(session, caller, attempt_id)
-    except taking.AttemptNotFound as exc:
+        return await (find or visible_attempt)(session, caller, attempt_id)
+    except AttemptNotFound as exc:
         raise ApiError(404, f"No attempt {attempt_id}.") from exc
 
 
 async def _attempt_detail(
-    session: AsyncSession, caller: Principal, attempt_id: int, now: taking.Clock, new=False
+    session: AsyncSession, caller: Principal, attempt_id: int, clock: attempts.Clock, new=False
 ) -> AttemptDetail:
-    attempt = await taking.load_attempt(session, attempt_id)  # as it is now
+    attempt = await attempts.load_attempt(session, attempt_id)  # as it is now
     assert attempt is not None
-    return await taking.detail(session, caller, attempt, now, new=new)
+    return await attempt_views.detail(session, caller, attempt, clock, new=new)
 
 
 def _located(request: Request, response: Response, name: str, **params: int) -> None:
@@ -192,9 +126,9 @@ async def list_quizzes(
         return listed
     person_id = await session.scalar(service.person_id_of(caller.name))
     if person_id is not None:
-        await taking.expire_overdue(session, _clock(request), person_id=person_id)
-    attempts = await service.attempts_by_quiz(session, caller.name, [q.id for q in quizzes])
-    listed["results"] = [quiz_summary(q, my_record(q, attempts[q.id])) for q in quizzes]
+        await attempts.expire_overdue(session, _request_clock(request), person_id=person_id)
+    by_quiz = await service.attempts_by_quiz(session, caller.name, [q.id for q in quizzes])
+    listed["results"] = [quiz_summary(q, my_record(q, by_quiz[q.id])) for q in quizzes]
     return listed
 
 
@@ -210,7 +144,7 @@ async def create_quiz(
     """Write a quiz by hand (a draft; publish it when ready)."""
     quiz_id = await service.create_quiz(session, body, author=caller.name)
     _located(request, response, "read_quiz", quiz_id=quiz_id)
-    return await _fresh_detail(session, quiz_id)
+    return await fresh_detail(session, quiz_id)
 
 
 @router.post(
@@ -242,7 +176,7 @@ async def import_quiz(
     # A QuizDocument is a QuizIn (plus its format marker): already checked, used as it is.
     quiz_id = await service.create_quiz(session, document, author=caller.name, via="import")
     _located(request, response, "read_quiz", quiz_id=quiz_id)
-    return await _fresh_detail(session, quiz_id)
+    return await fresh_detail(session, quiz_id)
 
 
 @router.post(
@@ -265,114 +199,11 @@ async def generate_quiz(
     body: GenerateQuizIn,
 ) -> GeneratedQuizOut:
     """Have Gemini write a draft quiz on a topic (trainers, admins)."""
-    settings = request.app.state.settings
-    if not settings.gemini_api_key:
-        raise ApiError(
-            503,
-            "Quiz generation is not configured: set APRANOVA_GEMINI_API_KEY (a Google AI Studio "
-            "key) for lms-api and restart it. Quizzes can still be written by hand or imported.",
-            code="generation_not_configured",
-        )
-    await service.check_link(session, body.track, body.project_id)
-    generation_id = await _start_generation(session, caller, body, settings)
-    await session.commit()  # hold no transaction (nor SQLite's write lock) while Gemini works
-    sessions = request.app.state.database.sessionmaker
-    generator = QuizGenerator.from_settings(settings)
-    try:
-        generated = await generator.generate(body)
-    except (GenerationFailed, GenerationNotConfigured) as exc:
-        reason = getattr(exc, "reason", str(exc))
-        async with sessions() as failed, failed.begin():
-            await _finish_generation(
-                failed, generation_id, "failed", error=reason, calls=getattr(exc, "attempts", 0)
-            )
-        raise ApiError(
-            502, f"Gemini could not write the quiz: {reason}", code="upstream_error"
-        ) from exc
-    finally:
-        await generator.aclose()
-    async with sessions() as saving, saving.begin():
-        quiz_id = await service.create_quiz(
-            saving,
-            QuizIn(
-                title=body.title,
-                track=body.track,
-                project_id=body.project_id,
-                questions=generated.questions,
-            ),
-            author=caller.name,
-            generation_type=body.generation_type,
-            prompt=body.prompt,
-            model=generated.model,
-            sources=generated.sources,
-            via="gemini",
-        )
-        await _finish_generation(
-            saving,
-            generation_id,
-            "succeeded",
-            quiz_id=quiz_id,
-            calls=generated.attempts,
-            model=generated.model,
-        )
-        detail = await _fresh_detail(saving, quiz_id)
-    _located(request, response, "read_quiz", quiz_id=quiz_id)
-    return GeneratedQuizOut(
-        **detail.model_dump(),
-        generation=GenerationInfo(model=generated.model, calls=generated.attempts),
+    generated = await generation_runs.generate_draft(
+        session, request.app.state.database.sessionmaker, request.app.state.settings, caller, body
     )
-
-
-async def _start_generation(
-    session: AsyncSession, caller: Principal, body: GenerateQuizIn, settings: Any
-) -> int:
-    """Count the caller's generations in the last hour (429 past the limit), then log this one
-    (committed before Gemini is called, so concurrent requests count it)."""
-    # Lock the trainer's profile row (PostgreSQL; SQLite serializes writers anyway) so that
-    # concurrent requests of one trainer count each other.
-    await session.execute(select(Person.id).where(Person.username == caller.name).with_for_update())
-    since = utcnow() - timedelta(hours=1)
-    recent = list(
-        await session.scalars(
-            select(QuizGeneration.created_at)
-            .where(QuizGeneration.requested_by == caller.name, QuizGeneration.created_at >= since)
-            .order_by(QuizGeneration.created_at)
-        )
-    )
-    limit = settings.quiz_generations_per_hour
-    if len(recent) >= limit:
-        retry = 3600
-        if recent:
-            retry = max(
-                1, int((as_utc(recent[0]) + timedelta(hours=1) - utcnow()).total_seconds()) + 1
-            )
-        raise ApiError(
-            429,
-            f"You have asked for {len(recent)} quiz generations in the last hour (the limit is "
-            f"{limit}); try again in {retry} s.",
-            code="rate_limited",
-            details={"limit": limit, "retry_after_seconds": retry},
-            headers={"Retry-After": str(retry)},
-        )
-    generation = QuizGeneration(
-        requested_by=caller.name,
-        generation_type=body.generation_type.value,
-        status="running",
-        model=settings.gemini_model,
-    )
-    session.add(generation)
-    await session.flush()
-    return generation.id
-
-
-async def _finish_generation(
-    session: AsyncSession, generation_id: int, status: str, **values: Any
-) -> None:
-    generation = await session.get(QuizGeneration, generation_id)
-    assert generation is not None
-    generation.status, generation.finished_at = status, utcnow()
-    for name, value in values.items():
-        setattr(generation, name, value)
+    _located(request, response, "read_quiz", quiz_id=generated.id)
+    return generated
 
 
 @router.get(
@@ -393,9 +224,11 @@ async def read_quiz(
         return quiz_detail(quiz)
     person_id = await session.scalar(service.person_id_of(caller.name))
     if person_id is not None:
-        await taking.expire_overdue(session, _clock(request), person_id=person_id, quiz_id=quiz.id)
-    attempts = await service.attempts_by_quiz(session, caller.name, [quiz.id])
-    return quiz_summary(quiz, my_record(quiz, attempts[quiz.id]))
+        await attempts.expire_overdue(
+            session, _request_clock(request), person_id=person_id, quiz_id=quiz.id
+        )
+    by_quiz = await service.attempts_by_quiz(session, caller.name, [quiz.id])
+    return quiz_summary(quiz, my_record(quiz, by_quiz[quiz.id]))
 
 
 @router.patch("/quizzes/{quiz_id}", response_model=QuizDetail, responses=EDIT_ERRORS)
@@ -405,7 +238,7 @@ async def update_quiz(
     """Change a draft: its settings, and (`questions`) its whole question list."""
     quiz = await _editable(session, caller, quiz_id)
     await service.update_quiz(session, quiz, body, caller.name)
-    return await _fresh_detail(session, quiz_id)
+    return await fresh_detail(session, quiz_id)
 
 
 @router.delete(
@@ -429,7 +262,7 @@ async def publish_quiz(caller: StaffUser, session: SessionDep, quiz_id: QuizId) 
     """Publish a draft: students of its track can take it from now on."""
     quiz = await _editable(session, caller, quiz_id)
     await service.publish_quiz(session, quiz, caller.name)
-    return await _fresh_detail(session, quiz_id)
+    return await fresh_detail(session, quiz_id)
 
 
 @router.post("/quizzes/{quiz_id}/archive", response_model=QuizDetail, responses=EDIT_ERRORS)
@@ -437,7 +270,7 @@ async def archive_quiz(caller: StaffUser, session: SessionDep, quiz_id: QuizId) 
     """Archive a quiz: no new attempts; past attempts stay readable."""
     quiz = await _editable(session, caller, quiz_id)
     await service.archive_quiz(session, quiz, caller.name)
-    return await _fresh_detail(session, quiz_id)
+    return await fresh_detail(session, quiz_id)
 
 
 @router.get(
@@ -486,8 +319,8 @@ async def quiz_results(
 ) -> QuizResults:
     """Scores and per-question results: a trainer's students, or everyone for admins."""
     quiz = await _quiz(session, caller, quiz_id)
-    await taking.expire_overdue(session, _clock(request), quiz_id=quiz.id)
-    return await taking.quiz_results(session, caller, quiz)
+    await attempts.expire_overdue(session, _request_clock(request), quiz_id=quiz.id)
+    return await attempt_views.quiz_results(session, caller, quiz)
 
 
 # --- taking --------------------------------------------------------------------------------
@@ -507,12 +340,12 @@ async def start_attempt(
     caller: CurrentUser, session: SessionDep, request: Request, response: Response, quiz_id: QuizId
 ) -> AttemptDetail:
     """Start an attempt (or resume the one in progress); the time limit starts now."""
-    now = _clock(request)
+    clock = _request_clock(request)
     quiz = await _quiz(session, caller, quiz_id, questions=False)
-    attempt_id, new = await taking.start_attempt(session, caller, quiz, now)
+    attempt_id, new = await attempts.start_attempt(session, caller, quiz, clock)
     response.status_code = 201 if new else 200
     _located(request, response, "read_attempt", attempt_id=attempt_id)
-    return await _attempt_detail(session, caller, attempt_id, now, new)
+    return await _attempt_detail(session, caller, attempt_id, clock, new)
 
 
 @router.get(
@@ -538,9 +371,11 @@ async def list_attempts(
     where: dict[str, Any] = {} if quiz_id is None else {"quiz_id": quiz_id}
     if caller.role not in STAFF_ROLES:
         where["person_id"] = await session.scalar(service.person_id_of(caller.name))
-    await taking.expire_overdue(session, _clock(request), **where)
-    statement = taking.list_attempts(caller, quiz_id=quiz_id, username=username, status=status)
-    return await paginate(session, statement, page, request, taking.summary)
+    await attempts.expire_overdue(session, _request_clock(request), **where)
+    statement = attempt_views.list_attempts(
+        caller, quiz_id=quiz_id, username=username, status=status
+    )
+    return await paginate(session, statement, page, request, attempt_views.summary)
 
 
 @router.get(
@@ -552,12 +387,12 @@ async def read_attempt(
     caller: CurrentUser, session: SessionDep, request: Request, attempt_id: AttemptId
 ) -> AttemptDetail:
     """One attempt: questions and answers; results and keys as the quiz's rules allow."""
-    now = _clock(request)
+    clock = _request_clock(request)
     attempt = await _attempt(session, caller, attempt_id)
-    if attempt.status == AttemptStatus.IN_PROGRESS and now.overdue(attempt):
-        await taking.finish(session, attempt, now)
-        return await _attempt_detail(session, caller, attempt_id, now)
-    return await taking.detail(session, caller, attempt, now)
+    if attempt.status == AttemptStatus.IN_PROGRESS and clock.overdue(attempt):
+        await attempts.finish(session, attempt, clock)
+        return await _attempt_detail(session, caller, attempt_id, clock)
+    return await attempt_views.detail(session, caller, attempt, clock)
 
 
 @router.put(
@@ -580,11 +415,11 @@ async def save_answer(
     body: AnswerIn,
 ) -> Any:
     """Save the answer to one question (autosave: the same answer twice changes nothing)."""
-    now = _clock(request)
-    attempt = await _attempt(session, caller, attempt_id, taking.own_attempt)
+    clock = _request_clock(request)
+    attempt = await _attempt(session, caller, attempt_id, own_attempt)
     try:
-        answer = await taking.save_answer(session, attempt, question_id, body.option_ids, now)
-    except taking.AttemptExpired:
+        answer = await attempts.save_answer(session, attempt, question_id, body.option_ids, clock)
+    except attempts.AttemptExpired:
         # Answered, not raised: the grading of the expired attempt must be committed.
         return JSONResponse(
             error_body(
@@ -617,9 +452,9 @@ async def submit_attempt(
     caller: CurrentUser, session: SessionDep, request: Request, attempt_id: AttemptId
 ) -> AttemptDetail:
     """Submit and grade the attempt; submitting again answers the same result."""
-    now = _clock(request)
-    attempt = await _attempt(session, caller, attempt_id, taking.own_attempt)
-    if attempt.status in taking.FINAL:  # submitted before: the same answer again
-        return await taking.detail(session, caller, attempt, now)
-    await taking.finish(session, attempt, now)  # or a concurrent submit graded it
-    return await _attempt_detail(session, caller, attempt_id, now)
+    clock = _request_clock(request)
+    attempt = await _attempt(session, caller, attempt_id, own_attempt)
+    if attempt.status in attempts.FINAL:  # submitted before: the same answer again
+        return await attempt_views.detail(session, caller, attempt, clock)
+    await attempts.finish(session, attempt, clock)  # or a concurrent submit graded it
+    return await _attempt_detail(session, caller, attempt_id, clock)

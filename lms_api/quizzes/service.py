@@ -11,12 +11,12 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms_api.auth import ADMIN_ROLES, STAFF_ROLES, Principal
 from lms_api.curriculum.models import Project, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
+from lms_api.principal import ADMIN_ROLES, STAFF_ROLES, Principal
 from lms_api.quizzes.content import GenerationType, QuestionIn, QuizStatus, RevealPolicy, Source
 from lms_api.quizzes.models import AnswerOption, Question, Quiz, QuizAttempt
 from lms_api.quizzes.schemas import QuizIn, QuizPatch

@@ -7,11 +7,12 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms_api.auth import CurrentUser, Principal, StaffUser
+from lms_api.auth import CurrentUser, StaffUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc
 from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
+from lms_api.principal import Principal
 from lms_api.submissions import service
 from lms_api.submissions.files import (
     FileStore,

@@ -13,14 +13,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lms_api.auth import ADMIN_ROLES, Principal, Role
+from lms_api.access import may_see_records_of, visible_records
 from lms_api.curriculum.models import Deliverable, DeliverableKind, Project, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import ApiError
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
-from lms_api.people.service import get_or_create_person, may_see_records_of, visible_records
+from lms_api.people.service import get_or_create_person
+from lms_api.principal import ADMIN_ROLES, Principal, Role
 from lms_api.submissions.files import CheckedFile
 from lms_api.submissions.models import (
     ReviewDecision,
