@@ -111,6 +111,10 @@ def test_trainer_reads_every_page(chromium, school):
         assert "Revenue" not in nav
         page.goto(f"{school.url}/services/dashboards/")
         settled(page, "Overview")
+        # On a busy machine the script may start after `settled` saw no status widget yet.
+        page.locator("[data-testid=stMetricLabel]", has_text="Students at risk").wait_for(
+            timeout=60_000
+        )
         # Real numbers: what the browser shows is what the marts say for this trainer.
         shown = dict(
             zip(
