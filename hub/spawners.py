@@ -30,6 +30,7 @@ from hub.local_accounts import (
 from hub.payment_pages import format_price
 from hub.settings import DEFAULT_RESOURCES, WorkspaceResources, resources_for
 
+LAB_SETTINGS_DIR = Path(__file__).resolve().parent.parent / "images" / "jupyterlab" / "lab-settings"
 KIND_DESCRIPTIONS = {
     "jupyterlab": "JupyterLab: notebooks, Python and DuckDB for data work.",
     "code-server": "VS Code in the browser, for full-stack projects.",
@@ -277,9 +278,16 @@ class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
         # The hub's own environment has jupyterhub and JupyterLab installed.
         return [sys.executable, "-m", "jupyterhub.singleuser"]
 
+    lab_settings_dir = Unicode(
+        str(LAB_SETTINGS_DIR),
+        help="JupyterLab's app settings folder (overrides.json: no 'Jupyter news' prompt, no "
+        "update check), the same file the jupyterlab image installs.",
+    ).tag(config=True)
+
     @default("args")
     def _default_args(self) -> list[str]:
-        return ["--allow-root"] if os.geteuid() == 0 and not self.isolate_users else []
+        args = [f"--LabApp.app_settings_dir={self.lab_settings_dir}"]
+        return args + (["--allow-root"] if os.geteuid() == 0 and not self.isolate_users else [])
 
     @property
     def home_dir(self) -> Path:

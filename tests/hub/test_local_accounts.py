@@ -2,6 +2,7 @@
 the reachability check, the state folder's mode and the refusal when the hub is not root.
 The whole path, from a notebook, is tests/e2e/test_local_isolation.py."""
 
+import json
 import os
 import pwd
 import secrets
@@ -187,3 +188,14 @@ def test_the_accounts_can_be_removed_with_the_cli(prefix, monkeypatch, capsys):
         get_settings.cache_clear()
         (homes / "ada").rmdir()
         homes.rmdir()
+
+
+def test_jupyterlab_gets_the_schools_defaults_no_news_prompt():
+    spawner = local_spawner(isolate_users=True)
+    settings_dir = Path(spawner.lab_settings_dir)
+    assert f"--LabApp.app_settings_dir={settings_dir}" in spawner.args
+    overrides = json.loads((settings_dir / "overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    dockerfile = (settings_dir.parent / "Dockerfile").read_text()
+    assert "lab-settings/overrides.json /opt/workspace/share/jupyter/lab/settings/" in dockerfile
