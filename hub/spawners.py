@@ -30,7 +30,10 @@ from hub.local_accounts import (
 from hub.payment_pages import format_price
 from hub.settings import DEFAULT_RESOURCES, WorkspaceResources, resources_for
 
-LAB_SETTINGS_DIR = Path(__file__).resolve().parent.parent / "images" / "jupyterlab" / "lab-settings"
+JUPYTERLAB_IMAGE_DIR = Path(__file__).resolve().parent.parent / "images" / "jupyterlab"
+LAB_SETTINGS_DIR = JUPYTERLAB_IMAGE_DIR / "lab-settings"
+FIRST_START = JUPYTERLAB_IMAGE_DIR / "first_start.py"  # welcome notebook, then singleuser
+WELCOME_NOTEBOOK = JUPYTERLAB_IMAGE_DIR / "welcome" / "Welcome.ipynb"
 KIND_DESCRIPTIONS = {
     "jupyterlab": "JupyterLab: notebooks, Python and DuckDB for data work.",
     "code-server": "VS Code in the browser, for full-stack projects.",
@@ -275,8 +278,9 @@ class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
 
     @default("cmd")
     def _default_cmd(self) -> list[str]:
-        # The hub's own environment has jupyterhub and JupyterLab installed.
-        return [sys.executable, "-m", "jupyterhub.singleuser"]
+        # The hub's own environment has jupyterhub and JupyterLab installed; the first start
+        # puts the welcome notebook in the home, as the jupyterlab image does.
+        return [sys.executable, str(FIRST_START)]
 
     lab_settings_dir = Unicode(
         str(LAB_SETTINGS_DIR),
@@ -371,6 +375,7 @@ class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
         return preexec
 
     def user_env(self, env):
+        env["APRANOVA_WELCOME_NOTEBOOK"] = str(WELCOME_NOTEBOOK)
         account = self.account
         env["USER"] = account.name if account else self.user.name
         env["HOME"] = str(self.home_dir)

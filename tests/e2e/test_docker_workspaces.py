@@ -134,9 +134,11 @@ def test_ada_launches_jupyterlab_from_the_browser_in_a_locked_down_container(pla
         "print(json.dumps({'uid': os.getuid(), 'home': os.path.expanduser('~'), "
         "'orders': db.execute('select count(*) from orders').fetchone()[0], "
         "'lms': os.environ['APRANOVA_LMS_API_URL'], 'track': os.environ['APRANOVA_TRACK'], "
-        "'writable_docker_sock': os.path.exists('/var/run/docker.sock')}))",
+        "'writable_docker_sock': os.path.exists('/var/run/docker.sock'), "
+        "'welcome': os.path.isfile(os.path.expanduser('~/Welcome.ipynb'))}))",
     )
     assert seen["uid"] == 1000 and seen["home"] == "/home/jovyan"
+    assert seen["welcome"], "the first start puts the welcome notebook in the home"
     assert seen["orders"] == 3000 and seen["track"] == "DP"
     assert seen["lms"].endswith("/services/lms-api/api/v1")
     assert seen["writable_docker_sock"] is False

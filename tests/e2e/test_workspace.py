@@ -6,7 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.e2e.kernel import run_cell
 
 pytestmark = pytest.mark.e2e
 
@@ -108,7 +111,6 @@ def test_student_without_enrollment_is_refused_with_a_way_forward(platform):
 def test_rest_api_enforces_the_same_rule(platform):
     token, _ = platform.new_token("grace")
     hub = platform.hub_api
-    import httpx
 
     refused = httpx.post(f"{hub}/users/grace/server", headers={"Authorization": f"token {token}"})
     assert refused.status_code == 403
@@ -123,3 +125,25 @@ def test_rest_api_enforces_the_same_rule(platform):
     assert wrong_kind.status_code == 403
     assert "superset" in wrong_kind.json()["message"]
     assert not (platform.api("GET", "/users/ada").json().get("servers") or {})
+
+
+def test_the_first_start_brings_a_welcome_notebook_that_runs(platform):
+    token = platform.new_token("ada")[0]
+    headers = {"Authorization": f"token {token}"}
+    started = httpx.post(f"{platform.hub_api}/users/ada/server", headers=headers, timeout=120)
+    assert started.status_code in (201, 202), started.text
+    wait_for_server(platform, "ada", ready=True)
+    try:
+        listing = httpx.get(f"{platform.url}/user/ada/api/contents", headers=headers, timeout=30)
+        assert "Welcome.ipynb" in [item["name"] for item in listing.json()["content"]]
+        notebook = httpx.get(
+            f"{platform.url}/user/ada/api/contents/Welcome.ipynb", headers=headers, timeout=30
+        ).json()["content"]
+        code = "\n".join(c["source"] for c in notebook["cells"] if c["cell_type"] == "code")
+        # Every cell, run in ada's own kernel against the real LMS, as she would.
+        out = run_cell(platform.url, "ada", token, code)
+        assert "Hello" in out and "DP Data Professional" in out
+        assert "deliverable " in out and "quiz " in out
+    finally:
+        platform.api("DELETE", "/users/ada/server")
+        wait_for_server(platform, "ada", ready=False)
