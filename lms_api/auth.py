@@ -20,7 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.database import SessionDep
-from lms_api.errors import ApiError
+from lms_api.errors import (
+    AccountDeactivated,
+    Forbidden,
+    InsufficientScope,
+    NotAuthenticated,
+    Unavailable,
+)
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import (
@@ -115,21 +121,19 @@ def bearer_token(request: Request) -> str | None:
 async def current_principal(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
-        raise ApiError(401, "Authentication required: send 'Authorization: Bearer <hub token>'.")
+        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <hub token>'.")
     validator: HubTokenValidator = request.app.state.token_validator
     try:
         principal = await validator.principal_for(token)
     except HubUnavailable as exc:
-        raise ApiError(503, f"Cannot check the token with JupyterHub right now: {exc}") from exc
+        raise Unavailable(f"Cannot check the token with JupyterHub right now: {exc}") from exc
     if principal is None:
-        raise ApiError(401, "The token is invalid, expired or revoked.")
+        raise NotAuthenticated("The token is invalid, expired or revoked.")
     if not principal.may_access:
-        raise ApiError(
-            403,
+        raise InsufficientScope(
             f"This token may not use the LMS API: it lacks the JupyterHub scope "
             f"'access:services!service={SERVICE_NAME}'. Make a token at /hub/token without "
-            "narrowing its scopes, or request that scope.",
-            code="insufficient_scope",
+            "narrowing its scopes, or request that scope."
         )
     return principal
 
@@ -145,11 +149,9 @@ async def ensure_active(session: AsyncSession, principal: Principal) -> Principa
     if active is None:
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:
-        raise ApiError(
-            403,
+        raise AccountDeactivated(
             f"account deactivated: {principal.name!r} may not use the LMS until an admin "
-            "re-activates it.",
-            code="account_deactivated",
+            "re-activates it."
         )
     return principal
 
@@ -163,7 +165,7 @@ async def active_principal(
 
 async def current_user(principal: Annotated[Principal, Depends(active_principal)]) -> Principal:
     if principal.kind != "user":
-        raise ApiError(403, "This route is for users; a service token was sent.")
+        raise Forbidden("This route is for users; a service token was sent.")
     return principal
 
 
@@ -175,7 +177,7 @@ async def trusted_service(
         principal.role in ADMIN_ROLES
     ):
         return principal
-    raise ApiError(403, "Only the hub (or an admin) may ask this.")
+    raise Forbidden("Only the hub (or an admin) may ask this.")
 
 
 def optional_principal_dependency():
@@ -191,13 +193,13 @@ def optional_principal_dependency():
 
 async def staff_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
     if user.role not in STAFF_ROLES:
-        raise ApiError(403, "Only trainers and admins may do this.")
+        raise Forbidden("Only trainers and admins may do this.")
     return user
 
 
 async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
     if user.role not in ADMIN_ROLES:
-        raise ApiError(403, "Only admins may do this.")
+        raise Forbidden("Only admins may do this.")
     return user
 
 

@@ -1,7 +1,8 @@
 """One error body for every error: {"error": {"code", "message", "details"}}."""
 
 import logging
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,25 +16,84 @@ from lms_api.types import PATTERN_MESSAGES
 
 logger = logging.getLogger("lms_api")
 
+
+class ErrorCode(StrEnum):
+    """Every `error.code` the API answers with."""
+
+    # by status (the default code of each status)
+    BAD_REQUEST = "bad_request"
+    NOT_AUTHENTICATED = "not_authenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INVALID_INPUT = "invalid_input"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+    UPSTREAM_ERROR = "upstream_error"
+    UNAVAILABLE = "unavailable"
+    ERROR = "error"  # a status without a code of its own
+    # access
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    NOT_ENROLLED = "not_enrolled"
+    TRAINER_FULL = "trainer_full"
+    # curriculum
+    HAS_SUBMISSIONS = "has_submissions"
+    # submissions
+    ALREADY_APPROVED = "already_approved"
+    ALREADY_REVIEWED = "already_reviewed"
+    DUPLICATE_SUBMISSION = "duplicate_submission"
+    STALE_VERSION = "stale_version"
+    WRONG_SUBMISSION_KIND = "wrong_submission_kind"
+    EMPTY_FILE = "empty_file"
+    FILE_MISSING = "file_missing"
+    FILE_TOO_LARGE = "file_too_large"
+    INVALID_FILE = "invalid_file"
+    INVALID_NOTEBOOK = "invalid_notebook"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    # quizzes
+    ATTEMPT_CLOSED = "attempt_closed"
+    ATTEMPT_EXPIRED = "attempt_expired"
+    NO_ATTEMPTS_LEFT = "no_attempts_left"
+    QUIZ_EMPTY = "quiz_empty"
+    QUIZ_HAS_ATTEMPTS = "quiz_has_attempts"
+    QUIZ_NOT_DRAFT = "quiz_not_draft"
+    QUIZ_NOT_PUBLISHED = "quiz_not_published"
+    GENERATION_NOT_CONFIGURED = "generation_not_configured"
+    # payments
+    PAYMENTS_NOT_CONFIGURED = "payments_not_configured"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    PAYMENT_NOT_KNOWN = "payment_not_known"
+    INVALID_SIGNATURE = "invalid_signature"
+    INVALID_PAYLOAD = "invalid_payload"
+
+
 _DEFAULT_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid_input",
-    429: "rate_limited",
-    500: "internal_error",
-    502: "upstream_error",
-    503: "unavailable",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.NOT_AUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.INVALID_INPUT,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    502: ErrorCode.UPSTREAM_ERROR,
+    503: ErrorCode.UNAVAILABLE,
 }
 
 
+def default_code(status: int) -> ErrorCode:
+    return _DEFAULT_CODES.get(status, ErrorCode.ERROR)
+
+
 class ErrorDetail(BaseModel):
-    code: str = Field(examples=["not_found"])
+    code: ErrorCode = Field(examples=["not_found"])
     message: str = Field(examples=["No track with code 'XX'."])
     details: Any = Field(default=None, examples=[None])
 
@@ -74,39 +134,212 @@ USER_ROUTE_ERRORS = error_responses(
 )
 
 
-class ApiError(Exception):
-    """An error a client can act on; rendered as the standard error body."""
+class DomainError(Exception):
+    """An error a client can act on, raised by services and rendered by the one handler as the
+    standard error body. Subclasses name the error and fix its `status` and `code`."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
 
     def __init__(
-        self,
-        status_code: int,
-        message: str,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: dict[str, str] | None = None,
+        self, message: str, *, details: Any = None, headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(message)
-        self.status_code = status_code
         self.message = message
-        self.code = code or _DEFAULT_CODES.get(status_code, "error")
         self.details = details
         self.headers = headers
+
+
+# --- the errors shared by the domains (each domain adds its own, e.g. EnrollmentNotFound) ---
+class NotAuthenticated(DomainError):
+    """No token, or one the hub does not know."""
+
+    status, code = 401, ErrorCode.NOT_AUTHENTICATED
+
+
+class Forbidden(DomainError):
+    """Not allowed for the caller's role."""
+
+    status, code = 403, ErrorCode.FORBIDDEN
+
+
+class InsufficientScope(Forbidden):
+    """The token lacks a scope the API needs."""
+
+    code = ErrorCode.INSUFFICIENT_SCOPE
+
+
+class AccountDeactivated(Forbidden):
+    """The caller's account is deactivated."""
+
+    code = ErrorCode.ACCOUNT_DEACTIVATED
+
+
+class NotEnrolledInTrack(Forbidden):
+    """The caller is not actively enrolled in the track."""
+
+    code = ErrorCode.NOT_ENROLLED
+
+
+class NotFound(DomainError):
+    """No such resource, or not one the caller may see."""
+
+    status, code = 404, ErrorCode.NOT_FOUND
+
+
+class FileMissing(NotFound):
+    """A stored file is gone from the upload directory."""
+
+    code = ErrorCode.FILE_MISSING
+
+
+class Conflict(DomainError):
+    """Conflicts with the current state."""
+
+    status, code = 409, ErrorCode.CONFLICT
+
+
+class TrainerFull(Conflict):
+    """The trainer has as many students as allowed."""
+
+    code = ErrorCode.TRAINER_FULL
+
+
+class HasSubmissions(Conflict):
+    """Submissions still refer to it."""
+
+    code = ErrorCode.HAS_SUBMISSIONS
+
+
+class AlreadyApproved(Conflict):
+    """The deliverable is approved already."""
+
+    code = ErrorCode.ALREADY_APPROVED
+
+
+class AlreadyReviewed(Conflict):
+    """The version is reviewed already."""
+
+    code = ErrorCode.ALREADY_REVIEWED
+
+
+class DuplicateSubmission(Conflict):
+    """The same content was submitted already."""
+
+    code = ErrorCode.DUPLICATE_SUBMISSION
+
+
+class StaleVersion(Conflict):
+    """A newer version exists."""
+
+    code = ErrorCode.STALE_VERSION
+
+
+class AttemptClosed(Conflict):
+    """The attempt is submitted or graded."""
+
+    code = ErrorCode.ATTEMPT_CLOSED
+
+
+class NoAttemptsLeft(Conflict):
+    """The student used every attempt."""
+
+    code = ErrorCode.NO_ATTEMPTS_LEFT
+
+
+class QuizEmpty(Conflict):
+    """The quiz has no questions."""
+
+    code = ErrorCode.QUIZ_EMPTY
+
+
+class QuizHasAttempts(Conflict):
+    """Students attempted the quiz already."""
+
+    code = ErrorCode.QUIZ_HAS_ATTEMPTS
+
+
+class QuizNotDraft(Conflict):
+    """The quiz is no longer a draft."""
+
+    code = ErrorCode.QUIZ_NOT_DRAFT
+
+
+class QuizNotPublished(Conflict):
+    """The quiz is not published."""
+
+    code = ErrorCode.QUIZ_NOT_PUBLISHED
+
+
+class TooLarge(DomainError):
+    """The content is larger than allowed."""
+
+    status, code = 413, ErrorCode.TOO_LARGE
+
+
+class FileTooLarge(TooLarge):
+    """The uploaded file is larger than allowed."""
+
+    code = ErrorCode.FILE_TOO_LARGE
+
+
+class UnsupportedFileType(DomainError):
+    """Not a kind of file the deliverable accepts."""
+
+    status, code = 415, ErrorCode.UNSUPPORTED_FILE_TYPE
+
+
+class InvalidInput(DomainError):
+    """Invalid input (`details` says where)."""
+
+    status, code = 422, ErrorCode.INVALID_INPUT
+
+
+class InvalidFile(InvalidInput):
+    """The upload is not a usable file."""
+
+    code = ErrorCode.INVALID_FILE
+
+
+class EmptyFile(InvalidInput):
+    """The uploaded file is empty."""
+
+    code = ErrorCode.EMPTY_FILE
+
+
+class InvalidNotebook(InvalidInput):
+    """The upload is not a valid notebook."""
+
+    code = ErrorCode.INVALID_NOTEBOOK
+
+
+class WrongSubmissionKind(InvalidInput):
+    """The deliverable takes another kind of submission."""
+
+    code = ErrorCode.WRONG_SUBMISSION_KIND
+
+
+class Unavailable(DomainError):
+    """JupyterHub or the database cannot be asked now."""
+
+    status, code = 503, ErrorCode.UNAVAILABLE
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def _response(status: int, code: str, message: str, details: Any = None, headers=None):
+def _response(status: int, code: ErrorCode, message: str, details: Any = None, headers=None):
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
-        return _response(exc.status_code, exc.code, exc.message, exc.details, headers)
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        """The one handler of domain errors. It answers after the request's session ended:
+        a route that committed before raising keeps what it committed."""
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
+        return _response(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -115,12 +348,13 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return _response(422, "invalid_input", f"Invalid input: {summary}", details)
+        return _response(422, ErrorCode.INVALID_INPUT, f"Invalid input: {summary}", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _DEFAULT_CODES.get(exc.status_code, "error")
-        return _response(exc.status_code, code, str(exc.detail), None, exc.headers)
+        return _response(
+            exc.status_code, default_code(exc.status_code), str(exc.detail), None, exc.headers
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
@@ -133,7 +367,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if _is_foreign_key_violation(exc)
             else "It conflicts with the stored data (a duplicate, or a rule of the database)."
         )
-        return _response(409, "conflict", message)
+        return _response(409, ErrorCode.CONFLICT, message)
 
 
 def validation_message(err: Any) -> str:
@@ -181,7 +415,7 @@ class CatchAll:
                 raise
             response = _response(
                 500,
-                "internal_error",
+                ErrorCode.INTERNAL_ERROR,
                 "The server failed on this request; it was logged. Try again later, or tell "
                 "the school's staff if it keeps failing.",
             )

@@ -16,7 +16,7 @@ from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep
 from lms_api.enrollments.router import router as enrollments_router
-from lms_api.errors import ApiError, CatchAll, SecurityHeaders, install_error_handlers
+from lms_api.errors import CatchAll, SecurityHeaders, Unavailable, install_error_handlers
 from lms_api.payments.router import router as payments_router
 from lms_api.people.router import router as people_router
 from lms_api.progress.router import router as progress_router
@@ -44,7 +44,7 @@ async def health(session: SessionDep) -> Health:
     try:
         await session.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ApiError(503, f"The LMS database is unreachable: {exc.__class__.__name__}") from exc
+        raise Unavailable(f"The LMS database is unreachable: {exc.__class__.__name__}") from exc
     return Health(status="ok", database="ok")
 
 

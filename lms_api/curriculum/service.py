@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
-from lms_api.errors import ApiError
+from lms_api.errors import Conflict, HasSubmissions, NotEnrolledInTrack, NotFound
 from lms_api.outbox import record_event
 from lms_api.payments.models import Payment
 from lms_api.people.models import Person
@@ -49,7 +49,7 @@ async def get_track(session: AsyncSession, code: str, *, with_projects: bool = F
         statement = statement.options(joinedload(Track.projects))
     track = (await session.scalars(statement)).unique().one_or_none()
     if track is None:
-        raise ApiError(404, f"No track with code {code!r}.", details={"code": code})
+        raise NotFound(f"No track with code {code!r}.", details={"code": code})
     return track
 
 
@@ -59,23 +59,21 @@ async def get_project(session: AsyncSession, project_id: int, *, full: bool = Fa
         statement = statement.options(joinedload(Project.steps), joinedload(Project.deliverables))
     project = (await session.scalars(statement)).unique().one_or_none()
     if project is None:
-        raise ApiError(404, f"No project with id {project_id}.", details={"id": project_id})
+        raise NotFound(f"No project with id {project_id}.", details={"id": project_id})
     return project
 
 
 async def get_step(session: AsyncSession, step_id: int) -> ProjectStep:
     step = await session.get(ProjectStep, step_id)
     if step is None:
-        raise ApiError(404, f"No step with id {step_id}.", details={"id": step_id})
+        raise NotFound(f"No step with id {step_id}.", details={"id": step_id})
     return step
 
 
 async def get_deliverable(session: AsyncSession, deliverable_id: int) -> Deliverable:
     deliverable = await session.get(Deliverable, deliverable_id)
     if deliverable is None:
-        raise ApiError(
-            404, f"No deliverable with id {deliverable_id}.", details={"id": deliverable_id}
-        )
+        raise NotFound(f"No deliverable with id {deliverable_id}.", details={"id": deliverable_id})
     return deliverable
 
 
@@ -103,10 +101,8 @@ async def ensure_can_read(session: AsyncSession, user: Principal, track: Track) 
             f"To enroll, pick the track in the catalog ({CATALOG_PATH}) and pay for it, "
             "or ask the school office to grant you a place."
         )
-    raise ApiError(
-        403,
+    raise NotEnrolledInTrack(
         f"Track {track.code!r} is open to its enrolled students only. {hint}",
-        code="not_enrolled",
         details={"track": track.code, "enrollment_status": status, "catalog": CATALOG_PATH},
     )
 
@@ -119,7 +115,7 @@ async def _flush_unique(session: AsyncSession, change: Callable[[], Any], confli
             change()
             await session.flush()
     except IntegrityError as exc:
-        raise ApiError(409, conflict) from exc
+        raise Conflict(conflict) from exc
 
 
 async def _exists(session: AsyncSession, statement: Select[Any]) -> bool:
@@ -138,7 +134,7 @@ async def create_track(session: AsyncSession, data: dict[str, Any], by: str) -> 
     code = data["code"]
     conflict = f"A track with code {code!r} already exists."
     if await _exists(session, select(Track.id).where(Track.code == code)):
-        raise ApiError(409, conflict, details={"code": code})
+        raise Conflict(conflict, details={"code": code})
     track = Track(**data)
     await _flush_unique(session, lambda: session.add(track), conflict)
     record_event(session, "curriculum.track.created", code=code, by=by)
@@ -161,8 +157,7 @@ async def delete_track(session: AsyncSession, code: str, by: str) -> None:
         select(func.count()).select_from(Enrollment).where(Enrollment.track_id == track.id)
     )
     if enrollments:
-        raise ApiError(
-            409,
+        raise Conflict(
             f"Track {code!r} has {enrollments} enrollment(s) and cannot be deleted; "
             f"deactivate it instead with PATCH /api/v1/tracks/{code} "
             '{"is_active": false}.',
@@ -172,8 +167,7 @@ async def delete_track(session: AsyncSession, code: str, by: str) -> None:
         select(func.count()).select_from(Payment).where(Payment.track_id == track.id)
     )
     if payments:  # kept for the accounts, even a checkout that was never paid
-        raise ApiError(
-            409,
+        raise Conflict(
             f"Track {code!r} has {payments} payment(s) (pending ones included) and cannot be "
             f"deleted; deactivate it instead with PATCH /api/v1/tracks/{code} "
             '{"is_active": false}.',
@@ -203,7 +197,7 @@ async def create_project(
     track = await get_track(session, code)
     conflict = _project_conflict(code, data["number"])
     if await _project_number_taken(session, track.id, data["number"]):
-        raise ApiError(409, conflict, details={"track": code, "number": data["number"]})
+        raise Conflict(conflict, details={"track": code, "number": data["number"]})
     project = Project(track_id=track.id, **data)
     await _flush_unique(session, lambda: session.add(project), conflict)
     record_event(
@@ -234,7 +228,7 @@ async def update_project(
     if number is not None and await _project_number_taken(
         session, project.track_id, number, except_id=project.id
     ):
-        raise ApiError(409, conflict, details={"track": code, "number": number})
+        raise Conflict(conflict, details={"track": code, "number": number})
     await _flush_unique(session, _apply(project, changes), conflict)
     record_event(
         session,
@@ -253,11 +247,9 @@ async def _refuse_if_submitted(
     """Students' submitted work is never deleted with the curriculum: 409 instead."""
     count = await count_for_deliverables(session, deliverable_ids)
     if count:
-        raise ApiError(
-            409,
+        raise HasSubmissions(
             f"{what} has {count} student submission(s); it cannot be deleted. "
             "Edit it instead, or deactivate the track.",
-            code="has_submissions",
             details={"submissions": count},
         )
 
@@ -297,7 +289,7 @@ async def create_step(
     await get_project(session, project_id)
     conflict = _step_conflict(project_id, data["order"])
     if await _step_order_taken(session, project_id, data["order"]):
-        raise ApiError(409, conflict, details={"project": project_id, "order": data["order"]})
+        raise Conflict(conflict, details={"project": project_id, "order": data["order"]})
     step = ProjectStep(project_id=project_id, **data)
     await _flush_unique(session, lambda: session.add(step), conflict)
     record_event(
@@ -317,7 +309,7 @@ async def update_step(
     if order is not None and await _step_order_taken(
         session, step.project_id, order, except_id=step.id
     ):
-        raise ApiError(409, conflict, details={"project": step.project_id, "order": order})
+        raise Conflict(conflict, details={"project": step.project_id, "order": order})
     await _flush_unique(session, _apply(step, changes), conflict)
     record_event(
         session,

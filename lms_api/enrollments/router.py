@@ -17,7 +17,7 @@ from lms_api.enrollments.schemas import (
     GrantIn,
     RevokeIn,
 )
-from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc, error_responses
+from lms_api.errors import USER_ROUTE_ERRORS, error_doc, error_responses
 from lms_api.pagination import PageDep, paginate
 from lms_api.types import LINE_PATTERN
 
@@ -91,10 +91,7 @@ async def read_enrollment(
     caller: CurrentUser, session: SessionDep, enrollment_id: EnrollmentId
 ) -> EnrollmentDetail:
     """One enrollment with its history (404 for enrollments the caller may not see)."""
-    try:
-        enrollment = await service.visible_enrollment(session, caller, enrollment_id)
-    except service.EnrollmentNotFound as exc:
-        raise ApiError(404, f"No enrollment {enrollment_id}.") from exc
+    enrollment = await service.visible_enrollment(session, caller, enrollment_id)
     return await detail(session, enrollment)
 
 
@@ -112,18 +109,13 @@ async def grant_enrollment(
     caller: AdminUser, session: SessionDep, body: GrantIn
 ) -> EnrollmentDetail:
     """Grant a track to a user (admins): creates or re-activates the enrollment."""
-    try:
-        enrollment = await service.grant(
-            session,
-            actor=caller.name,
-            username=body.username,
-            track_code=body.track,
-            reason=body.reason,
-        )
-    except service.UnknownTrack as exc:
-        raise ApiError(404, str(exc), details={"field": "track", "value": exc.code}) from exc
-    except service.EnrollmentConflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    enrollment = await service.grant(
+        session,
+        actor=caller.name,
+        username=body.username,
+        track_code=body.track,
+        reason=body.reason,
+    )
     return await detail(session, enrollment)
 
 
@@ -140,12 +132,7 @@ async def revoke_enrollment(
     caller: AdminUser, session: SessionDep, enrollment_id: EnrollmentId, body: RevokeIn
 ) -> EnrollmentDetail:
     """Revoke an enrollment (admins): it becomes cancelled and its workspaces are refused."""
-    try:
-        enrollment = await service.revoke(
-            session, actor=caller.name, enrollment_id=enrollment_id, reason=body.reason
-        )
-    except service.EnrollmentNotFound as exc:
-        raise ApiError(404, f"No enrollment {enrollment_id}.") from exc
-    except service.EnrollmentConflict as exc:
-        raise ApiError(409, str(exc)) from exc
+    enrollment = await service.revoke(
+        session, actor=caller.name, enrollment_id=enrollment_id, reason=body.reason
+    )
     return await detail(session, enrollment)

@@ -15,6 +15,7 @@ from lms_api.enrollments.models import (
     EnrollmentSource,
     EnrollmentStatus,
 )
+from lms_api.errors import Conflict, NotFound
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
@@ -25,17 +26,27 @@ from lms_api.timestamps import utcnow
 REVOCABLE = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING_PAYMENT)
 
 
-class EnrollmentNotFound(Exception):
+class EnrollmentNotFound(NotFound):
     """No such enrollment, or one the caller may not see."""
 
-
-class UnknownTrack(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"There is no track with code {code!r}.")
-        self.code = code
+    def __init__(self, enrollment_id: int) -> None:
+        super().__init__(f"No enrollment {enrollment_id}.")
 
 
-class EnrollmentConflict(Exception):
+class UnknownTrack(NotFound):
+    """No track with the code in the body (`details.field` = `track`)."""
+
+    noun = "track"
+
+    def __init__(self, track_code: str) -> None:
+        super().__init__(
+            f"There is no {self.noun} with code {track_code!r}.",
+            details={"field": "track", "value": track_code},
+        )
+        self.track_code = track_code
+
+
+class EnrollmentConflict(Conflict):
     """The enrollment is not in a state that allows the change."""
 
 
@@ -130,10 +141,10 @@ async def visible_enrollment(
     """The enrollment if `caller` may see it; otherwise EnrollmentNotFound (no existence leak)."""
     enrollment = await load_enrollment(session, enrollment_id)
     if enrollment is None:
-        raise EnrollmentNotFound
+        raise EnrollmentNotFound(enrollment_id)
     if await may_see_records_of(session, caller, enrollment.person.username):
         return enrollment
-    raise EnrollmentNotFound
+    raise EnrollmentNotFound(enrollment_id)
 
 
 async def history_of(session: AsyncSession, enrollment_id: int) -> list[EnrollmentEvent]:
@@ -286,7 +297,7 @@ async def revoke(
     """Cancel an active or pending enrollment; its workspaces stop being allowed."""
     enrollment = await load_enrollment(session, enrollment_id)
     if enrollment is None:
-        raise EnrollmentNotFound
+        raise EnrollmentNotFound(enrollment_id)
     if enrollment.status not in REVOCABLE:
         raise EnrollmentConflict(f"The enrollment is already {enrollment.status}.")
     from_status = enrollment.status

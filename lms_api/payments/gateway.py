@@ -17,6 +17,7 @@ import stripe
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lms_api.config import Settings
+from lms_api.errors import DomainError, ErrorCode
 from lms_api.nesting import TooDeep, check_json_depth
 from lms_api.types import INT32_MAX, Line, Text
 
@@ -26,8 +27,10 @@ SDK_RETRIES = 1
 T = TypeVar("T")
 
 
-class PaymentsNotConfigured(Exception):
+class PaymentsNotConfigured(DomainError):
     """No Stripe keys: payment routes answer 503 and say which settings are missing."""
+
+    status, code = 503, ErrorCode.PAYMENTS_NOT_CONFIGURED
 
     def __init__(self, missing: list[str]) -> None:
         names = " and ".join(f"APRANOVA_{name.upper()}" for name in missing)
@@ -37,21 +40,30 @@ class PaymentsNotConfigured(Exception):
         )
 
 
-class StripeFailed(Exception):
+class StripeFailed(DomainError):
     """Stripe refused a call or could not be reached; `reason` is safe to show."""
+
+    status, code = 502, ErrorCode.PAYMENT_PROVIDER_ERROR
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class BadWebhook(Exception):
+class BadWebhook(DomainError):
     """A webhook that must not be trusted: bad or missing signature, stale, or not an event."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    status, code = 400, ErrorCode.INVALID_PAYLOAD
+
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.code = code
         self.reason = reason
+
+
+class InvalidSignature(BadWebhook):
+    """The Stripe-Signature header is missing or does not verify."""
+
+    code = ErrorCode.INVALID_SIGNATURE
 
 
 @dataclass(frozen=True)
@@ -195,34 +207,32 @@ class StripeGateway:
     def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event in a webhook body, once its Stripe-Signature is proven right and fresh."""
         if not signature:
-            raise BadWebhook("invalid_signature", "The Stripe-Signature header is missing.")
+            raise InvalidSignature("The Stripe-Signature header is missing.")
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadWebhook("invalid_payload", "The body is not UTF-8 text.") from exc
+            raise BadWebhook("The body is not UTF-8 text.") from exc
         try:
             stripe.WebhookSignature.verify_header(
                 text, signature, self.webhook_secret, self.tolerance
             )
         except stripe.SignatureVerificationError as exc:
-            raise BadWebhook(
-                "invalid_signature",
+            raise InvalidSignature(
                 f"The Stripe-Signature does not verify: {exc.user_message or exc}",
             ) from exc
         try:
             check_json_depth(text, "The event")
             event = json.loads(text)
         except TooDeep as exc:
-            raise BadWebhook("invalid_payload", str(exc)) from exc
+            raise BadWebhook(str(exc)) from exc
         except ValueError as exc:
-            raise BadWebhook("invalid_payload", "The body is not JSON.") from exc
+            raise BadWebhook("The body is not JSON.") from exc
         try:
             _EventShape.model_validate(event)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
             raise BadWebhook(
-                "invalid_payload",
                 f"The body is not a Stripe event ApraNova can apply: {where}: {first['msg']}.",
             ) from exc
         return event

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.auth import AdminUser, CurrentUser
 from lms_api.database import MAX_ID, SessionDep
-from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc, error_responses
+from lms_api.errors import USER_ROUTE_ERRORS, error_doc, error_responses
 from lms_api.pagination import PageDep, paginate
 from lms_api.payments import service
-from lms_api.payments.gateway import BadWebhook, PaymentsNotConfigured, StripeFailed, StripeGateway
+from lms_api.payments.gateway import StripeFailed, StripeGateway
 from lms_api.payments.models import Payment, PaymentKind, PaymentStatus
 from lms_api.payments.schemas import (
     CheckoutOut,
@@ -54,10 +54,7 @@ def payments_gateway(request: Request) -> StripeGateway:
     state = request.app.state
     gateway = getattr(state, "stripe_gateway", None)
     if gateway is None:
-        try:
-            gateway = state.stripe_gateway = StripeGateway(state.settings)
-        except PaymentsNotConfigured as exc:
-            raise ApiError(503, str(exc), code="payments_not_configured") from exc
+        gateway = state.stripe_gateway = StripeGateway(state.settings)
     return gateway
 
 
@@ -108,22 +105,15 @@ async def _start(
     kind: PaymentKind,
     key: str | None,
 ) -> service.StartedPayment:
-    try:
-        return await service.start_payment(
-            session,
-            gateway,
-            request.app.state.settings,
-            caller=caller,
-            track_code=body.track,
-            kind=kind,
-            request_key=key,
-        )
-    except service.UnknownTrack as exc:
-        raise ApiError(404, str(exc), details={"field": "track", "value": exc.code}) from exc
-    except service.PaymentRefused as exc:
-        raise ApiError(409, str(exc)) from exc
-    except StripeFailed as exc:
-        raise ApiError(502, exc.reason, code="payment_provider_error") from exc
+    return await service.start_payment(
+        session,
+        gateway,
+        request.app.state.settings,
+        caller=caller,
+        track_code=body.track,
+        kind=kind,
+        request_key=key,
+    )
 
 
 @router.post(
@@ -159,7 +149,7 @@ async def create_intent(
         session, gateway, request, caller, body, PaymentKind.INTENT, idempotency_key
     )
     if not started.client_secret:
-        raise ApiError(502, "Stripe returned no client secret.", code="payment_provider_error")
+        raise StripeFailed("Stripe returned no client secret.")
     return IntentOut(payment=summary(started.payment), client_secret=started.client_secret)
 
 
@@ -183,16 +173,8 @@ async def stripe_webhook(
     ] = None,
 ) -> WebhookOut:
     """Stripe's events (public; only correctly signed, fresh events are applied, each once)."""
-    try:
-        event = gateway.verified_event(await request.body(), stripe_signature)
-    except BadWebhook as exc:
-        raise ApiError(400, exc.reason, code=exc.code) from exc
-    try:
-        outcome = await service.handle_event(session, gateway, event)
-    except service.PaymentNotYetKnown as exc:
-        raise ApiError(409, str(exc), code="payment_not_known") from exc
-    except StripeFailed as exc:
-        raise ApiError(502, exc.reason, code="payment_provider_error") from exc
+    event = gateway.verified_event(await request.body(), stripe_signature)
+    outcome = await service.handle_event(session, gateway, event)
     return WebhookOut(
         received=True,
         status=outcome.status,
@@ -238,10 +220,7 @@ async def read_payment(
     caller: CurrentUser, session: SessionDep, payment_id: PaymentId
 ) -> PaymentDetail:
     """One payment with its status history (own payments; admins any)."""
-    try:
-        payment = await service.visible_payment(session, caller, payment_id)
-    except service.PaymentNotFound as exc:
-        raise ApiError(404, f"No payment {payment_id}.") from exc
+    payment = await service.visible_payment(session, caller, payment_id)
     return detail(payment)
 
 
@@ -261,14 +240,7 @@ async def refund_payment(
     caller: AdminUser, session: SessionDep, gateway: GatewayDep, payment_id: PaymentId
 ) -> PaymentDetail:
     """Refund a payment in full (admins); access ends when Stripe confirms the refund."""
-    try:
-        payment = await service.request_refund(
-            session, gateway, actor=caller.name, payment_id=payment_id
-        )
-    except service.PaymentNotFound as exc:
-        raise ApiError(404, f"No payment {payment_id}.") from exc
-    except service.PaymentRefused as exc:
-        raise ApiError(409, str(exc)) from exc
-    except StripeFailed as exc:
-        raise ApiError(502, exc.reason, code="payment_provider_error") from exc
+    payment = await service.request_refund(
+        session, gateway, actor=caller.name, payment_id=payment_id
+    )
     return detail(payment)

@@ -32,6 +32,7 @@ from lms_api.config import Settings
 from lms_api.curriculum.models import Track
 from lms_api.enrollments import service as enrollments
 from lms_api.enrollments.models import EnrollmentStatus
+from lms_api.errors import Conflict, DomainError, ErrorCode, NotFound
 from lms_api.outbox import record_event
 from lms_api.payments.gateway import StripeGateway
 from lms_api.payments.models import (
@@ -66,22 +67,25 @@ HANDLED_EVENTS = frozenset(
 STRIPE_ACTOR = "stripe"
 
 
-class UnknownTrack(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"There is no open track with code {code!r}.")
-        self.code = code
+class UnknownTrack(enrollments.UnknownTrack):
+    noun = "open track"
 
 
-class PaymentRefused(Exception):
+class PaymentRefused(Conflict):
     """This payment cannot start (already enrolled, nothing to pay, key reused)."""
 
 
-class PaymentNotFound(Exception):
+class PaymentNotFound(NotFound):
     """No such payment, or one the caller may not see."""
 
+    def __init__(self, payment_id: int) -> None:
+        super().__init__(f"No payment {payment_id}.")
 
-class PaymentNotYetKnown(Exception):
+
+class PaymentNotYetKnown(DomainError):
     """An event for an ApraNova payment this database does not hold (yet): Stripe retries."""
+
+    status, code = 409, ErrorCode.PAYMENT_NOT_KNOWN
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ async def visible_payment(session: AsyncSession, caller: Principal, payment_id: 
     if payment is None or (
         caller.role not in ADMIN_ROLES and payment.person.username != caller.name
     ):
-        raise PaymentNotFound
+        raise PaymentNotFound(payment_id)
     return payment
 
 
@@ -337,7 +341,7 @@ async def request_refund(
     """Ask Stripe for a full refund; the payment changes when charge.refunded arrives."""
     payment = await load_payment(session, payment_id)
     if payment is None:
-        raise PaymentNotFound
+        raise PaymentNotFound(payment_id)
     if payment.status != PaymentStatus.SUCCEEDED or payment.payment_intent_id is None:
         raise PaymentRefused(
             f"Only a succeeded payment can be refunded; this one is {payment.status}."

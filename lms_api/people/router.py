@@ -31,16 +31,15 @@ from lms_api.people.service import (
     close_person,
     deactivate_person,
     get_or_create_person,
-    hub_unavailable,
     people_by_username,
     people_statement,
     person_or_404,
     trainer_username_of,
+    trainer_usernames,
     trainer_usernames_of,
     unassign_trainer,
     update_person,
 )
-from lms_api.principal import HubUnavailable
 from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["people"])
@@ -196,10 +195,7 @@ async def list_trainers(
     _staff: StaffUser, session: SessionDep, page: PageDep, request: Request
 ) -> TrainerPage:
     """Members of the hub group `trainers`, by username, with their students and the cap."""
-    try:
-        usernames = await hub_directory(request).trainer_usernames()
-    except HubUnavailable as exc:
-        raise hub_unavailable(exc) from exc
+    usernames = await trainer_usernames(hub_directory(request))
     cap = request.app.state.settings.max_students_per_trainer
     known = await people_by_username(session, usernames)
     window = usernames[page.offset : page.offset + page.limit]

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms_api.errors import ApiError
+from lms_api.errors import Conflict, InvalidInput, NotFound, TrainerFull, Unavailable
 from lms_api.outbox import record_event
 from lms_api.people.models import Person, TrainerAssignment
 from lms_api.principal import STAFF_ROLES, HubUnavailable, Role, role_from_hub
@@ -84,8 +84,19 @@ class HubDirectory:
         return role_from_hub(bool(user.get("admin")), tuple(user.get("groups") or ()))
 
 
-def hub_unavailable(exc: HubUnavailable) -> ApiError:
-    return ApiError(503, f"Cannot ask JupyterHub right now: {exc}")
+class HubUnreachable(Unavailable):
+    """JupyterHub could not be asked (about users or groups) right now."""
+
+    def __init__(self, exc: HubUnavailable) -> None:
+        super().__init__(f"Cannot ask JupyterHub right now: {exc}")
+
+
+async def trainer_usernames(directory: HubDirectory) -> list[str]:
+    """The members of the hub group `trainers` (503 when the hub cannot be asked)."""
+    try:
+        return await directory.trainer_usernames()
+    except HubUnavailable as exc:
+        raise HubUnreachable(exc) from exc
 
 
 # --- profiles ------------------------------------------------------------------------------
@@ -127,7 +138,7 @@ def people_statement(q: str | None = None, active: bool | None = None) -> Select
 async def person_or_404(session: AsyncSession, username: str) -> Person:
     person = await find_person(session, username)
     if person is None:
-        raise ApiError(404, f"No user named {username!r} has a profile.")
+        raise NotFound(f"No user named {username!r} has a profile.")
     return person
 
 
@@ -136,7 +147,7 @@ async def update_person(
 ) -> dict[str, Any]:
     """Apply `changes` (name, email, is_active); record what really changed. Returns that."""
     if changes.get("is_active") is False and person.username == actor and person.is_active:
-        raise ApiError(409, "You cannot deactivate your own account; ask another admin.")
+        raise Conflict("You cannot deactivate your own account; ask another admin.")
     changed = {k: v for k, v in changes.items() if getattr(person, k) != v}
     if not changed:
         return {}
@@ -154,7 +165,7 @@ async def deactivate_person(session: AsyncSession, person: Person, actor: str) -
     if not person.is_active:
         return False
     if person.username == actor:
-        raise ApiError(409, "You cannot deactivate your own account; ask another admin.")
+        raise Conflict("You cannot deactivate your own account; ask another admin.")
     person.is_active = False
     await session.flush()
     record_event(session, "person.deactivated", username=person.username, by=actor)
@@ -190,21 +201,19 @@ async def check_assignable(hub: HubDirectory, student: str, trainer: str) -> Non
         trainers = await hub.trainer_usernames()
         student_role = await hub.role_of(student)
     except HubUnavailable as exc:
-        raise hub_unavailable(exc) from exc
+        raise HubUnreachable(exc) from exc
     if trainer not in trainers:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"{trainer!r} is not a trainer: only members of the hub group "
             f"{TRAINERS_GROUP!r} can be assigned students.",
             details=[{"field": "body.trainer", "message": "not in the hub group 'trainers'"}],
         )
     if student_role is None:
-        raise ApiError(404, f"The hub has no user named {student!r}.")
+        raise NotFound(f"The hub has no user named {student!r}.")
     if student_role in STAFF_ROLES:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"{student!r} is staff (role {student_role.value}), not a student: "
-            "only students get a trainer.",
+            "only students get a trainer."
         )
 
 
@@ -241,10 +250,8 @@ async def _increment(session: AsyncSession, trainer: Person, cap: int) -> None:
     )
     if result.rowcount != 1:
         count = await _count_of(session, trainer.id)
-        raise ApiError(
-            409,
+        raise TrainerFull(
             f"trainer {trainer.username} already has {count} students (cap {cap})",
-            code="trainer_full",
             details={"trainer": trainer.username, "assigned_students": count, "cap": cap},
         )
 
@@ -270,7 +277,7 @@ async def assign_trainer(
     trainer = await get_or_create_person(session, trainer_name)
     for person, what in ((student, "student"), (trainer, "trainer")):
         if not person.is_active:
-            raise ApiError(409, f"The {what} {person.username!r} is deactivated.")
+            raise Conflict(f"The {what} {person.username!r} is deactivated.")
     current = await _lock_student(session, student)
     previous_name: str | None = None
     if current is not None:
@@ -302,7 +309,7 @@ async def assign_trainer(
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent request assigned the same student first
-        raise ApiError(409, f"{student_name!r} was assigned concurrently; try again.") from exc
+        raise Conflict(f"{student_name!r} was assigned concurrently; try again.") from exc
     record_event(
         session,
         "person.trainer_assigned",

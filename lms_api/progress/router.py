@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Response
 from lms_api.auth import CurrentUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS as AUTH_ERRORS
-from lms_api.errors import ApiError, error_doc
+from lms_api.errors import error_doc
 from lms_api.progress import service
 from lms_api.progress.schemas import ProgressOut, StepCompletionOut
 from lms_api.types import LINE_PATTERN
@@ -37,16 +37,7 @@ async def mark_step_done(
     caller: CurrentUser, session: SessionDep, step_id: StepId, response: Response
 ) -> StepCompletionOut:
     """Mark a step done (idempotent: 201 the first time, then 200 with the same timestamp)."""
-    try:
-        step, completion, created = await service.mark_done(session, caller.name, step_id)
-    except service.StepNotFound as exc:
-        raise ApiError(404, f"No step {step_id}.") from exc
-    except service.NotEnrolled as exc:
-        raise ApiError(
-            403,
-            "You are not enrolled (actively) in the track of this step.",
-            code="not_enrolled",
-        ) from exc
+    step, completion, created = await service.mark_done(session, caller.name, step_id)
     response.status_code = 201 if created else 200
     return StepCompletionOut(
         step_id=step.id,
@@ -64,12 +55,7 @@ async def mark_step_done(
 )
 async def unmark_step(caller: CurrentUser, session: SessionDep, step_id: StepId) -> Response:
     """Take back a step marked done by mistake."""
-    try:
-        await service.unmark(session, caller.name, step_id)
-    except service.StepNotFound as exc:
-        raise ApiError(404, f"No step {step_id}.") from exc
-    except service.NotMarked as exc:
-        raise ApiError(404, f"Step {step_id} is not marked done.") from exc
+    await service.unmark(session, caller.name, step_id)
     return Response(status_code=204)
 
 
@@ -91,8 +77,5 @@ async def read_student_progress(
     caller: CurrentUser, session: SessionDep, username: StudentName
 ) -> ProgressOut:
     """A student's progress, for their assigned trainer and for admins."""
-    try:
-        await service.visible_student(session, caller, username)
-    except service.StudentNotFound as exc:
-        raise ApiError(404, f"No student {username!r}.") from exc
+    await service.visible_student(session, caller, username)
     return await service.progress_of(session, username)

@@ -14,6 +14,7 @@ from lms_api.access import may_see_records_of
 from lms_api.curriculum.models import Project, ProjectStep, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import insert_if_absent
+from lms_api.errors import NotEnrolledInTrack, NotFound
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.people.service import find_person
@@ -27,20 +28,26 @@ from lms_api.progress.schemas import (
 )
 
 
-class StepNotFound(Exception):
-    pass
+class StepNotFound(NotFound):
+    def __init__(self, step_id: int) -> None:
+        super().__init__(f"No step {step_id}.")
 
 
-class NotEnrolled(Exception):
-    pass
+class NotEnrolled(NotEnrolledInTrack):
+    def __init__(self) -> None:
+        super().__init__("You are not enrolled (actively) in the track of this step.")
 
 
-class NotMarked(Exception):
-    pass
+class NotMarked(NotFound):
+    def __init__(self, step_id: int) -> None:
+        super().__init__(f"Step {step_id} is not marked done.")
 
 
-class StudentNotFound(Exception):
+class StudentNotFound(NotFound):
     """No such person, or one the caller may not see."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"No student {username!r}.")
 
 
 async def find_step(session: AsyncSession, step_id: int) -> ProjectStep | None:
@@ -68,10 +75,10 @@ async def mark_done(
     """Mark a step done for `username`: (step, completion, whether this call created it)."""
     step = await find_step(session, step_id)
     if step is None:
-        raise StepNotFound
+        raise StepNotFound(step_id)
     person = await find_person(session, username)
     if person is None or not await _is_active_in(session, person.id, step.project.track_id):
-        raise NotEnrolled
+        raise NotEnrolled()
     created = await insert_if_absent(
         session,
         StepCompletion,
@@ -103,17 +110,17 @@ async def unmark(session: AsyncSession, username: str, step_id: int) -> None:
     """Take back a completion; NotMarked when there was none."""
     step = await find_step(session, step_id)
     if step is None:
-        raise StepNotFound
+        raise StepNotFound(step_id)
     person = await find_person(session, username)
     if person is None:
-        raise NotMarked
+        raise NotMarked(step_id)
     result = await session.execute(
         delete(StepCompletion)
         .where(StepCompletion.person_id == person.id, StepCompletion.step_id == step.id)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:
-        raise NotMarked
+        raise NotMarked(step_id)
     record_event(
         session,
         "progress.step_uncompleted",
@@ -229,7 +236,7 @@ async def visible_student(session: AsyncSession, caller: Principal, username: st
     anyone for admins. Everything else is StudentNotFound, like a missing person."""
     person = await find_person(session, username)
     if person is None:
-        raise StudentNotFound
+        raise StudentNotFound(username)
     if await may_see_records_of(session, caller, username):
         return person
-    raise StudentNotFound
+    raise StudentNotFound(username)

@@ -6,22 +6,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.access import may_see_records_of
-from lms_api.errors import ApiError
+from lms_api.errors import Forbidden, NotFound
 from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.quizzes.attempts import FINAL, load_attempt
 from lms_api.quizzes.content import RevealPolicy
 from lms_api.quizzes.models import QuizAttempt
 
 
-class AttemptNotFound(Exception):
+class AttemptNotFound(NotFound):
     """No such attempt, or not one the caller may see."""
+
+    def __init__(self, attempt_id: int) -> None:
+        super().__init__(f"No attempt {attempt_id}.")
 
 
 async def visible_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
     """The attempt if the caller may read it: its student, their trainer, admins."""
     attempt = await load_attempt(session, attempt_id)
     if attempt is None or not await may_see_records_of(session, caller, attempt.person.username):
-        raise AttemptNotFound
+        raise AttemptNotFound(attempt_id)
     return attempt
 
 
@@ -29,7 +32,7 @@ async def own_attempt(session: AsyncSession, caller: Principal, attempt_id: int)
     """The attempt if it is the caller's own (only its student answers and submits)."""
     attempt = await visible_attempt(session, caller, attempt_id)
     if attempt.person.username != caller.name:
-        raise ApiError(403, "Only the student taking this attempt may answer or submit it.")
+        raise Forbidden("Only the student taking this attempt may answer or submit it.")
     return attempt
 
 

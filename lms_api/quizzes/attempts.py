@@ -24,7 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from lms_api.enrollments.service import insert_if_absent
-from lms_api.errors import ApiError
+from lms_api.errors import (
+    AttemptClosed,
+    Conflict,
+    DomainError,
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    NoAttemptsLeft,
+    NotFound,
+    QuizNotPublished,
+)
 from lms_api.outbox import record_event
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import STAFF_ROLES, Principal
@@ -43,11 +53,17 @@ from lms_api.timestamps import as_utc, utcnow
 FINAL = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
 
 
-class AttemptExpired(Exception):
-    """The time ran out: the attempt was graded as it stood (that change is kept)."""
+class AttemptExpired(DomainError):
+    """The time ran out: the attempt was graded as it stood (the route commits that grading
+    before this error propagates)."""
+
+    status, code = 409, ErrorCode.ATTEMPT_EXPIRED
 
     def __init__(self, attempt_id: int) -> None:
-        super().__init__(attempt_id)
+        super().__init__(
+            f"The time limit of attempt {attempt_id} has passed; it was graded as it stood. "
+            f"See GET /api/v1/attempts/{attempt_id}."
+        )
         self.attempt_id = attempt_id
 
 
@@ -117,16 +133,13 @@ async def start_attempt(
 ) -> tuple[int, bool]:
     """(attempt id, whether it is new): an unfinished attempt is resumed, not duplicated."""
     if caller.role in STAFF_ROLES:
-        raise ApiError(
-            403,
+        raise Forbidden(
             "Only students take quizzes; trainers and admins read the questions with "
-            f"GET /api/v1/quizzes/{quiz.id}.",
+            f"GET /api/v1/quizzes/{quiz.id}."
         )
     if quiz.status != QuizStatus.PUBLISHED:
-        raise ApiError(
-            409,
-            f"Quiz {quiz.id} is {quiz.status}; only published quizzes can be started.",
-            code="quiz_not_published",
+        raise QuizNotPublished(
+            f"Quiz {quiz.id} is {quiz.status}; only published quizzes can be started."
         )
     person = await get_or_create_person(session, caller.name)
     mine = QuizAttempt.quiz_id == quiz.id, QuizAttempt.person_id == person.id
@@ -145,10 +158,8 @@ async def start_attempt(
         assert overdue is not None
         await finish(session, overdue, clock)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
-        raise ApiError(
-            409,
+        raise NoAttemptsLeft(
             f"You have used all {quiz.max_attempts} attempt(s) of this quiz.",
-            code="no_attempts_left",
             details={"max_attempts": quiz.max_attempts, "used": used},
         )
     content = await content_of(session, quiz)
@@ -184,7 +195,7 @@ async def start_attempt(
     assert attempt is not None
     if not inserted:  # a concurrent start of the same student won: resume that one
         if attempt.status != AttemptStatus.IN_PROGRESS:
-            raise ApiError(409, "Your attempts changed meanwhile; try again.", code="conflict")
+            raise Conflict("Your attempts changed meanwhile; try again.")
         return attempt.id, False
     record_event(
         session,
@@ -201,8 +212,7 @@ async def start_attempt(
 def _question_of(attempt: QuizAttempt, content: QuizContent, question_id: int) -> QuestionData:
     if question_id in attempt.question_order and question_id in content.by_id:
         return content.by_id[question_id]
-    raise ApiError(
-        404,
+    raise NotFound(
         f"Question {question_id} is not part of attempt {attempt.id}.",
         details={"question_id": question_id},
     )
@@ -213,17 +223,13 @@ def _check_choice(question: QuestionData, option_ids: list[int]) -> list[int]:
     known = question.options_by_id
     unknown = [i for i in chosen if i not in known]
     if unknown:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"Option(s) {unknown} are not options of question {question.id}.",
-            code="invalid_input",
             details=[{"field": "body.option_ids", "message": f"unknown options {unknown}"}],
         )
     if question.type == QuestionType.SINGLE and len(chosen) > 1:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"Question {question.id} takes one option (SINGLE); {len(chosen)} were sent.",
-            code="invalid_input",
             details=[{"field": "body.option_ids", "message": "one option at most"}],
         )
     return chosen
@@ -271,10 +277,8 @@ async def _claim_for_save(session: AsyncSession, attempt: QuizAttempt) -> None:
         .execution_options(synchronize_session=False)
     )
     if locked.rowcount != 1:
-        raise ApiError(
-            409,
-            f"Attempt {attempt.id} is already submitted; answers can no longer change.",
-            code="attempt_closed",
+        raise AttemptClosed(
+            f"Attempt {attempt.id} is already submitted; answers can no longer change."
         )
 
 

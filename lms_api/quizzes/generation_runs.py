@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lms_api.config import Settings
-from lms_api.errors import ApiError
+from lms_api.errors import DomainError, ErrorCode
 from lms_api.people.models import Person
 from lms_api.principal import Principal
 from lms_api.quizzes import service
@@ -19,6 +19,41 @@ from lms_api.quizzes.models import QuizGeneration
 from lms_api.quizzes.presenters import fresh_detail
 from lms_api.quizzes.schemas import GeneratedQuizOut, GenerationInfo, QuizIn
 from lms_api.timestamps import as_utc, utcnow
+
+
+class GenerationOff(DomainError):
+    """No Gemini key is configured for lms-api."""
+
+    status, code = 503, ErrorCode.GENERATION_NOT_CONFIGURED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Quiz generation is not configured: set APRANOVA_GEMINI_API_KEY (a Google AI Studio "
+            "key) for lms-api and restart it. Quizzes can still be written by hand or imported."
+        )
+
+
+class GenerationUnavailable(DomainError):
+    """Gemini failed to write the quiz (the run is logged as failed)."""
+
+    status, code = 502, ErrorCode.UPSTREAM_ERROR
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Gemini could not write the quiz: {reason}")
+
+
+class GenerationQuotaExceeded(DomainError):
+    """The caller asked for more generations in the last hour than allowed."""
+
+    status, code = 429, ErrorCode.RATE_LIMITED
+
+    def __init__(self, count: int, limit: int, retry: int) -> None:
+        super().__init__(
+            f"You have asked for {count} quiz generations in the last hour (the limit is "
+            f"{limit}); try again in {retry} s.",
+            details={"limit": limit, "retry_after_seconds": retry},
+            headers={"Retry-After": str(retry)},
+        )
 
 
 async def generate_draft(
@@ -32,12 +67,7 @@ async def generate_draft(
     when Gemini fails. `session` (the request's) is committed before Gemini is called; the
     outcome is saved in sessions of its own."""
     if not settings.gemini_api_key:
-        raise ApiError(
-            503,
-            "Quiz generation is not configured: set APRANOVA_GEMINI_API_KEY (a Google AI Studio "
-            "key) for lms-api and restart it. Quizzes can still be written by hand or imported.",
-            code="generation_not_configured",
-        )
+        raise GenerationOff()
     await service.check_link(session, body.track, body.project_id)
     generation_id = await start_run(session, caller, body, settings)
     await session.commit()  # hold no transaction (nor SQLite's write lock) while Gemini works
@@ -50,9 +80,7 @@ async def generate_draft(
             await finish_run(
                 failed, generation_id, "failed", error=reason, calls=getattr(exc, "attempts", 0)
             )
-        raise ApiError(
-            502, f"Gemini could not write the quiz: {reason}", code="upstream_error"
-        ) from exc
+        raise GenerationUnavailable(reason) from exc
     finally:
         await generator.aclose()
     async with sessions() as saving, saving.begin():
@@ -109,14 +137,7 @@ async def start_run(
             retry = max(
                 1, int((as_utc(recent[0]) + timedelta(hours=1) - utcnow()).total_seconds()) + 1
             )
-        raise ApiError(
-            429,
-            f"You have asked for {len(recent)} quiz generations in the last hour (the limit is "
-            f"{limit}); try again in {retry} s.",
-            code="rate_limited",
-            details={"limit": limit, "retry_after_seconds": retry},
-            headers={"Retry-After": str(retry)},
-        )
+        raise GenerationQuotaExceeded(len(recent), limit, retry)
     generation = QuizGeneration(
         requested_by=caller.name,
         generation_type=body.generation_type.value,

@@ -8,17 +8,16 @@ service (authoring), generation_runs (Gemini), attempts, attempt_access and atte
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.auth import CurrentUser, StaffUser
 from lms_api.database import MAX_ID, SessionDep
-from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_body, error_doc
+from lms_api.errors import USER_ROUTE_ERRORS, error_doc
 from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
 from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.quizzes import attempt_views, attempts, generation_runs, service, transfer
-from lms_api.quizzes.attempt_access import AttemptNotFound, own_attempt, visible_attempt
+from lms_api.quizzes.attempt_access import own_attempt, visible_attempt
 from lms_api.quizzes.content import GenerateQuizIn, QuizStatus
 from lms_api.quizzes.models import AttemptStatus, Quiz
 from lms_api.quizzes.presenters import fresh_detail, my_record, quiz_detail, quiz_summary
@@ -66,10 +65,7 @@ def _request_clock(request: Request) -> attempts.Clock:
 async def _quiz(
     session: AsyncSession, caller: Principal, quiz_id: int, *, questions: bool = True
 ) -> Quiz:
-    try:
-        return await service.quiz_for(session, caller, quiz_id, questions=questions)
-    except service.QuizNotFound as exc:
-        raise ApiError(404, f"No quiz {quiz_id}.") from exc
+    return await service.quiz_for(session, caller, quiz_id, questions=questions)
 
 
 async def _editable(session: AsyncSession, caller: Principal, quiz_id: int) -> Quiz:
@@ -79,10 +75,7 @@ async def _editable(session: AsyncSession, caller: Principal, quiz_id: int) -> Q
 
 
 async def _attempt(session: AsyncSession, caller: Principal, attempt_id: int, find=None):
-    try:
-        return await (find or visible_attempt)(session, caller, attempt_id)
-    except AttemptNotFound as exc:
-        raise ApiError(404, f"No attempt {attempt_id}.") from exc
+    return await (find or visible_attempt)(session, caller, attempt_id)
 
 
 async def _attempt_detail(
@@ -420,15 +413,10 @@ async def save_answer(
     try:
         answer = await attempts.save_answer(session, attempt, question_id, body.option_ids, clock)
     except attempts.AttemptExpired:
-        # Answered, not raised: the grading of the expired attempt must be committed.
-        return JSONResponse(
-            error_body(
-                "attempt_expired",
-                f"The time limit of attempt {attempt_id} has passed; it was graded as it stood. "
-                f"See GET /api/v1/attempts/{attempt_id}.",
-            ),
-            status_code=409,
-        )
+        # The grading of the expired attempt is kept: commit it, then let the error answer
+        # (the request's transaction is over, so its rollback on the error undoes nothing).
+        await session.commit()
+        raise
     return AnswerOut(
         attempt_id=attempt.id,
         question_id=question_id,

@@ -13,7 +13,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.curriculum.models import Project, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
-from lms_api.errors import ApiError
+from lms_api.errors import (
+    Forbidden,
+    InvalidInput,
+    NotEnrolledInTrack,
+    NotFound,
+    QuizEmpty,
+    QuizHasAttempts,
+    QuizNotDraft,
+)
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.principal import ADMIN_ROLES, STAFF_ROLES, Principal
@@ -34,8 +42,11 @@ SETTING_FIELDS = (
 )
 
 
-class QuizNotFound(Exception):
+class QuizNotFound(NotFound):
     """No such quiz, or one the caller may not see."""
+
+    def __init__(self, quiz_id: int) -> None:
+        super().__init__(f"No quiz {quiz_id}.")
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -79,22 +90,20 @@ async def quiz_for(
     403 `not_enrolled` when it belongs to a track they are not active in."""
     quiz = await load_quiz(session, quiz_id, questions=questions)
     if quiz is None:
-        raise QuizNotFound
+        raise QuizNotFound(quiz_id)
     if caller.role in STAFF_ROLES:
         return quiz
     if quiz.status != QuizStatus.PUBLISHED:
-        raise QuizNotFound
+        raise QuizNotFound(quiz_id)
     if quiz.track_id is not None:
         enrolled = await session.scalar(
             active_track_ids(caller.name).where(Enrollment.track_id == quiz.track_id)
         )
         if enrolled is None:
             code = quiz.track.code if quiz.track else "?"
-            raise ApiError(
-                403,
+            raise NotEnrolledInTrack(
                 f"This quiz belongs to track {code!r}, which you are not (actively) enrolled "
                 "in; see GET /api/v1/catalog to enroll.",
-                code="not_enrolled",
                 details={"track": code},
             )
     return quiz
@@ -145,31 +154,26 @@ def person_id_of(username: str) -> Select[tuple[int]]:
 # --- writing -------------------------------------------------------------------------------
 def check_may_edit(caller: Principal, quiz: Quiz) -> None:
     if caller.role not in ADMIN_ROLES and quiz.created_by != caller.name:
-        raise ApiError(
-            403,
+        raise Forbidden(
             f"Quiz {quiz.id} was written by {quiz.created_by!r}; only they or an admin may "
-            "change it.",
+            "change it."
         )
 
 
 def check_draft(quiz: Quiz, doing: str) -> None:
     if quiz.status != QuizStatus.DRAFT:
-        raise ApiError(
-            409,
+        raise QuizNotDraft(
             f"Quiz {quiz.id} is {quiz.status}, so it cannot be {doing}: students' attempts are "
             "graded against it. Export it and import a copy to make a new version.",
-            code="quiz_not_draft",
             details={"status": quiz.status},
         )
 
 
 def _check_settings(quiz: Quiz) -> None:
     if quiz.reveal_policy == RevealPolicy.AFTER_LAST_ATTEMPT and quiz.max_attempts is None:
-        raise ApiError(
-            422,
+        raise InvalidInput(
             "reveal_policy 'after_last_attempt' needs max_attempts (with unlimited attempts "
             "there is no last one).",
-            code="invalid_input",
             details=[{"field": "body.reveal_policy", "message": "needs max_attempts"}],
         )
 
@@ -183,26 +187,20 @@ async def check_link(
     if track_code is not None:
         track_id = await session.scalar(select(Track.id).where(Track.code == track_code))
         if track_id is None:
-            raise ApiError(
-                422,
+            raise InvalidInput(
                 f"There is no track with code {track_code!r}.",
-                code="invalid_input",
                 details=[{"field": "body.track", "message": "unknown track"}],
             )
     if project_id is not None:
         project = await session.get(Project, project_id)
         if project is None:
-            raise ApiError(
-                422,
+            raise InvalidInput(
                 f"There is no project with id {project_id}.",
-                code="invalid_input",
                 details=[{"field": "body.project_id", "message": "unknown project"}],
             )
         if track_id is not None and project.track_id != track_id:
-            raise ApiError(
-                422,
+            raise InvalidInput(
                 f"Project {project_id} is not in track {track_code!r}.",
-                code="invalid_input",
                 details=[{"field": "body.project_id", "message": "not in that track"}],
             )
         track_id = project.track_id
@@ -286,10 +284,8 @@ async def update_quiz(session: AsyncSession, quiz: Quiz, patch: QuizPatch, actor
         if name in sent:
             value = getattr(patch, name)
             if value is None and name not in ("time_limit_seconds", "max_attempts"):
-                raise ApiError(
-                    422,
+                raise InvalidInput(
                     f"{name} cannot be null.",
-                    code="invalid_input",
                     details=[{"field": f"body.{name}", "message": "cannot be null"}],
                 )
             setattr(quiz, name, value.value if hasattr(value, "value") else value)
@@ -312,11 +308,7 @@ async def update_quiz(session: AsyncSession, quiz: Quiz, patch: QuizPatch, actor
 async def publish_quiz(session: AsyncSession, quiz: Quiz, actor: str) -> None:
     check_draft(quiz, "published again")
     if not quiz.questions:
-        raise ApiError(
-            409,
-            f"Quiz {quiz.id} has no questions yet; add some before publishing.",
-            code="quiz_empty",
-        )
+        raise QuizEmpty(f"Quiz {quiz.id} has no questions yet; add some before publishing.")
     quiz.status = QuizStatus.PUBLISHED.value
     quiz.published_at = quiz.updated_at = utcnow()
     await session.flush()
@@ -338,10 +330,8 @@ async def delete_quiz(session: AsyncSession, quiz: Quiz, actor: str) -> None:
         select(func.count(QuizAttempt.id)).where(QuizAttempt.quiz_id == quiz.id)
     )
     if taken:
-        raise ApiError(
-            409,
+        raise QuizHasAttempts(
             f"Quiz {quiz.id} has {taken} attempt(s); archive it instead of deleting it.",
-            code="quiz_has_attempts",
             details={"attempts": taken},
         )
     await session.delete(quiz)

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lms_api.errors import ApiError
+from lms_api.errors import InvalidInput, TooLarge
 from lms_api.nesting import check_json_depth, load_yaml
 from lms_api.quizzes.models import Quiz
 from lms_api.quizzes.schemas import QuizDocument
@@ -52,7 +52,7 @@ def parse(raw: bytes, content_type: str) -> QuizDocument:
     """A document from a request body; JSON unless the content type says YAML. Any problem
     is a 422 that says where."""
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise ApiError(413, f"A quiz file may be {MAX_DOCUMENT_BYTES} bytes at most.")
+        raise TooLarge(f"A quiz file may be {MAX_DOCUMENT_BYTES} bytes at most.")
     is_yaml = "yaml" in content_type.lower()
     try:
         text = raw.decode("utf-8")
@@ -61,17 +61,13 @@ def parse(raw: bytes, content_type: str) -> QuizDocument:
         data: Any = load_yaml(text) if is_yaml else json.loads(text)
     except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         what = "YAML" if is_yaml else "JSON"
-        raise ApiError(
-            422,
+        raise InvalidInput(
             f"The body is not valid {what}: {str(exc).splitlines()[0][:200]}",
-            code="invalid_input",
             details=[{"field": "body", "message": f"not valid {what}"}],
         ) from exc
     if not isinstance(data, dict):
-        raise ApiError(
-            422,
+        raise InvalidInput(
             "A quiz file is an object with a title and questions.",
-            code="invalid_input",
             details=[{"field": "body", "message": "not an object"}],
         )
     try:
@@ -82,6 +78,4 @@ def parse(raw: bytes, content_type: str) -> QuizDocument:
             for err in exc.errors()
         ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-        raise ApiError(
-            422, f"Invalid quiz file: {summary}", code="invalid_input", details=details
-        ) from exc
+        raise InvalidInput(f"Invalid quiz file: {summary}", details=details) from exc

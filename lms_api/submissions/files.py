@@ -20,7 +20,13 @@ import nbformat
 from starlette.datastructures import UploadFile
 
 from lms_api.curriculum.models import DeliverableKind
-from lms_api.errors import ApiError
+from lms_api.errors import (
+    EmptyFile,
+    FileTooLarge,
+    InvalidFile,
+    InvalidNotebook,
+    UnsupportedFileType,
+)
 from lms_api.nesting import MAX_DEPTH, TooDeep, check_json_depth
 
 CHUNK = 1024 * 1024
@@ -70,7 +76,7 @@ def clean_filename(raw: str | None) -> str:
     name = PureWindowsPath(PurePosixPath(raw or "").name).name
     name = visible_name(name).strip()
     if not name or name in (".", ".."):
-        raise ApiError(422, "The uploaded file has no file name.", code="invalid_file")
+        raise InvalidFile("The uploaded file has no file name.")
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 255 - len(ext) - 1] + dot + ext) if dot else name[:255]
@@ -89,12 +95,10 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def too_large(max_bytes: int) -> ApiError:
-    return ApiError(
-        413,
+def too_large(max_bytes: int) -> FileTooLarge:
+    return FileTooLarge(
         f"The file is larger than the limit of {human_size(max_bytes)}; "
         "make it smaller (e.g. clear notebook outputs, compress data) and upload again.",
-        code="file_too_large",
         details={"max_bytes": max_bytes},
     )
 
@@ -108,12 +112,12 @@ def human_size(size: int) -> str:
     return f"{size} bytes"  # pragma: no cover
 
 
-def _unsupported(filename: str, kind: str, accepted: tuple[str, ...], why: str) -> ApiError:
-    return ApiError(
-        415,
+def _unsupported(
+    filename: str, kind: str, accepted: tuple[str, ...], why: str
+) -> UnsupportedFileType:
+    return UnsupportedFileType(
         f"{filename!r} is not accepted for a {kind} deliverable: {why}. "
         f"Accepted: {', '.join(accepted)}.",
-        code="unsupported_file_type",
         details={"filename": filename, "accepted": list(accepted)},
     )
 
@@ -125,18 +129,14 @@ def _check_notebook(filename: str, data: bytes) -> None:
         notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         nbformat.validate(notebook)
     except UnicodeDecodeError as exc:
-        raise ApiError(
-            422,
-            f"{filename!r} is not a Jupyter notebook: it is not UTF-8 text.",
-            code="invalid_notebook",
+        raise InvalidNotebook(
+            f"{filename!r} is not a Jupyter notebook: it is not UTF-8 text."
         ) from exc
     except Exception as exc:  # nbformat raises several kinds (JSON, schema, version)
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise ApiError(
-            422,
+        raise InvalidNotebook(
             f"{filename!r} is not a valid Jupyter notebook ({reason}). "
-            "Save it from JupyterLab (File > Save) and upload the .ipynb file again.",
-            code="invalid_notebook",
+            "Save it from JupyterLab (File > Save) and upload the .ipynb file again."
         ) from exc
 
 
@@ -151,13 +151,13 @@ def _is_text(data: bytes) -> bool:
 
 
 def check_upload(kind: str, raw_filename: str | None, data: bytes) -> CheckedFile:
-    """Accept the bytes for a notebook/file deliverable or raise an ApiError saying why not.
+    """Accept the bytes for a notebook/file deliverable or raise a DomainError saying why not.
 
     The content type is decided here from the checked content, never taken from the client.
     """
     filename = clean_filename(raw_filename)
     if not data:
-        raise ApiError(422, f"{filename!r} is empty.", code="empty_file")
+        raise EmptyFile(f"{filename!r} is empty.")
     ext = Path(filename).suffix.lower()
     if kind == DeliverableKind.NOTEBOOK and ext != ".ipynb":
         raise _unsupported(filename, kind, (".ipynb",), "a notebook must be an .ipynb file")

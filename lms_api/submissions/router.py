@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.auth import CurrentUser, StaffUser
 from lms_api.database import MAX_ID, SessionDep
-from lms_api.errors import USER_ROUTE_ERRORS, ApiError, error_doc
+from lms_api.errors import USER_ROUTE_ERRORS, FileMissing, NotFound, error_doc
 from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
 from lms_api.principal import Principal
@@ -65,10 +65,7 @@ async def visible(
     find: Callable[..., Awaitable[Submission]] = service.visible_submission,
 ) -> Submission:
     """The submission as `find` allows it to the caller, or 404 (no existence leak)."""
-    try:
-        return await find(session, caller, submission_id)
-    except service.SubmissionNotFound as exc:
-        raise ApiError(404, f"No submission {submission_id}.") from exc
+    return await find(session, caller, submission_id)
 
 
 def summary(submission: Submission) -> SubmissionSummary:
@@ -285,14 +282,12 @@ async def download_submission_file(
     submission = await visible(session, caller, submission_id)
     version = next((v for v in submission.versions if v.number == number), None)
     if version is None or not version.sha256:
-        raise ApiError(404, f"Submission {submission_id} has no file in version {number}.")
+        raise NotFound(f"Submission {submission_id} has no file in version {number}.")
     path = file_store(request).path_of(version.sha256)
     if not path.is_file():
-        raise ApiError(
-            404,
+        raise FileMissing(
             f"The file of version {number} is missing from the upload storage; "
-            "ask an admin to check APRANOVA_UPLOAD_DIR.",
-            code="file_missing",
+            "ask an admin to check APRANOVA_UPLOAD_DIR."
         )
     return FileResponse(
         path,

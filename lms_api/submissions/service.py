@@ -17,7 +17,18 @@ from lms_api.access import may_see_records_of, visible_records
 from lms_api.curriculum.models import Deliverable, DeliverableKind, Project, Track
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import insert_if_absent
-from lms_api.errors import ApiError
+from lms_api.errors import (
+    AlreadyApproved,
+    AlreadyReviewed,
+    Conflict,
+    DuplicateSubmission,
+    Forbidden,
+    InvalidInput,
+    NotEnrolledInTrack,
+    NotFound,
+    StaleVersion,
+    WrongSubmissionKind,
+)
 from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
@@ -40,8 +51,11 @@ _GITHUB_PR = re.compile(
 )
 
 
-class SubmissionNotFound(Exception):
+class SubmissionNotFound(NotFound):
     """No such submission, or one the caller may not see."""
+
+    def __init__(self, submission_id: int) -> None:
+        super().__init__(f"No submission {submission_id}.")
 
 
 # --- what may be submitted -----------------------------------------------------------------
@@ -55,8 +69,7 @@ async def deliverable_for_submission(
         .options(selectinload(Deliverable.project).selectinload(Project.track))
     )
     if deliverable is None:
-        raise ApiError(
-            404,
+        raise NotFound(
             f"No deliverable with id {deliverable_id}.",
             details={"field": "deliverable_id", "value": deliverable_id},
         )
@@ -71,22 +84,18 @@ async def deliverable_for_submission(
         )
     )
     if active is None:
-        raise ApiError(
-            403,
+        raise NotEnrolledInTrack(
             f"You are not (actively) enrolled in track {track.code!r}, so you cannot submit "
             "its deliverables.",
-            code="not_enrolled",
             details={"track": track.code},
         )
     return deliverable
 
 
-def _wrong_kind(deliverable: Deliverable, how: str) -> ApiError:
-    return ApiError(
-        422,
+def _wrong_kind(deliverable: Deliverable, how: str) -> WrongSubmissionKind:
+    return WrongSubmissionKind(
         f"Deliverable {deliverable.id} ({deliverable.title!r}) is of kind "
         f"{deliverable.kind!r}: {how}",
-        code="wrong_submission_kind",
         details={"deliverable_id": deliverable.id, "kind": deliverable.kind},
     )
 
@@ -99,17 +108,13 @@ def check_link(deliverable: Deliverable, url: str) -> str:
         )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
-        raise ApiError(
-            422,
+        raise InvalidInput(
             "url must be an http(s) address such as https://example.org/my-report.",
-            code="invalid_input",
             details=[{"field": "body.url", "message": "not an http(s) URL"}],
         )
     if deliverable.kind == DeliverableKind.GITHUB_PR and not _GITHUB_PR.match(url):
-        raise ApiError(
-            422,
+        raise InvalidInput(
             "url must be a GitHub pull request, like https://github.com/OWNER/REPO/pull/12.",
-            code="invalid_input",
             details=[{"field": "body.url", "message": "not a GitHub pull request URL"}],
         )
     return url
@@ -158,11 +163,9 @@ async def submit(
     assert submission is not None
     previous, from_status = submission.current_version, submission.status
     if previous and from_status == SubmissionStatus.APPROVED:
-        raise ApiError(
-            409,
+        raise AlreadyApproved(
             f"Your submission for {deliverable.title!r} is already approved; "
             "ask your trainer if you want to hand in a new version.",
-            code="already_approved",
             details={"submission_id": submission.id, "version": previous},
         )
     if previous:
@@ -176,11 +179,9 @@ async def submit(
             (url is not None and latest.url == url)
             or (sha256 is not None and latest.sha256 == sha256)
         ):
-            raise ApiError(
-                409,
+            raise DuplicateSubmission(
                 f"This is the same as version {previous} you already submitted; "
                 "change something before resubmitting.",
-                code="duplicate_submission",
                 details={"submission_id": submission.id, "version": previous},
             )
     number = previous + 1
@@ -197,11 +198,9 @@ async def submit(
         .execution_options(synchronize_session=False)
     )
     if bumped.rowcount != 1:
-        raise ApiError(
-            409,
+        raise Conflict(
             "Your submission changed meanwhile (another upload or a review); "
             "read it again and retry.",
-            code="conflict",
             details={"submission_id": submission.id},
         )
     session.add(
@@ -252,19 +251,15 @@ async def review(
 ) -> None:
     """Approve or request changes on `version`, which must be the latest and not yet reviewed."""
     if version != submission.current_version:
-        raise ApiError(
-            409,
+        raise StaleVersion(
             f"Version {version} is not the latest: the student submitted version "
             f"{submission.current_version}. Review that one.",
-            code="stale_version",
             details={"version": version, "current_version": submission.current_version},
         )
     if submission.status != SubmissionStatus.SUBMITTED:
-        raise ApiError(
-            409,
+        raise AlreadyReviewed(
             f"Version {version} was already reviewed ({submission.status}); "
             "wait for the student to resubmit.",
-            code="already_reviewed",
             details={"status": submission.status},
         )
     to_status = (
@@ -283,10 +278,8 @@ async def review(
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:
-        raise ApiError(
-            409,
+        raise Conflict(
             "The submission changed meanwhile (a new version or another review); read it again.",
-            code="conflict",
             details={"submission_id": submission.id},
         )
     session.add(
@@ -337,10 +330,10 @@ async def visible_submission(
     """The submission if `caller` may see it (owner, their trainer, admins); else not found."""
     submission = await load_submission(session, submission_id)
     if submission is None:
-        raise SubmissionNotFound
+        raise SubmissionNotFound(submission_id)
     if await may_see_records_of(session, caller, submission.person.username):
         return submission
-    raise SubmissionNotFound
+    raise SubmissionNotFound(submission_id)
 
 
 async def reviewable_submission(
@@ -352,7 +345,7 @@ async def reviewable_submission(
         return submission
     if caller.role == Role.TRAINER and submission.person.username != caller.name:
         return submission  # visible to a trainer = one of their students
-    raise ApiError(403, "Only the student's trainer or an admin may review a submission.")
+    raise Forbidden("Only the student's trainer or an admin may review a submission.")
 
 
 async def history_of(session: AsyncSession, submission_id: int) -> list[SubmissionEvent]:
