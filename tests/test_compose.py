@@ -684,7 +684,12 @@ def test_the_workspace_user_owns_the_home_the_spawner_mounts():
     assert [a for k, a in stage if k == "USER"][-1] == "1000:100"
     assert any(k == "ENV" and "HOME=/home/jovyan" in a for k, a in stage)
     assert '"/home/jovyan"' in (REPO_ROOT / "jupyterhub_config.py").read_text()
-    assert [a for k, a in stage if k == "CMD"][-1] == '["jupyterhub-singleuser"]'
+    # The first start (welcome notebook) runs as that user, then becomes jupyterhub-singleuser.
+    assert [a for k, a in stage if k == "CMD"][-1] == (
+        '["/opt/workspace/bin/python", "/usr/local/bin/apranova-first-start"]'
+    )
+    copied = [a for k, a in stage if k == "COPY"]
+    assert "images/jupyterlab/first_start.py /usr/local/bin/apranova-first-start" in copied
 
 
 def test_the_platform_user_owns_every_volume_its_services_mount(rendered, services):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from dagster import DagsterInstance, RunsFilter
 from dagster._core.scheduler.instigation import InstigatorType
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lms_api.client import LmsClient
 from tests.e2e.test_dashboards_browser import SHOTS, chromium, logged_in, settled  # noqa: F401
@@ -59,18 +60,28 @@ def metrics(page) -> dict[str, str]:
     return shown
 
 
-def read(page, url: str, title: str) -> dict[str, str]:
+def read(page, url: str, title: str, wait_ms: int = 60_000) -> dict[str, str]:
+    """The page's metrics; {} when none were drawn within `wait_ms` (on a busy machine the
+    script may start after `settled` saw no status widget yet)."""
     page.goto(url)
     settled(page, title)
+    try:
+        page.locator("[data-testid=stMetric]").first.wait_for(timeout=wait_ms)
+    except PlaywrightTimeout:
+        return {}
     return metrics(page)
 
 
 def wait_for(page, url: str, title: str, done, started: float) -> tuple[dict[str, str], float]:
     """Reload the page, as a trainer would, until `done(metrics)`; the seconds it took."""
     while True:
-        shown = read(page, url, title)
+        shown = read(page, url, title, wait_ms=10_000)
         waited = time.monotonic() - started
-        if done(shown):
+        try:
+            finished = done(shown)
+        except KeyError:  # a metric not drawn (yet): reload, as a trainer would
+            finished = False
+        if finished:
             return shown, waited
         assert waited < FRESH_WITHIN_SECONDS, f"still {shown} after {waited:.0f} s"
         time.sleep(2)
