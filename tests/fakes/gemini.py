@@ -7,7 +7,8 @@
 It answers `POST /{api_version}/models/{model}:generateContent` the way the real API does (the
 same JSON shape, the same error bodies), from a queue of scripted replies; with the queue
 empty it answers 500 "no scripted reply", so a test never passes on an answer it did not
-script. Every request is recorded (path, headers, parsed body) for assertions.
+script (or, when given, `answer(request)`: a reply made from the request itself). Every
+request is recorded (path, headers, parsed body) for assertions.
 
 Use it through the `fake_gemini` fixture: `from tests.fakes.gemini import fake_gemini`.
 """
@@ -16,7 +17,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -158,6 +159,9 @@ class FakeGemini:
 
     default: Reply = field(default_factory=lambda: error_reply(500, "no scripted reply"))
     requests: list[RecordedRequest] = field(default_factory=list)
+    # With the queue empty, the reply to a request (e.g. a quiz of the counts it asks for)
+    # instead of `default`: for runs whose prompts cannot be scripted (fuzzing).
+    answer: Callable[[RecordedRequest], Reply] | None = None
 
     def __post_init__(self) -> None:
         self._queue: deque[Reply] = deque()
@@ -244,7 +248,13 @@ class FakeGemini:
             if not routed:
                 reply = error_reply(404, f"no such method: {handler.command} {handler.path}")
             else:
-                reply = self._queue.popleft() if self._queue else self.default
+                reply = (
+                    self._queue.popleft()
+                    if self._queue
+                    else self.answer(recorded)
+                    if self.answer
+                    else self.default
+                )
         if reply.delay and self._stopping.wait(reply.delay):
             return  # shutting down: drop the connection instead of answering
         data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()

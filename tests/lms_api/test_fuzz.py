@@ -17,7 +17,6 @@ import json
 import os
 import re
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 import schemathesis
@@ -25,7 +24,13 @@ from fastapi.testclient import TestClient
 from schemathesis.engine import events, from_schema
 
 from lms_api.main import create_app
-from tests.fakes.gemini import FakeGemini, RecordedRequest, candidate_reply, good_questions
+from tests.fakes.gemini import (
+    FakeGemini,
+    RecordedRequest,
+    Reply,
+    candidate_reply,
+    good_questions,
+)
 from tests.fakes.stripe import fake_stripe
 from tests.lms_api.conftest import app_settings, stripe_settings
 
@@ -38,27 +43,16 @@ BUDGET_SECONDS = 120  # per caller and backend
 COUNTS = re.compile(r"Exactly (\d+) questions: (\d+) SINGLE and (\d+) MULTIPLE")
 
 
-class AnsweringGemini(FakeGemini):
-    """Answers every generateContent call with a valid quiz of the requested counts."""
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = json.loads(handler.rfile.read(length) or b"{}")
-        prompt = RecordedRequest("POST", handler.path, {}, body).prompt_text
-        found = COUNTS.search(prompt)
-        total, multiple = (int(found[1]), int(found[3])) if found else (1, 0)
-        reply = candidate_reply(json.dumps(good_questions(total, multiple)))
-        data = json.dumps(reply.body).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+def quiz_of_the_asked_counts(request: RecordedRequest) -> Reply:
+    """A valid quiz of the counts the prompt asks for, whatever else it says."""
+    found = COUNTS.search(request.prompt_text)
+    total, multiple = (int(found[1]), int(found[3])) if found else (1, 0)
+    return candidate_reply(json.dumps(good_questions(total, multiple)))
 
 
 @pytest.fixture
 def answering_gemini():
-    fake = AnsweringGemini().start()
+    fake = FakeGemini(answer=quiz_of_the_asked_counts).start()
     yield fake
     fake.stop()
 
