@@ -7,16 +7,14 @@ import os
 import pwd
 from pathlib import Path
 
-import httpx
 import pytest
 
 from hub.local_accounts import system_username
 from tests.e2e.kernel import run_cell
+from tests.e2e.test_security_hardening import enrolled_student, spawn
 from tests.e2e.test_workspace import wait_for_server
 
 pytestmark = pytest.mark.e2e
-
-LMS = "/services/lms-api/api/v1"
 
 PROBE = """
 import json, os, pathlib
@@ -47,21 +45,8 @@ print(json.dumps(report))
 
 def enrolled_and_running(platform, username: str) -> str:
     """A new student with a DP enrollment and a running workspace; returns their token."""
-    assert platform.api("POST", f"/users/{username}").status_code == 201
-    admin = platform.new_token("admin")[0]
-    granted = httpx.post(
-        f"{platform.url}{LMS}/enrollments",
-        headers={"Authorization": f"Bearer {admin}"},
-        json={"username": username, "track": "DP"},
-        timeout=30,
-    )
-    assert granted.status_code == 201, granted.text
-    token = platform.new_token(username)[0]
-    started = httpx.post(
-        f"{platform.hub_api}/users/{username}/server",
-        headers={"Authorization": f"token {token}"},
-        timeout=120,
-    )
+    token = enrolled_student(platform, username, platform.new_token("admin")[0])
+    started = spawn(platform, username, token)
     assert started.status_code in (201, 202), started.text
     wait_for_server(platform, username, ready=True)
     return token
