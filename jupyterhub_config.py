@@ -4,7 +4,14 @@ from hub.auth import TEMPLATES_DIR, oauthenticator_class
 from hub.docker_network import hub_addresses
 from hub.local_accounts import protect_platform_files
 from hub.passwords import PasswordStore
-from hub.services import LMS_API_ACCESS, SERVER_TOKEN_SCOPES, hub_groups, hub_roles, hub_services
+from hub.services import (
+    LMS_API_ACCESS,
+    PORTAL_PATH,
+    SERVER_TOKEN_SCOPES,
+    hub_groups,
+    hub_roles,
+    hub_services,
+)
 from hub.settings import get_settings
 
 s = get_settings()
@@ -26,13 +33,18 @@ c.ConfigurableHTTPProxy.pid_file = str(s.state_dir / "proxy.pid")
 c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret)
 c.JupyterHub.db_url = f"sqlite:///{s.state_dir / 'jupyterhub.sqlite'}"
 c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
-c.JupyterHub.default_url = "/hub/home"  # staff have no workspace; students click Start
+# Students land on their course (the portal sends staff on to the hub's home).
+c.JupyterHub.default_url = PORTAL_PATH
 # Local mode: Ctrl-C stops every workspace too. Docker mode: a hub restart keeps them running.
 c.JupyterHub.cleanup_servers = s.mode == "local"
 
 # --- pages -----------------------------------------------------------------------------
 c.JupyterHub.template_paths = [str(TEMPLATES_DIR)]
-c.JupyterHub.template_vars = {"local_accounts": s.authenticator == "local"}
+c.JupyterHub.template_vars = {
+    "local_accounts": s.authenticator == "local",
+    "portal_url": PORTAL_PATH,
+    "running_servers_per_user": s.workspace_servers_per_user,
+}
 
 # --- login -----------------------------------------------------------------------------
 if s.authenticator == "local":

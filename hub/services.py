@@ -73,7 +73,13 @@ def external_services(s: HubSettings) -> list[dict]:
     """docker compose: each service is its own container; the hub only routes to it and
     does its login (the gateways use OAuth client `service-<name>`)."""
     services: list[dict] = [
-        {"name": "lms-api", "url": s.lms_api_url, "api_token": s.lms_api_token, "display": False},
+        {
+            "name": "lms-api",
+            "url": s.lms_api_url,
+            "api_token": s.lms_api_token,
+            "display": False,
+            **PORTAL_OAUTH,
+        },
         apranova_hub_service(s),
     ]
     if s.enable_dashboards:
@@ -97,6 +103,11 @@ def external_services(s: HubSettings) -> list[dict]:
     return services
 
 
+# The portal's browser sign-in (lms_api/portal/signin.py): the hub's OAuth with lms-api as the
+# client, sent back to the portal's callback, without a "may lms-api see who you are" prompt.
+PORTAL_PATH = "/services/lms-api/portal/"
+PORTAL_OAUTH = {"oauth_no_confirm": True, "oauth_redirect_uri": f"{PORTAL_PATH}oauth_callback"}
+
 # lms-api's own secrets: the hub passes them on to lms-api and uses none of them itself.
 LMS_API_SECRETS = ("APRANOVA_STRIPE_SECRET_KEY", "APRANOVA_STRIPE_WEBHOOK_SECRET")
 
@@ -116,6 +127,7 @@ def lms_api_environment(s: HubSettings, hub_ip: str = "127.0.0.1") -> dict[str, 
         **passed,
         **shared_environment(s),
         "APRANOVA_PUBLIC_URL": s.hub_public_url,
+        "APRANOVA_AUTHENTICATOR": s.authenticator,
         "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
         "APRANOVA_HUB_API_URL": f"http://{local or hub_ip}:{s.hub_api_port}/hub/api",
     }
@@ -132,6 +144,7 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
             "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
             "environment": lms_api_environment(s, hub_ip),
             "display": False,
+            **PORTAL_OAUTH,
         },
         # The hub's own identity when it asks lms-api about enrollments; its process is the
         # workspace guard (stops what lms-api no longer allows).
@@ -230,8 +243,9 @@ def hub_roles(s: HubSettings) -> list[dict]:
     roles = [
         {
             "name": "lms-api",
-            "description": "Read users' admin flag and groups to check roles on API calls.",
-            "scopes": ["read:users", "read:users:groups", "read:groups"],
+            "description": "Read users' admin flag and groups to check roles on API calls, "
+            "and their servers to show on the portal which workspaces run.",
+            "scopes": ["read:users", "read:users:groups", "read:groups", "read:servers"],
             "services": ["lms-api"],
         },
         {

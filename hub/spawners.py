@@ -45,7 +45,13 @@ class NotEnrolled(web.HTTPError):
     """403 for a user with no workspace: says how to enroll and, if Stripe is set up, what
     each track costs and where to pay (HTML on the hub's error page, text in the REST API)."""
 
-    def __init__(self, rule: WorkspaceRule, enroll_help: str, enroll_url: str) -> None:
+    def __init__(
+        self,
+        rule: WorkspaceRule,
+        enroll_help: str,
+        enroll_url: str,
+        catalog_url: str = "/services/lms-api/portal/catalog",
+    ) -> None:
         offers = rule.offers if rule.payments_enabled else []
         priced = "; ".join(
             f"{o['track_code']} {o['track_name']}: {format_price(o['price_cents'], o['currency'])}"
@@ -72,6 +78,8 @@ class NotEnrolled(web.HTTPError):
         self.jupyterhub_html_message = (
             "<p>You are not enrolled in a track with a workspace.</p>"
             f"{pay}<p>{html.escape(enroll_help)}</p>"
+            f'<p><a class="btn btn-outline-primary" id="see-catalog" '
+            f'href="{html.escape(catalog_url)}">See the tracks and how to join</a></p>'
         )
 
 

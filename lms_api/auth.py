@@ -58,6 +58,11 @@ class HubTokenValidator:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client to the hub, shared with other questions to the hub (pooled)."""
+        return self._client
+
     async def principal_for(self, token: str) -> Principal | None:
         key = hashlib.sha256(token.encode()).hexdigest()
         cached = self._cache.get(key)

@@ -114,6 +114,31 @@ class Settings(BaseSettings):
         "/services/lms-api", description="Path prefix under which the hub proxy serves the API."
     )
 
+    hub_prefix: str = Field(
+        "/hub/", description="The hub's URL prefix, for the portal's links to hub pages."
+    )
+    portal_oauth_client_id: str = Field(
+        "service-lms-api",
+        description="The OAuth client the hub made for this service (browser sign-in to the "
+        "portal): JUPYTERHUB_CLIENT_ID when hub-managed.",
+    )
+    authenticator: str = Field(
+        "local",
+        description="The hub's login kind (as APRANOVA_AUTHENTICATOR): with local accounts the "
+        "portal links to the hub's password page.",
+    )
+    school_contact: str = Field(
+        "the school office",
+        description="Who a student without an enrollment asks when online payment is off "
+        "(an e-mail address or words), shown on the portal's catalog.",
+    )
+
+    swagger_ui_dir: Path = Field(
+        Path(__file__).resolve().parent.parent / "node_modules" / "swagger-ui-dist",
+        description="Swagger UI's files for the API docs page (npm package swagger-ui-dist, "
+        "installed by `make install`), served by this service rather than from a CDN.",
+    )
+
     @field_validator("service_prefix", "public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

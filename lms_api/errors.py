@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -333,31 +333,52 @@ def _response(status: int, code: ErrorCode, message: str, details: Any = None, h
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+def _answer(
+    request: Request,
+    status: int,
+    code: ErrorCode,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error body, or for a page (the portal installs `app.state.page_errors`) the same
+    code and message rendered as a page."""
+    pages = getattr(request.app.state, "page_errors", None)
+    if pages is not None and pages.applies(request):
+        return pages(request, status, code, message, headers)
+    return _response(status, code, message, details, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
         """The one handler of domain errors. It answers after the request's session ended:
         a route that committed before raising keeps what it committed."""
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
-        return _response(exc.status, exc.code, exc.message, exc.details, headers)
+        return _answer(request, exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         details = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": validation_message(err)}
             for err in exc.errors()
         ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return _response(422, ErrorCode.INVALID_INPUT, f"Invalid input: {summary}", details)
+        return _answer(request, 422, ErrorCode.INVALID_INPUT, f"Invalid input: {summary}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _response(
-            exc.status_code, default_code(exc.status_code), str(exc.detail), None, exc.headers
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _answer(
+            request,
+            exc.status_code,
+            default_code(exc.status_code),
+            str(exc.detail),
+            None,
+            exc.headers,
         )
 
     @app.exception_handler(IntegrityError)
-    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity_error(request: Request, exc: IntegrityError) -> Response:
         """A write the database refused for the rows it touches (a delete of a row others
         still refer to, a duplicate): a conflict with the stored state, never a 500."""
         logger.info("Refused by the database: %s", exc.orig)
@@ -367,7 +388,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if _is_foreign_key_violation(exc)
             else "It conflicts with the stored data (a duplicate, or a rule of the database)."
         )
-        return _response(409, ErrorCode.CONFLICT, message)
+        return _answer(request, 409, ErrorCode.CONFLICT, message)
 
 
 def validation_message(err: Any) -> str:

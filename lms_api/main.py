@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lms_api.api_docs import install_api_docs
 from lms_api.auth import HubTokenValidator
 from lms_api.body_limit import BodySizeLimit
 from lms_api.config import Settings, get_settings
@@ -19,6 +20,9 @@ from lms_api.enrollments.router import router as enrollments_router
 from lms_api.errors import CatchAll, SecurityHeaders, Unavailable, install_error_handlers
 from lms_api.payments.router import router as payments_router
 from lms_api.people.router import router as people_router
+from lms_api.portal.page_errors import PageErrorRenderer
+from lms_api.portal.router import router as portal_router
+from lms_api.portal.router import static_files as portal_static_files
 from lms_api.progress.router import router as progress_router
 from lms_api.quizzes.router import router as quizzes_router
 from lms_api.submissions.router import router as submissions_router
@@ -82,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Curriculum, enrollments and learning records; identity comes from JupyterHub.",
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],
+        docs_url=None,  # lms_api.api_docs serves it without a CDN
+        redoc_url=None,
     )
     # Bodies past this are refused with 413 while streaming, before they reach a route.
     app.add_middleware(
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.hub_api_url, settings.lms_api_token, settings.auth_cache_seconds
     )
     install_error_handlers(app)
+    app.state.page_errors = PageErrorRenderer()  # the portal's errors render as pages
     routers = (
         health_router,
         people_router,
@@ -115,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         _docstrings_as_summaries(router)
         app.include_router(router, prefix=API_PREFIX)
+    install_api_docs(app, settings.swagger_ui_dir)
+    app.mount("/portal/static", portal_static_files, name="portal-static")
+    app.include_router(portal_router)
     return app
 
 

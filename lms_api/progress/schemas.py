@@ -23,7 +23,12 @@ class StepProgress(BaseModel):
 class Tally(BaseModel):
     steps_done: int = Field(ge=0, examples=[1])
     steps_total: int = Field(ge=0, examples=[2])
-    pct_complete: float = Field(ge=0, le=100, description="0..100, one decimal", examples=[50.0])
+    pct_complete: float = Field(
+        ge=0,
+        le=100,
+        description="Percent 0..100 (one decimal; 50.0 = half the steps done), not a fraction",
+        examples=[50.0],
+    )
     last_step_at: UtcDatetime | None = Field(examples=["2026-01-12T10:15:00Z"])
 
 

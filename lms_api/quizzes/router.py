@@ -112,14 +112,16 @@ async def list_quizzes(
     """Quizzes: all for staff; for students the published ones open to them, with their own
     attempts."""
     statement = service.list_quizzes(caller, status=status, track=track, created_by=created_by)
+    if caller.role not in STAFF_ROLES:
+        # Before the quizzes are read: grading an overdue attempt reloads its quiz's row.
+        person_id = await session.scalar(service.person_id_of(caller.name))
+        if person_id is not None:
+            await attempts.expire_overdue(session, _request_clock(request), person_id=person_id)
     listed = await paginate(session, statement, page, request)
     quizzes: list[Quiz] = listed["results"]
     if caller.role in STAFF_ROLES:
         listed["results"] = [quiz_summary(q) for q in quizzes]
         return listed
-    person_id = await session.scalar(service.person_id_of(caller.name))
-    if person_id is not None:
-        await attempts.expire_overdue(session, _request_clock(request), person_id=person_id)
     by_quiz = await service.attempts_by_quiz(session, caller.name, [q.id for q in quizzes])
     listed["results"] = [quiz_summary(q, my_record(q, by_quiz[q.id])) for q in quizzes]
     return listed
@@ -216,10 +218,10 @@ async def read_quiz(
     if caller.role in STAFF_ROLES:
         return quiz_detail(quiz)
     person_id = await session.scalar(service.person_id_of(caller.name))
-    if person_id is not None:
-        await attempts.expire_overdue(
-            session, _request_clock(request), person_id=person_id, quiz_id=quiz.id
-        )
+    if person_id is not None and await attempts.expire_overdue(
+        session, _request_clock(request), person_id=person_id, quiz_id=quiz.id
+    ):
+        quiz = await _quiz(session, caller, quiz_id)  # grading reloaded its row: read it again
     by_quiz = await service.attempts_by_quiz(session, caller.name, [quiz.id])
     return quiz_summary(quiz, my_record(quiz, by_quiz[quiz.id]))
 

@@ -32,7 +32,13 @@ TimeLimit = Annotated[
 ]
 MaxAttempts = Annotated[int, Field(ge=1, le=100, examples=[3])]
 PassMark = Annotated[
-    float, Field(ge=0, le=1, description="Fraction of the maximum score to pass", examples=[0.6])
+    float,
+    Field(
+        ge=0,
+        le=1,
+        description="Fraction 0..1 of the maximum score needed to pass (0.6 = 60%)",
+        examples=[0.6],
+    ),
 ]
 
 
@@ -156,7 +162,10 @@ class MyQuizRecord(BaseModel):
     attempts_used: int = Field(examples=[1])
     attempts_left: int | None = Field(description="null: unlimited", examples=[1])
     in_progress_attempt_id: int | None = Field(examples=[None])
-    best_score: float | None = Field(description="Best fraction of the maximum", examples=[0.8])
+    best_score: float | None = Field(
+        description="Best score as a fraction 0..1 of the maximum (0.8 = 80%); null: none graded",
+        examples=[0.8],
+    )
     passed: bool = Field(examples=[True])
 
 
@@ -172,10 +181,12 @@ class QuizSummary(BaseModel):
     generation_type: GenerationType = Field(examples=[GenerationType.MANUAL])
     created_by: str = Field(examples=["trainer"])
     question_count: int = Field(examples=[10])
-    max_score: float = Field(examples=[10.0])
+    max_score: float = Field(description="Points of all questions together", examples=[10.0])
     time_limit_seconds: int | None = Field(examples=[900])
     max_attempts: int | None = Field(examples=[2])
-    pass_mark: float = Field(examples=[0.5])
+    pass_mark: float = Field(
+        description="Fraction 0..1 of the maximum score needed to pass (0.5 = 50%)", examples=[0.5]
+    )
     shuffle_questions: bool = Field(examples=[False])
     shuffle_options: bool = Field(examples=[False])
     reveal_policy: RevealPolicy = Field(examples=[RevealPolicy.AFTER_SUBMISSION])
@@ -246,7 +257,10 @@ class AnswerKey(BaseModel):
 
 class QuestionResult(BaseModel):
     correct: bool = Field(description="Exactly the correct options were chosen", examples=[True])
-    score: float = Field(examples=[1.0])
+    score: float = Field(
+        description="Points earned on this question (0..its points), not a fraction",
+        examples=[1.0],
+    )
 
 
 class AttemptQuestion(BaseModel):
@@ -274,9 +288,15 @@ class AttemptSummary(BaseModel):
     started_at: UtcDatetime = Field(examples=["2026-01-12T10:15:00Z"])
     deadline_at: UtcDatetime | None = Field(examples=[None])
     submitted_at: UtcDatetime | None = Field(examples=["2026-01-12T10:25:00Z"])
-    score: float | None = Field(examples=[8.0])
-    max_score: float = Field(examples=[10.0])
-    score_fraction: float | None = Field(examples=[0.8])
+    score: float | None = Field(
+        description="Points earned (0..max_score), not a fraction; null until graded",
+        examples=[8.0],
+    )
+    max_score: float = Field(description="Points of the whole quiz", examples=[10.0])
+    score_fraction: float | None = Field(
+        description="score / max_score as a fraction 0..1 (0.8 = 80%); null until graded",
+        examples=[0.8],
+    )
     passed: bool | None = Field(examples=[True])
 
 
@@ -303,8 +323,13 @@ class QuestionStats(BaseModel):
     order: int = Field(examples=[1])
     text: str = Field(examples=["Which join keeps every customer?"])
     answered: int = Field(description="Graded answers that chose something", examples=[12])
-    correct_rate: float | None = Field(description="Share fully correct", examples=[0.75])
-    mean_score: float | None = Field(description="Mean fraction of its points", examples=[0.8])
+    correct_rate: float | None = Field(
+        description="Fraction 0..1 of finished attempts that got it fully correct (0.75 = 75%)",
+        examples=[0.75],
+    )
+    mean_score: float | None = Field(
+        description="Mean score as a fraction 0..1 of its points (0.8 = 80%)", examples=[0.8]
+    )
 
 
 class QuizResults(BaseModel):
@@ -316,9 +341,15 @@ class QuizResults(BaseModel):
     students: int = Field(description="Students with a finished attempt", examples=[14])
     attempts: int = Field(description="Finished attempts", examples=[20])
     in_progress: int = Field(examples=[2])
-    mean_score: float | None = Field(description="Mean fraction of the maximum", examples=[0.71])
-    median_score: float | None = Field(examples=[0.7])
-    pass_rate: float | None = Field(description="Share of students who passed", examples=[0.8])
+    mean_score: float | None = Field(
+        description="Mean score as a fraction 0..1 of the maximum (0.71 = 71%)", examples=[0.71]
+    )
+    median_score: float | None = Field(
+        description="Median score as a fraction 0..1 of the maximum (0.7 = 70%)", examples=[0.7]
+    )
+    pass_rate: float | None = Field(
+        description="Fraction 0..1 of the students who passed (0.8 = 80%)", examples=[0.8]
+    )
     questions: list[QuestionStats]
 
 

@@ -190,3 +190,46 @@ def auth(platform):
         return bearer(tokens[username])
 
     return headers
+
+
+class PortalBrowser:
+    """A browser signed in to the portal as one user: the session cookie holds a real hub
+    token (as after the OAuth sign-in), and forms carry the session's CSRF token."""
+
+    def __init__(self, api: TestClient, token: str) -> None:
+        from lms_api.portal.signin import SESSION_COOKIE, csrf_token_for
+
+        app = api.app
+        self.client = TestClient(app, follow_redirects=False)
+        self.client.portal = api.portal  # the app's event loop: pages and API calls mix
+        self.client.cookies.set(SESSION_COOKIE, token)
+        self.csrf = csrf_token_for(app.state.settings, token)
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, **kwargs) -> httpx.Response:
+        """A form post with the CSRF token (pass `csrf=None` to leave it out)."""
+        csrf = kwargs.pop("csrf", self.csrf)
+        form = dict(data or {})
+        if csrf is not None:
+            form["csrf_token"] = csrf
+        return self.client.post(path, data=form, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def hub_tokens(platform):
+    tokens: dict[str, str] = {}
+
+    def token(username: str) -> str:
+        if username not in tokens:
+            tokens[username] = platform.new_token(username)[0]
+        return tokens[username]
+
+    return token
+
+
+@pytest.fixture
+def browser(api, hub_tokens):
+    """`browser("ada")` -> a PortalBrowser signed in as ada on the `api` app."""
+    return lambda username: PortalBrowser(api, hub_tokens(username))

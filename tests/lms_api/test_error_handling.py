@@ -131,3 +131,16 @@ def test_a_500_and_a_413_are_not_framable_either(tmp_path):
     for response in (failed, too_big):
         assert response.status_code in (500, 413)
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_docs_page_loads_swagger_ui_from_this_service(tmp_path):
+    """No CDN: the page's script and stylesheet are served here, under the service prefix."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'lms.db'}"))
+    with TestClient(app) as client:
+        page = client.get("/services/lms-api/docs")
+        assert page.status_code == 200
+        assert "cdn" not in page.text.lower() and "https://" not in page.text.split("<body>")[1]
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            url = f"/services/lms-api/docs-assets/{asset}"
+            assert url in page.text
+            assert client.get(url).status_code == 200

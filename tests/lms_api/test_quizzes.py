@@ -675,3 +675,26 @@ def test_concurrent_saves_lose_no_change(api, auth, concurrent, database_url):
     assert changed == len(saves) - 1
     decode = lambda v: json.loads(v) if isinstance(v, str) else v  # noqa: E731
     assert decode(saves[-1][0]) == decode(stored)
+
+
+def test_an_attempt_that_ran_out_unseen_is_graded_when_the_quiz_is_read(api, auth, database_url):
+    """Grading the overdue attempt reloads its quiz's row; the quiz is read again after it
+    (the reads answered 500 when they used the row as loaded before)."""
+    from tests.lms_api.test_portal_quizzes import DEMO_DP_QUIZ, overdue
+
+    listed = api.get("/api/v1/quizzes", headers=auth("ada")).json()["results"]
+    quiz_id = next(q["id"] for q in listed if q["title"] == DEMO_DP_QUIZ)
+    started = api.post(f"/api/v1/quizzes/{quiz_id}/attempts", headers=auth("ada"))
+    assert started.status_code == 201, started.text
+    overdue(database_url, started.json()["id"])
+    one = api.get(f"/api/v1/quizzes/{quiz_id}", headers=auth("ada"))
+    assert one.status_code == 200, one.text
+    assert one.json()["mine"]["in_progress_attempt_id"] is None
+    assert one.json()["track"] == "DP"
+
+    started = api.post(f"/api/v1/quizzes/{quiz_id}/attempts", headers=auth("ada"))
+    overdue(database_url, started.json()["id"])
+    every = api.get("/api/v1/quizzes", headers=auth("ada"))
+    assert every.status_code == 200, every.text
+    mine = next(q for q in every.json()["results"] if q["id"] == quiz_id)
+    assert mine["mine"]["attempts_used"] == 2 and mine["mine"]["in_progress_attempt_id"] is None
