@@ -13,9 +13,10 @@ import json
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lms_api.errors import error_body
+from lms_api.errors import ErrorCode, error_body
 
 
 class BodyTooLarge(HTTPException):
@@ -49,7 +50,7 @@ class BodySizeLimit:
         if declared.isdigit() and int(declared) > self.max_bytes:
             # Nothing is read past the cap, so a body beyond it is not worth reading at all.
             drained = int(declared) <= self.drain_max_bytes and await self._drain(receive, 0)
-            await self._refuse(send, close=not drained)
+            await self._refuse(scope, receive, send, close=not drained)
             return
         received = 0
         refused = False  # the app was told the body is too large
@@ -83,7 +84,7 @@ class BodySizeLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(send, close=unread)
+            await self._refuse(scope, receive, send, close=unread)
 
     async def _drain(self, receive: Receive, already: int) -> bool:
         """Read and drop the rest of the body, up to the drain cap in all (counting `already`).
@@ -98,7 +99,15 @@ class BodySizeLimit:
                 return True
         return False
 
-    async def _refuse(self, send: Send, *, close: bool) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, close: bool) -> None:
+        pages = getattr(getattr(scope.get("app"), "state", None), "page_errors", None)
+        request = Request(scope)
+        if pages is not None and pages.applies(request):  # a portal form: the error page
+            response = pages(request, 413, ErrorCode.TOO_LARGE, too_large_message(self.max_bytes))
+            if close:
+                response.headers["connection"] = "close"
+            await response(scope, receive, send)
+            return
         body = json.dumps(
             error_body(
                 "too_large",

@@ -83,6 +83,8 @@ def safe_next(settings: Settings, target: str | None) -> str:
     home = f"{settings.service_prefix}/portal/"
     if not target or not target.startswith(home) or "\\" in target or "//" in target[1:]:
         return home
+    if target.split("?")[0].removeprefix(home) in ("login", "oauth_callback", "logout"):
+        return home  # never back into the sign-in itself (a loop)
     return target
 
 

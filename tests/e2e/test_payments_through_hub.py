@@ -150,9 +150,13 @@ def test_the_enroll_page_shows_what_lms_api_refuses_and_keeps_payments_private(
 
 def test_without_stripe_the_hub_says_to_ask_the_office(platform):
     grace = platform.browser("grace")
-    assert 'href="/hub/enroll"' in grace.get("/hub/home").text  # "Enroll" in the menu
+    # the hub's menu leads to the portal (its catalog says how to join); there is no
+    # "Enroll" in it when there is nothing to buy
+    home = grace.get("/hub/home").text
+    assert 'href="/services/lms-api/portal/"' in home and 'href="/hub/enroll"' not in home
     enroll = grace.get("/hub/enroll")
     assert enroll.status_code == 200
     assert "Online payment is not set up" in enroll.text and "<form" not in enroll.text
     refused = grace.get("/hub/spawn")
     assert refused.status_code == 403 and "Enroll and pay" not in refused.text
+    assert 'id="see-catalog" href="/services/lms-api/portal/catalog"' in refused.text

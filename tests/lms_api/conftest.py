@@ -196,12 +196,15 @@ class PortalBrowser:
     """A browser signed in to the portal as one user: the session cookie holds a real hub
     token (as after the OAuth sign-in), and forms carry the session's CSRF token."""
 
-    def __init__(self, api: TestClient, token: str) -> None:
+    def __init__(self, api, token: str) -> None:
+        """`api`: the running app's TestClient (its event loop is shared, so pages and API
+        calls mix in one test), or an app."""
         from lms_api.portal.signin import SESSION_COOKIE, csrf_token_for
 
-        app = api.app
+        app = getattr(api, "app", api)
         self.client = TestClient(app, follow_redirects=False)
-        self.client.portal = api.portal  # the app's event loop: pages and API calls mix
+        if isinstance(api, TestClient):
+            self.client.portal = api.portal
         self.client.cookies.set(SESSION_COOKIE, token)
         self.csrf = csrf_token_for(app.state.settings, token)
 

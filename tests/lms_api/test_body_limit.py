@@ -146,3 +146,21 @@ def test_under_uvicorn_a_refused_upload_gets_the_413_and_the_connection_serves_o
     assert len(ports) == 1  # one connection all along
     assert_error(beyond, 413, "too_large")
     assert beyond.headers["connection"] == "close"
+
+
+def test_a_portal_form_over_the_limit_gets_the_error_page(tmp_path):
+    """A browser's upload over the body limit: the page in words, not the API's JSON."""
+    from fastapi.testclient import TestClient
+
+    from lms_api.config import Settings
+    from lms_api.main import create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'lms.db'}", max_upload_bytes=1000)
+    with TestClient(create_app(settings)) as client:
+        answer = client.post(
+            "/services/lms-api/portal/deliverables/1/submit",
+            files={"file": ("big.ipynb", b"x" * 3_000_000)},
+        )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Too large" in answer.text and "at most 1049576 bytes" in answer.text
