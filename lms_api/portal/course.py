@@ -15,13 +15,11 @@ from lms_api.enrollments.models import EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of
 from lms_api.portal import catalog, workspaces
 from lms_api.portal.deliverables import DeliverableState, my_states
+from lms_api.portal.progress import QuizHistory, quiz_history
 from lms_api.portal.rendering import hub_url, portal_url, render
 from lms_api.portal.signin import PageUser
 from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.progress.service import progress_of
-from lms_api.quizzes import attempts
-from lms_api.quizzes import service as quiz_service
-from lms_api.quizzes.presenters import my_record
 from lms_api.submissions.models import SubmissionStatus
 
 router = APIRouter()
@@ -38,7 +36,7 @@ class NextThing:
 class CourseView:
     tracks: list[Any] = field(default_factory=list)  # progress.TrackProgress
     deliverables: dict[int, list[DeliverableState]] = field(default_factory=dict)  # by project
-    quizzes: list[dict] = field(default_factory=list)
+    quizzes: list[QuizHistory] = field(default_factory=list)
     next_thing: NextThing | None = None
 
 
@@ -57,20 +55,6 @@ async def _deliverables(
     return rows
 
 
-async def _quizzes(session, request: Request, user: Principal) -> list[dict]:
-    """The quizzes open to the student, with their own record (as `GET /quizzes` answers)."""
-    person_id = await session.scalar(quiz_service.person_id_of(user.name))
-    if person_id is not None:
-        clock = attempts.request_clock(request.app.state.settings.quiz_time_grace_seconds)
-        await attempts.expire_overdue(session, clock, person_id=person_id)
-    quizzes = list(await session.scalars(quiz_service.list_quizzes(user)))
-    by_quiz = await quiz_service.attempts_by_quiz(session, user.name, [q.id for q in quizzes])
-    return [
-        {"quiz": quiz, "mine": my_record(quiz, by_quiz[quiz.id]), "questions": len(quiz.questions)}
-        for quiz in quizzes
-    ]
-
-
 def _next_thing(settings, view: CourseView) -> NextThing | None:
     """Changes requested first, then a quiz in progress, then the first step not done, then a
     required deliverable not handed in, then a quiz not tried yet."""
@@ -83,10 +67,10 @@ def _next_thing(settings, view: CourseView) -> NextThing | None:
                 "See the feedback",
             )
     for item in view.quizzes:
-        if item["mine"].in_progress_attempt_id:
+        if item.mine.in_progress_attempt_id:
             return NextThing(
-                f"Finish the quiz “{item['quiz'].title}”.",
-                portal_url(settings, f"attempts/{item['mine'].in_progress_attempt_id}"),
+                f"Finish the quiz “{item.quiz.title}”.",
+                portal_url(settings, f"attempts/{item.mine.in_progress_attempt_id}"),
                 "Resume the quiz",
             )
     for track in view.tracks:
@@ -106,10 +90,10 @@ def _next_thing(settings, view: CourseView) -> NextThing | None:
                 "Hand it in",
             )
     for item in view.quizzes:
-        if item["mine"].attempts_used == 0:
+        if item.mine.attempts_used == 0:
             return NextThing(
-                f"Take the quiz “{item['quiz'].title}”.",
-                portal_url(settings, f"quizzes/{item['quiz'].id}"),
+                f"Take the quiz “{item.quiz.title}”.",
+                portal_url(settings, f"quizzes/{item.quiz.id}"),
                 "Open the quiz",
             )
     return None
@@ -129,7 +113,7 @@ async def my_course(request: Request, user: PageUser, session: SessionDep) -> Re
     view = CourseView(tracks=progress.tracks)
     project_ids = [p.id for t in progress.tracks for p in t.projects]
     view.deliverables = await _deliverables(session, user, project_ids)
-    view.quizzes = await _quizzes(session, request, user)
+    view.quizzes = await quiz_history(session, request, user)
     view.next_thing = _next_thing(settings, view)
     track_rows = await session.scalars(
         select(Track).where(Track.code.in_([t.code for t in progress.tracks]))

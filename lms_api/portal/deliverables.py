@@ -34,10 +34,7 @@ from lms_api.submissions import router as api
 from lms_api.submissions import service
 from lms_api.submissions.files import (
     FILE_EXTENSIONS,
-    check_upload,
     human_size,
-    read_limited,
-    too_large,
 )
 from lms_api.submissions.models import Submission, SubmissionStatus
 from lms_api.submissions.schemas import LinkSubmissionIn, SubmissionDetail
@@ -416,21 +413,15 @@ async def _submit_file(
         note = _FileNote(note=handin.note).note
     except ValidationError as exc:
         raise _field_error(exc) from exc
-    max_bytes: int = request.app.state.settings.max_upload_bytes
-    if (file.size or 0) > max_bytes:
-        raise too_large(max_bytes)
-    deliverable = await service.deliverable_for_submission(session, deliverable_id, user.name)
-    service.check_file_kind(deliverable)
-    checked = check_upload(deliverable.kind, file.filename, await read_limited(file, max_bytes))
-    sha256 = api.file_store(request).save(checked.data)  # before the row that points at it
-    sent["sha256"] = sha256
-    submission_id, _ = await service.submit(
+    submission_id, _ = await service.submit_upload(
         session,
+        api.file_store(request),
         username=user.name,
-        deliverable=deliverable,
-        note=note.strip(),
-        file=checked,
-        sha256=sha256,
+        deliverable_id=deliverable_id,
+        file=file,
+        note=note,
+        max_bytes=request.app.state.settings.max_upload_bytes,
+        stored=lambda sha256: sent.update(sha256=sha256),
     )
     return await _version_of(session, submission_id)
 

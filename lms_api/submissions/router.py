@@ -16,9 +16,6 @@ from lms_api.principal import Principal
 from lms_api.submissions import service
 from lms_api.submissions.files import (
     FileStore,
-    check_upload,
-    read_limited,
-    too_large,
     visible_name,
 )
 from lms_api.submissions.models import Submission, SubmissionStatus
@@ -193,20 +190,14 @@ async def submit_file(
     ] = "",
 ) -> SubmissionDetail:
     """Upload (or re-upload) a notebook or file for a `notebook` or `file` deliverable."""
-    max_bytes: int = request.app.state.settings.max_upload_bytes
-    if (file.size or 0) > max_bytes:
-        raise too_large(max_bytes)
-    deliverable = await service.deliverable_for_submission(session, deliverable_id, caller.name)
-    service.check_file_kind(deliverable)
-    checked = check_upload(deliverable.kind, file.filename, await read_limited(file, max_bytes))
-    sha256 = file_store(request).save(checked.data)  # before the row that points at it
-    submission_id, new = await service.submit(
+    submission_id, new = await service.submit_upload(
         session,
+        file_store(request),
         username=caller.name,
-        deliverable=deliverable,
-        note=note.strip(),
-        file=checked,
-        sha256=sha256,
+        deliverable_id=deliverable_id,
+        file=file,
+        note=note,
+        max_bytes=request.app.state.settings.max_upload_bytes,
     )
     return await _answer(session, request, response, submission_id, new)
 

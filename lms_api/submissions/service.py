@@ -6,9 +6,11 @@ both win, and a review can never land on a version the trainer has not seen.
 """
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi import UploadFile
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -33,7 +35,13 @@ from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import ADMIN_ROLES, Principal, Role
-from lms_api.submissions.files import CheckedFile
+from lms_api.submissions.files import (
+    CheckedFile,
+    FileStore,
+    check_upload,
+    read_limited,
+    too_large,
+)
 from lms_api.submissions.models import (
     ReviewDecision,
     Submission,
@@ -240,6 +248,39 @@ async def submit(
 
 
 # --- reviewing -----------------------------------------------------------------------------
+async def submit_upload(
+    session: AsyncSession,
+    store: FileStore,
+    *,
+    username: str,
+    deliverable_id: int,
+    file: UploadFile,
+    note: str,
+    max_bytes: int,
+    stored: Callable[[str], None] | None = None,
+) -> tuple[int, bool]:
+    """Hand in an uploaded file, for the API and the portal alike, in one order: its size, the
+    deliverable (enrolled, takes a file), the content, then the file stored before the row
+    that points at it. (submission id, whether it is new). `stored` hears the file's sha256
+    even when the submission is then refused (the portal tells its own double click)."""
+    if (file.size or 0) > max_bytes:
+        raise too_large(max_bytes)
+    deliverable = await deliverable_for_submission(session, deliverable_id, username)
+    check_file_kind(deliverable)
+    checked = check_upload(deliverable.kind, file.filename, await read_limited(file, max_bytes))
+    sha256 = store.save(checked.data)
+    if stored is not None:
+        stored(sha256)
+    return await submit(
+        session,
+        username=username,
+        deliverable=deliverable,
+        note=note.strip(),
+        file=checked,
+        sha256=sha256,
+    )
+
+
 async def review(
     session: AsyncSession,
     submission: Submission,

@@ -1,4 +1,4 @@
-"""Helpers for the portal's browser tests: Debian's Chromium under Playwright, a login
+"""Browser tests' helpers: Debian's Chromium under Playwright (also for the dashboards), a login
 through the hub, axe-core injected from node_modules, screenshots kept for people to look at."""
 
 import os

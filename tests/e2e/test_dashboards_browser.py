@@ -3,7 +3,6 @@
 Screenshots of every page are kept in test-artifacts/screenshots/ for a human to look at.
 """
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,21 +11,12 @@ import duckdb
 import pytest
 
 from tests.conftest import require
+from tests.e2e.portal_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = os.environ.get("APRANOVA_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = {  # url path -> title (the overview is the default page, at the root)
     "": "Overview",
     "cohort_progress": "Cohort progress",

@@ -152,6 +152,9 @@ def test_staff_land_on_the_hub_home_with_the_same_navigation(chromium, platform)
         assert page.url.endswith("/hub/home"), page.url
         nav = page.locator("nav .nav-link").all_inner_texts()
         assert "Workspaces" in nav and "Course" not in nav
+        # how many more may run at once (2 in all), not the limit of servers kept (10)
+        text = " ".join(page.locator("main, .container").first.inner_text().split())
+        assert "you may have additional 1 server(s)" in text, text
     finally:
         context.close()
 
