@@ -17,6 +17,7 @@ help:
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
 	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
 	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs"
+	@echo "make bench-portal portal load run: browsers take the quiz through /portal pages, same needs"
 	@echo "make seed-synthetic  fill the local LMS with a synthetic school (STUDENTS=2000 QUIZZES=12)"
 	@echo "make bench-pipeline  full + incremental pipeline on 100k students / 10M answers (PostgreSQL)"
 	@echo "make bench-dashboards  every dashboard page's render time on 100k students' marts"
@@ -78,6 +79,15 @@ bench-api: install
 BENCH_QUIZ_ARGS ?= --students 200 --duration 30
 bench-quiz: install
 	$(BIN)/python -m bench.quiz_load $(BENCH_QUIZ_ARGS)
+
+# Portal load run: N browsers (session cookie, CSRF from the page) take the same quiz through
+# the portal's pages: my course, intro, start, take, 10 autosaves, submit, result; p50/p95/p99
+# per request kind, a database check and the verdict (bench/README.md).
+# Override e.g. BENCH_PORTAL_ARGS="--students 50 --duration 10 --think-ms 5000,2000".
+.PHONY: bench-portal
+BENCH_PORTAL_ARGS ?= --students 200 --duration 30
+bench-portal: install
+	$(BIN)/python -m bench.portal_load $(BENCH_PORTAL_ARGS)
 
 # A synthetic school in the local LMS (then `make pipeline` to see it in the dashboards).
 .PHONY: seed-synthetic bench-pipeline

@@ -417,23 +417,42 @@ def check_database(database_url: str, quiz: QuizKey, tally: Tally) -> list[tuple
 
 
 # --- report --------------------------------------------------------------------------------
-def phase_rows(phase: QuizPhase) -> list[tuple[str, dict[str, float]]]:
-    labels = [s for s in STEPS if s in phase.groups or s in phase.errors]
+@dataclass(frozen=True)
+class Report:
+    """What a flow's report calls its rows, and which of them the target judges: the quiz
+    run's steps here, the portal run's request kinds in `bench.portal_load`."""
+
+    steps: tuple[str, ...] = STEPS
+    all_label: str = ALL
+    unit: str = "step"
+    title_prefix: str = "quiz flow, "
+    width: int = 34
+    label_width: int = 14
+    cpu_parts: tuple[str, ...] = ("server", "postgres", "client")
+
+
+QUIZ_REPORT = Report()
+
+
+def phase_rows(
+    phase: QuizPhase, report: Report = QUIZ_REPORT
+) -> list[tuple[str, dict[str, float]]]:
+    labels = [s for s in report.steps if s in phase.groups or s in phase.errors]
     rows = [(label, stats(phase, {label})) for label in labels]
     everything = set(labels) | set(phase.errors)
-    rows.append((ALL, stats(phase, everything)))
+    rows.append((report.all_label, stats(phase, everything)))
     if NOT_SENT in phase.errors:
         rows.insert(len(labels), (NOT_SENT, stats(phase, {NOT_SENT})))
     return rows
 
 
-def worst_p99(phase: QuizPhase) -> tuple[str, float]:
-    """The step with the highest p99 of the phase (nan when a step has no answer at all)."""
-    found = [(label, s["p99_ms"]) for label, s in phase_rows(phase) if label in STEPS]
-    missing = [label for label in STEPS if label not in dict(found)]
-    if missing or not found:
-        return (missing or ["every step"])[0], math.nan
-    return max(found, key=lambda item: item[1])
+def worst_p99(phase: QuizPhase, report: Report = QUIZ_REPORT) -> tuple[str, float]:
+    """The row with the highest p99 of the phase (nan when one has no answer at all)."""
+    found = {label: s["p99_ms"] for label, s in phase_rows(phase, report) if label in report.steps}
+    missing = [label for label in report.steps if label not in found or math.isnan(found[label])]
+    if missing:
+        return missing[0], math.nan
+    return max(found.items(), key=lambda item: item[1])
 
 
 class Target(NamedTuple):
@@ -444,7 +463,11 @@ class Target(NamedTuple):
 
 
 def verdicts(
-    phases: list[QuizPhase], students: int, tally: Tally, db: list[tuple[str, bool]]
+    phases: list[QuizPhase],
+    students: int,
+    tally: Tally,
+    db: list[tuple[str, bool]],
+    report: Report = QUIZ_REPORT,
 ) -> tuple[list[Target], bool | None]:
     """Each target line, and the verdict: True when the target is met, False when not, None
     when the run had fewer students than the target names (then it is not judged)."""
@@ -452,11 +475,11 @@ def verdicts(
     for phase in phases:
         if not phase.think:
             continue
-        step, p99 = worst_p99(phase)
-        pace = phase.title.removeprefix("quiz flow, ")
+        step, p99 = worst_p99(phase, report)
+        pace = phase.title.removeprefix(report.title_prefix)
         found.append(
             Target(
-                f"p99 < {P99_TARGET_MS:g} ms for every step at {pace}",
+                f"p99 < {P99_TARGET_MS:g} ms for every {report.unit} at {pace}",
                 f"worst {step} {p99:.1f} ms",
                 p99 < P99_TARGET_MS,  # False for nan
                 f"p99 of {step} {p99:.0f} ms at {pace}",
@@ -465,7 +488,7 @@ def verdicts(
     errors = tally.errors + sum(p.errors.get(NOT_SENT, 0) for p in phases)
     found.append(
         Target(
-            "no errors (every step answered 2xx as expected, warm-ups and drain included)",
+            f"no errors (every {report.unit} answered as expected, warm-ups and drain included)",
             f"{errors} errors",
             errors == 0,
             f"{errors} errors",
@@ -480,8 +503,13 @@ def verdicts(
     return found, all(t.met for t in found)
 
 
-def verdict_line(met: bool | None, students: int, found: list[Target]) -> str:
-    target = f"{TARGET_STUDENTS} concurrent students, p99 < {P99_TARGET_MS:g} ms per step, 0 errors"
+def verdict_line(
+    met: bool | None, students: int, found: list[Target], report: Report = QUIZ_REPORT
+) -> str:
+    target = (
+        f"{TARGET_STUDENTS} concurrent students, p99 < {P99_TARGET_MS:g} ms per {report.unit}, "
+        "0 errors"
+    )
     failed = "; ".join(t.brief for t in found if not t.met)
     if met:
         return f"VERDICT: target MET ({target}) with {students} students."
@@ -492,28 +520,32 @@ def verdict_line(met: bool | None, students: int, found: list[Target]) -> str:
 
 
 def render(
-    phases: list[QuizPhase], students: int, tally: Tally, db: list[tuple[str, bool]]
+    phases: list[QuizPhase],
+    students: int,
+    tally: Tally,
+    db: list[tuple[str, bool]],
+    report: Report = QUIZ_REPORT,
 ) -> tuple[str, dict]:
-    head = f"{'phase':<34} {'step':<14} {'count':>6} {'req/s':>7} {'p50 ms':>7} "
-    head += f"{'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
+    w, lw = report.width, report.label_width
+    head = f"{'phase':<{w}} {report.unit.split()[-1]:<{lw}} {'count':>6} {'req/s':>7} "
+    head += f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
     lines = [head, "-" * len(head)]
     data: dict = {"phases": []}
     cores = os.cpu_count() or 1
     for phase in phases:
-        rows = phase_rows(phase)
+        rows = phase_rows(phase, report)
         for i, (label, s) in enumerate(rows):
             title = phase.title if i == 0 else ""
             lines.append(
-                f"{title:<34} {label:<14} {s['ok']:>6d} {s['rps']:>7.1f} {s['p50_ms']:>7.1f} "
+                f"{title:<{w}} {label:<{lw}} {s['ok']:>6d} {s['rps']:>7.1f} {s['p50_ms']:>7.1f} "
                 f"{s['p95_ms']:>7.1f} {s['p99_ms']:>7.1f} {s['max_ms']:>7.1f} {s['errors']:>6d}"
             )
         cpu = phase.cpu
         flows = phase.flows / phase.duration
+        parts = ", ".join(f"{part} {cpu[part]:.2f}" for part in (*report.cpu_parts, "other"))
         lines.append(
-            f"{'':<34} flows/s {flows:.1f} ({phase.flows} completed); CPU cores used: server "
-            f"{cpu['server']:.2f}, postgres {cpu['postgres']:.2f}, client {cpu['client']:.2f}, "
-            f"other {cpu['other']:.2f}, stolen {cpu['steal']:.2f}, "
-            f"idle {cores - cpu['busy'] - cpu['steal']:.2f}"
+            f"{'':<{w}} flows/s {flows:.2f} ({phase.flows} completed); CPU cores used: {parts}, "
+            f"stolen {cpu['steal']:.2f}, idle {cores - cpu['busy'] - cpu['steal']:.2f}"
         )
         data["phases"].append(
             {
@@ -545,13 +577,13 @@ def render(
         "Database check (after the run):",
         *(f"  {'OK      ' if ok else 'MISMATCH'}  {what}" for what, ok in db),
     ]
-    found, met = verdicts(phases, students, tally, db)
+    found, met = verdicts(phases, students, tally, db, report)
     lines += ["", "Targets (the saturated phase measures capacity; it is not judged):"]
     lines += [f"  {'MET    ' if t.met else 'NOT MET'}  {t.what}: {t.value}" for t in found]
     examples = tally.error_examples + [e for p in phases for e in p.error_examples]
     if examples:
         lines += ["", "First errors:", *(f"  {e}" for e in list(dict.fromkeys(examples))[:10])]
-    line = verdict_line(met, students, found)
+    line = verdict_line(met, students, found, report)
     lines += ["", line]
     data.update(
         tally=asdict(tally),

@@ -44,7 +44,10 @@ def choose(choices: list[tuple[int, str]], ask=None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="apranova-hand-in", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="apranova-hand-in",
+        description="Hand in a notebook (or file) for one of your deliverables.",
+    )
     parser.add_argument("file", type=Path, help="the notebook (or file) to hand in")
     parser.add_argument("--deliverable", type=int, help="the deliverable's id (else: a menu)")
     parser.add_argument("--note", default="", help="a note for your trainer")

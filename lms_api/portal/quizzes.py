@@ -252,12 +252,16 @@ async def _save_all(
     clock: attempts.Clock,
 ) -> dict[int, str]:
     """Save each posted answer with the API's save; per-question refusals are returned (an
-    expired or closed attempt raises). An empty choice never saved before stays unsaved."""
+    expired or closed attempt raises). An empty choice never saved before stays unsaved, and
+    a choice stored as posted is left as it is."""
     stored = await attempts.answers_of(session, attempt.id)
     errors: dict[int, str] = {}
     for question_id, option_ids in choices.items():
         if not option_ids and question_id not in stored:
             continue
+        saved = stored.get(question_id)
+        if saved is not None and sorted(saved.selected_option_ids) == sorted(option_ids):
+            continue  # autosave stored it already: re-saving would lock the row for nothing
         try:
             await attempts.save_answer(session, attempt, question_id, option_ids, clock)
         except InvalidInput as exc:  # raised before anything was written
