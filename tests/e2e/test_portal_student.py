@@ -100,6 +100,9 @@ def test_ada_does_her_day_in_the_browser(chromium, platform, tmp_path):  # noqa:
 
         page.goto(f"{platform.url}{PORTAL}progress")
         check_page(page, "ada-progress")
+        page.goto(f"{platform.url}{PORTAL}deliverables")
+        assert "Changes requested" in page.locator("main").inner_text()
+        check_page(page, "ada-deliverables")
     finally:
         context.close()
 
@@ -117,6 +120,7 @@ def test_ada_does_her_day_in_the_browser(chromium, platform, tmp_path):  # noqa:
             response.status == 403 and "enrolled students only" in page.locator("main").inner_text()
         )
         page.get_by_role("link", name="See the tracks and how to join").wait_for()
+        check_page(page, "linus-403")
     finally:
         context.close()
 
