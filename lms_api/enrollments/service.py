@@ -71,6 +71,17 @@ def allowed_workspace_kinds(enrollments: list[Enrollment]) -> list[str]:
     return kinds
 
 
+def is_offer(track: Track, active_track_ids: set[int]) -> bool:
+    """A track the user could buy online: open, priced, with a workspace, and not one they are
+    active in (the workspace rule's offers, the hub's enroll page and the portal's catalog)."""
+    return (
+        track.is_active
+        and track.price_cents > 0
+        and bool(track.workspace_kinds)
+        and track.id not in active_track_ids
+    )
+
+
 async def insert_if_absent(
     session: AsyncSession, model: type, values: dict[str, Any], unique_on: list[str]
 ) -> bool:

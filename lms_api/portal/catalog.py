@@ -17,7 +17,7 @@ from lms_api.curriculum.models import Track
 from lms_api.curriculum.service import catalog
 from lms_api.database import SessionDep
 from lms_api.enrollments.models import EnrollmentStatus
-from lms_api.enrollments.service import enrollments_of
+from lms_api.enrollments.service import enrollments_of, is_offer
 from lms_api.portal.rendering import render
 from lms_api.portal.signin import PageUser
 from lms_api.portal.workspaces import KIND_NAMES
@@ -38,17 +38,6 @@ def format_price(cents: int, currency: str) -> str:
 
 def workspace_names(kinds: list[str]) -> list[str]:
     return [KIND_NAMES.get(kind, (kind, ""))[0] for kind in kinds]
-
-
-def is_offer(track: Track, active_track_ids: set[int]) -> bool:
-    """The workspace rule's offer (GET /workspaces/allowed): open, priced, with a workspace,
-    and not one the user is active in. The hub's enroll page lists exactly these."""
-    return (
-        track.is_active
-        and track.price_cents > 0
-        and bool(track.workspace_kinds)
-        and track.id not in active_track_ids
-    )
 
 
 async def _statuses(session: AsyncSession, username: str) -> dict[int, str]:

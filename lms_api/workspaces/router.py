@@ -17,7 +17,7 @@ from lms_api.auth import TrustedService
 from lms_api.curriculum.models import Track
 from lms_api.database import SessionDep
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
-from lms_api.enrollments.service import allowed_workspace_kinds, enrollments_of
+from lms_api.enrollments.service import allowed_workspace_kinds, enrollments_of, is_offer
 from lms_api.errors import error_responses
 from lms_api.people.models import Person
 from lms_api.types import LINE_PATTERN, Line
@@ -125,7 +125,7 @@ async def read_allowed_workspaces(
             workspace_kinds=t.workspace_kinds,
         )
         for t in tracks
-        if t.id not in active and t.workspace_kinds
+        if is_offer(t, active)
     ]
     return AllowedWorkspaces(
         user=user,
