@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from lms_api.config import Settings
-from lms_api.portal import catalog, course, deliverables, progress, quizzes, steps
+from lms_api.portal import catalog, course, deliverables, progress, quizzes, review, steps
 from lms_api.portal.rendering import HERE, hub_url, portal_url
 from lms_api.portal.signin import (
     SESSION_COOKIE,
@@ -63,7 +63,7 @@ async def logout(request: Request) -> RedirectResponse:
     return response
 
 
-for module in (course, catalog, progress, steps, deliverables, quizzes):
+for module in (course, catalog, progress, steps, deliverables, quizzes, review):
     router.include_router(module.router)
 
 static_files = StaticFiles(directory=HERE / "static")

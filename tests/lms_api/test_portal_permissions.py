@@ -39,6 +39,11 @@ ADAS_RECORD = expect("login", "login", "200", "404", "200", "404", "200", "200")
 # ada's attempt: only she takes it; those who may read it are refused, others get 404
 ADAS_ATTEMPT_PAGE = expect("login", "login", "200", "404", "403", "404", "403", "403")
 ADAS_ATTEMPT_ACT = expect("401", "401", "303", "404", "403", "404", "403", "403")
+# the trainer's review of ada's work: her trainer and admins; students refused; coach (not her
+# trainer) 404, as the API's review route
+REVIEW_QUEUE = expect("login", "login", "403", "403", "200", "200", "200", "200")
+ADAS_REVIEW = expect("login", "login", "403", "403", "200", "404", "200", "200")
+ADAS_REVIEW_POST = expect("401", "401", "403", "403", "303", "404", "303", "303")
 ADAS_AUTOSAVE = expect("401", "401", "200", "404", "403", "404", "403", "403")
 
 
@@ -143,6 +148,29 @@ PAGES = [
         path="/portal/attempts/{attempt}/submit",
         form={"confirm": "1"},
         needs="attempt",
+    ),
+    Page("GET", "/portal/review", REVIEW_QUEUE),
+    Page(
+        "GET",
+        "/portal/review/{submission_id}",
+        ADAS_REVIEW,
+        path="/portal/review/{submission}",
+        needs="submission",
+    ),
+    Page(
+        "POST",
+        "/portal/review/{submission_id}",
+        ADAS_REVIEW_POST,
+        path="/portal/review/{submission}",
+        form={"decision": "approve", "version": "1", "feedback": ""},
+        needs="submission",
+    ),
+    Page(
+        "GET",
+        "/portal/review/{submission_id}/versions/{number}/notebook",
+        ADAS_REVIEW,
+        path="/portal/review/{submission}/versions/1/notebook",
+        needs="submission",
     ),
     Page(
         "GET",
