@@ -767,6 +767,18 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def print_report(table: str, data: dict, args: argparse.Namespace) -> int:
+    """Print a run's table and, with --json, write its data with the arguments (not the
+    PostgreSQL URL). The run's exit status."""
+    print()
+    print(table)
+    if args.json:
+        data["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        data["args"].pop("postgres_url", None)
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     install_signal_handlers()
@@ -897,13 +909,7 @@ def run(args: argparse.Namespace) -> int:
     print("cleaned up: servers stopped, database dropped, hub stopped.", flush=True)
 
     table, data = render([*ceiling_phases, *app_phases], n)
-    print()
-    print(table)
-    if args.json:
-        data["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        data["args"].pop("postgres_url", None)
-        args.json.write_text(json.dumps(data, indent=2) + "\n")
-    return 0
+    return print_report(table, data, args)
 
 
 if __name__ == "__main__":

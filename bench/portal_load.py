@@ -70,6 +70,7 @@ from bench.api_load import (
     load_run_parser,
     meter,
     postgres_admin_url,
+    print_report,
     run_server_phases,
     serving,
     set_up,
@@ -510,13 +511,7 @@ def run(args: argparse.Namespace) -> int:
     print("cleaned up: server stopped, database dropped, hub stopped.", flush=True)
 
     table, data = render(phases, n, tally, db)
-    print()
-    print(table)
-    if args.json:
-        data["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        data["args"].pop("postgres_url", None)
-        args.json.write_text(json.dumps(data, indent=2) + "\n")
-    return 0
+    return print_report(table, data, args)
 
 
 if __name__ == "__main__":

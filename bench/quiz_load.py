@@ -47,7 +47,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import NamedTuple, cast
 
 import httpx
@@ -72,6 +71,7 @@ from bench.api_load import (
     load_run_parser,
     meter,
     postgres_admin_url,
+    print_report,
     run_server_phases,
     serving,
     set_up,
@@ -662,13 +662,7 @@ def run(args: argparse.Namespace) -> int:
     print("cleaned up: server stopped, database dropped, hub stopped.", flush=True)
 
     table, data = render(phases, n, tally, db)
-    print()
-    print(table)
-    if args.json:
-        data["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        data["args"].pop("postgres_url", None)
-        args.json.write_text(json.dumps(data, indent=2) + "\n")
-    return 0
+    return print_report(table, data, args)
 
 
 if __name__ == "__main__":
