@@ -71,7 +71,6 @@ def render(
         "static": lambda path: portal_url(settings, f"static/{path}"),
         "local_accounts": settings.authenticator == "local",
         "offers_enrollment": offers_enrollment,
-        "current_path": request.url.path,
     }
     return templates.TemplateResponse(
         request,

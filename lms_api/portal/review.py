@@ -20,15 +20,16 @@ from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from lms_api.auth import staff_user
 from lms_api.curriculum.models import DeliverableKind
 from lms_api.database import MAX_ID, SessionDep
-from lms_api.errors import Conflict, FileMissing, Forbidden, NotFound, StaleVersion
+from lms_api.errors import Conflict, FileMissing, NotFound, StaleVersion
 from lms_api.portal.deliverables import EVENT_WORDS, STATE_WORDS, _number, when
 from lms_api.portal.markdown import to_html
 from lms_api.portal.notebook_html import NotANotebook, notebook_page
 from lms_api.portal.rendering import portal_url, render
 from lms_api.portal.signin import PageUser
-from lms_api.principal import STAFF_ROLES, Principal
+from lms_api.principal import Principal
 from lms_api.submissions import router as api
 from lms_api.submissions import service
 from lms_api.submissions.files import human_size
@@ -62,12 +63,6 @@ NOTEBOOK_HEADERS = {
 }
 
 
-def _staff_only(user: Principal) -> None:
-    """The API's refusal for staff routes (`StaffUser`)."""
-    if user.role not in STAFF_ROLES:
-        raise Forbidden("Only trainers and admins may do this.")
-
-
 def waited(since: datetime, now: datetime | None = None) -> str:
     """How long something has waited, in words: "5 min", "3 h", "2 days"."""
     if since.tzinfo is None:
@@ -95,7 +90,7 @@ class ReviewForm:
 @router.get("/review")
 async def review_queue(request: Request, user: PageUser, session: SessionDep) -> Response:
     """Submissions waiting for the caller's review, the longest waiting first."""
-    _staff_only(user)
+    await staff_user(user)  # the API's refusal for staff routes
     statement = (
         service.list_submissions(user, status=SubmissionStatus.SUBMITTED)
         .add_columns(SubmissionVersion.created_at)
@@ -129,7 +124,7 @@ async def review_queue(request: Request, user: PageUser, session: SessionDep) ->
 
 # --- one submission ------------------------------------------------------------------------
 async def _reviewable(session: AsyncSession, user: Principal, submission_id: int) -> Submission:
-    _staff_only(user)
+    await staff_user(user)  # the API's refusal for staff routes
     return await api.visible(session, user, submission_id, service.reviewable_submission)
 
 

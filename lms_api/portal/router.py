@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from lms_api.config import Settings
 from lms_api.portal import catalog, course, deliverables, progress, quizzes, review, steps
-from lms_api.portal.rendering import HERE, hub_url, portal_url
+from lms_api.portal.rendering import HERE, hub_url
 from lms_api.portal.signin import (
     SESSION_COOKIE,
     STATE_COOKIE,
@@ -67,7 +67,3 @@ for module in (course, catalog, progress, steps, deliverables, quizzes, review):
     router.include_router(module.router)
 
 static_files = StaticFiles(directory=HERE / "static")
-
-
-def portal_home(settings: Settings) -> str:
-    return portal_url(settings)
