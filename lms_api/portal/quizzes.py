@@ -183,11 +183,9 @@ async def take_attempt(
     """The questions with the saved answers; a finished (or overdue) attempt goes to its
     result, as the API's read grades an overdue one."""
     clock = _clock(request)
-    attempt = await own_attempt(session, user, attempt_id)
-    if attempt.status == AttemptStatus.IN_PROGRESS and clock.overdue(attempt):
-        await attempts.finish(session, attempt, clock)
-        attempt = await attempts.load_attempt(session, attempt_id)
-        assert attempt is not None
+    attempt = await attempts.graded_if_overdue(
+        session, await own_attempt(session, user, attempt_id), clock
+    )
     if attempt.status in attempts.FINAL:
         return _see_other(request, f"attempts/{attempt_id}/result")
     view = await attempt_views.detail(session, user, attempt, clock)
@@ -400,12 +398,10 @@ async def attempt_result(
 ) -> Response:
     """Score, and per question what detail() reveals under the quiz's reveal policy."""
     clock = _clock(request)
-    attempt = await visible_attempt(session, user, attempt_id)
-    if attempt.status == AttemptStatus.IN_PROGRESS and clock.overdue(attempt):
-        await attempts.finish(session, attempt, clock)
-        attempt, view = await _detail(session, user, attempt_id, clock)
-    else:
-        view = await attempt_views.detail(session, user, attempt, clock)
+    attempt = await attempts.graded_if_overdue(
+        session, await visible_attempt(session, user, attempt_id), clock
+    )
+    view = await attempt_views.detail(session, user, attempt, clock)
     if view.status == AttemptStatus.IN_PROGRESS and attempt.person.username == user.name:
         return _see_other(request, f"attempts/{attempt_id}")
     return render(

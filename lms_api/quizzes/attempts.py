@@ -377,6 +377,19 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> b
     return True
 
 
+async def graded_if_overdue(
+    session: AsyncSession, attempt: QuizAttempt, clock: Clock
+) -> QuizAttempt:
+    """The attempt as a read should see it: one still in progress past its deadline is graded
+    first and read again (grading changes it by UPDATE)."""
+    if attempt.status != AttemptStatus.IN_PROGRESS or not clock.overdue(attempt):
+        return attempt
+    await finish(session, attempt, clock)
+    graded = await load_attempt(session, attempt.id)
+    assert graded is not None
+    return graded
+
+
 async def expire_overdue(session: AsyncSession, clock: Clock, **where: Any) -> int:
     """Grade every in-progress attempt past its deadline (matching `where`: quiz_id,
     person_id), so lists never show an attempt running after its time ran out."""

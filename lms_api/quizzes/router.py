@@ -384,9 +384,7 @@ async def read_attempt(
     """One attempt: questions and answers; results and keys as the quiz's rules allow."""
     clock = _request_clock(request)
     attempt = await _attempt(session, caller, attempt_id)
-    if attempt.status == AttemptStatus.IN_PROGRESS and clock.overdue(attempt):
-        await attempts.finish(session, attempt, clock)
-        return await _attempt_detail(session, caller, attempt_id, clock)
+    attempt = await attempts.graded_if_overdue(session, attempt, clock)
     return await attempt_views.detail(session, caller, attempt, clock)
 
 
