@@ -174,7 +174,9 @@ async def page_principal(request: Request, session: SessionDep) -> Principal:
     if request.method not in SAFE_METHODS:
         await _check_csrf(request, settings, token)
     request.state.csrf_token = csrf_token_for(settings, token)
-    return await ensure_active(session, principal)
+    await ensure_active(session, principal)
+    request.state.page_user = principal  # an error page keeps the signed-in user's menu
+    return principal
 
 
 PageUser = Annotated[Principal, Depends(page_principal)]

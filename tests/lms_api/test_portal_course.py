@@ -123,6 +123,14 @@ def test_a_deactivated_account_gets_the_error_page(browser, api, auth):
     assert BeautifulSoup(page.text, "html.parser").select_one("#error-message")
 
 
+def test_an_error_page_keeps_the_menu_of_the_signed_in_user(browser):
+    page = browser("linus").get("/portal/steps/1")  # a DP step: linus is in FSD
+    assert page.status_code == 403
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.select_one("#error-message") and soup.select_one("#logout")
+    assert "Course" in [a.get_text(strip=True) for a in soup.select("nav .nav-link")]
+
+
 def test_api_routes_still_answer_json(api, auth):
     missing = api.get("/api/v1/tracks/NOPE", headers=bearer("x"))
     assert missing.headers["content-type"].startswith("application/json")
