@@ -51,6 +51,9 @@ if s.authenticator == "local":
     c.JupyterHub.authenticator_class = "hub.auth.LocalPasswordAuthenticator"
     c.LocalPasswordAuthenticator.accounts_path = str(accounts.path)
     c.Authenticator.admin_users = {u for u, r in account_roles.items() if r == "superadmin"}
+    # Every local account is a hub user from the hub's start (not only after a first login),
+    # so an admin can grant a track or assign a trainer to someone who has not signed in yet.
+    c.Authenticator.allowed_users = set(account_roles)
 else:
     c.JupyterHub.authenticator_class = oauthenticator_class(s.authenticator)
     c.OAuthenticator.client_id = s.oauth_client_id

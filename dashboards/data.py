@@ -373,7 +373,8 @@ def student_quizzes(scope: Scope, student: str, track: str) -> pd.DataFrame:
 def student_submissions(scope: Scope, student: str, track: str) -> pd.DataFrame:
     where, params = scope.where()
     return query(
-        f"""SELECT submitted_at, project_number, deliverable, required, status, updated_at
+        f"""SELECT submitted_at, project_number, deliverable, required, status, updated_at,
+                   submission_id
         FROM marts.submissions
         WHERE student = $student AND track = $track AND {where}
         ORDER BY submitted_at""",

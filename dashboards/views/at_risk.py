@@ -4,7 +4,7 @@ how often this list has been right (the backtest), so a trainer knows how much t
 import pandas as pd
 import streamlit as st
 
-from dashboards import context, data, ui
+from dashboards import context, data, ui, workbench
 
 ctx = context.current()
 st.title("At-risk students")
@@ -53,9 +53,11 @@ else:
 if frame.empty:
     st.success("Nobody in scope shows a warning sign.")
     st.stop()
+frame.insert(1, "workbench", workbench.students(frame["student"]))
 ui.table(
     frame,
     "at-risk students",
+    workbench=workbench.link_column("student"),
     risk_score=st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f"),
     reasons=st.column_config.TextColumn("reasons", width="large"),
     last_activity_at=ui.date_column("last activity"),

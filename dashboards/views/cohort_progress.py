@@ -1,10 +1,16 @@
-"""Cohort progress: the funnel of a track, every student's progress, and one student's detail."""
+"""Cohort progress: the funnel of a track, every student's progress, and one student's detail.
+
+`?student=<username>` (the workbench's link) opens that student's detail.
+"""
+
+import re
 
 import streamlit as st
 
-from dashboards import charts, context, data, ui
+from dashboards import charts, context, data, ui, workbench
 
 MAX_CHOICES = 500  # a school's whole roster would make the list unusable (and heavy)
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")  # hub.usernames' rule
 
 ctx = context.current()
 st.title("Cohort progress")
@@ -14,6 +20,24 @@ if roster.empty:
     st.info("No enrollments in scope.")
     st.stop()
 
+
+def open_requested_student() -> None:
+    """Preselect the student of `?student=`, once (then the viewer picks freely); a name out
+    of scope (another trainer's student, a track filtered out) is said, not shown."""
+    if "student" not in st.query_params:
+        return
+    wanted = st.query_params.pop("student")
+    rows = roster[roster["student"] == wanted]
+    if rows.empty:
+        # Echoed only when it is a plain username: the warning renders Markdown.
+        named = repr(wanted) if USERNAME.fullmatch(wanted) else "The student of this link"
+        st.warning(f"{named} is not among the students in scope.")
+        return
+    st.session_state["drill_search"] = ""
+    st.session_state["drill_student"] = (wanted, rows["track"].iloc[0])
+
+
+open_requested_student()
 tracks = sorted(roster["track"].unique())
 track = st.selectbox(
     "Funnel of track",
@@ -63,6 +87,7 @@ cells[1].metric(
 )
 cells[2].metric("Last step", ui.when(enrollment["last_step_at"]))
 cells[3].metric("Risk", ui.coefficient(enrollment["risk_score"]))
+st.markdown(f"[Open {student} in the workbench]({workbench.student(student)})")
 
 st.markdown("**Progress per project**")
 ui.table(
@@ -107,9 +132,11 @@ submissions = data.student_submissions(scope, student, track)
 if submissions.empty:
     st.caption("Nothing submitted yet.")
 else:
+    links = submissions["submission_id"].map(workbench.submission)
     ui.table(
-        submissions,
+        submissions.drop(columns="submission_id").assign(workbench=links),
         f"{student} submissions",
         submitted_at=ui.date_column("submitted"),
         updated_at=ui.date_column("updated"),
+        workbench=workbench.link_column("submission"),
     )

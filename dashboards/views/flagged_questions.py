@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards import context, data, ui
+from dashboards import context, data, ui, workbench
 
 OPEN_QUIZ, OPEN_QUESTION = "open_quiz", "open_question"  # read by the Quiz quality page
 
@@ -36,7 +36,13 @@ if picked is not None:
     st.session_state[OPEN_QUESTION] = int(flagged.at[picked, "question_id"])
     st.switch_page("views/quiz_quality.py")
 
-shown = flagged.assign(link="quiz_quality?quiz=" + flagged["quiz_id"].astype(str))
+shown = flagged.assign(
+    link="quiz_quality?quiz=" + flagged["quiz_id"].astype(str),
+    workbench=[
+        workbench.question(quiz, question)
+        for quiz, question in zip(flagged["quiz_id"], flagged["question_id"], strict=True)
+    ],
+)
 ui.table(
     shown[
         [
@@ -45,6 +51,7 @@ ui.table(
             "question_order",
             "flag",
             "link",
+            "workbench",
             "prompt",
             "n",
             "facility_index",
@@ -59,4 +66,5 @@ ui.table(
     facility_index=ui.Percent("facility"),
     discrimination=ui.coefficient_column("discrimination"),
     link=st.column_config.LinkColumn("open", display_text="open quiz"),
+    workbench=workbench.link_column("question"),
 )

@@ -335,6 +335,11 @@ async def start_payment(
     return StartedPayment(fresh, checkout_url=started.url, client_secret=started.client_secret)
 
 
+def refundable(payment: Payment) -> bool:
+    """Whether `request_refund` accepts it: succeeded, with a PaymentIntent Stripe can refund."""
+    return payment.status == PaymentStatus.SUCCEEDED and payment.payment_intent_id is not None
+
+
 async def request_refund(
     session: AsyncSession, gateway: StripeGateway, *, actor: str, payment_id: int
 ) -> Payment:
@@ -342,7 +347,7 @@ async def request_refund(
     payment = await load_payment(session, payment_id)
     if payment is None:
         raise PaymentNotFound(payment_id)
-    if payment.status != PaymentStatus.SUCCEEDED or payment.payment_intent_id is None:
+    if not refundable(payment):
         raise PaymentRefused(
             f"Only a succeeded payment can be refunded; this one is {payment.status}."
         )

@@ -1,6 +1,6 @@
 """ "My course": where a student lands after login. Each active track with its projects and
 steps, every deliverable's state, the quizzes open to them, one next thing to do, and the
-workspaces the track gives. Staff land on their review queue (the workbench)."""
+workspaces the track gives. Staff land on their start page (`staff_home`)."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +13,7 @@ from lms_api.curriculum.models import Deliverable, Project, Track
 from lms_api.database import SessionDep
 from lms_api.enrollments.models import EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of
-from lms_api.portal import catalog, workspaces
+from lms_api.portal import catalog, staff_home, workspaces
 from lms_api.portal.deliverables import DeliverableState, my_states
 from lms_api.portal.progress import QuizHistory, quiz_history
 from lms_api.portal.rendering import portal_url, render
@@ -101,11 +101,11 @@ def _next_thing(settings, view: CourseView) -> NextThing | None:
 
 @router.get("/")
 async def my_course(request: Request, user: PageUser, session: SessionDep) -> Response:
-    """The student's start page; staff go to their review queue, the unenrolled to the
+    """The student's start page; staff get theirs (`staff_home`), the unenrolled go to the
     catalog."""
     settings = request.app.state.settings
-    if user.role in STAFF_ROLES:  # their start page: what waits for their review
-        return RedirectResponse(portal_url(settings, "review"), status_code=303)
+    if user.role in STAFF_ROLES:  # their workbench: review queue, students, quizzes
+        return await staff_home.staff_home(request, user, session)
     enrollments = await enrollments_of(session, user.name)
     active = [e for e in enrollments if e.status == EnrollmentStatus.ACTIVE]
     if not active:

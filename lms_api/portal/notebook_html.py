@@ -19,8 +19,16 @@ from lms_api.portal.markdown import to_html
 
 HIDDEN_TYPES = frozenset({"text/html", "application/javascript", "text/javascript"})
 HIDDEN_NOTE = "[HTML/JavaScript output not shown]"
-MAX_TEXT = 20_000
-TRUNCATED_NOTE = "\n[… output truncated: {cut} more characters not shown]"
+MAX_TEXT = 20_000  # characters of one output (or cell source) shown
+MAX_LINES = 500  # lines of one output shown
+MAX_IMAGE = 2_000_000  # characters of one image's base64 data shown
+TRUNCATED_NOTE = (
+    "\n[{what} truncated: {shown:,} of {total:,} characters shown; download the file for all of it]"
+)
+IMAGE_NOTE = (
+    "[Image not shown: its {size:,} characters of data are over the limit of {limit:,}; "
+    "download the file for all of it]"
+)
 # The page needs no script at all (the template's own load Mermaid from a CDN), nor any
 # stylesheet from elsewhere: both are cut out of the template's output.
 _SCRIPT_OR_LINK = re.compile(
@@ -36,12 +44,22 @@ def _hidden(mime: str) -> bool:
     return mime.lower() in HIDDEN_TYPES or "javascript" in mime.lower()
 
 
-def _short(text: Any) -> Any:
-    """Text (a string or nbformat's list of lines) cut at MAX_TEXT characters, with a note."""
+def _short(text: Any, what: str = "Output") -> Any:
+    """Text (a string or nbformat's list of lines) cut at MAX_TEXT characters or MAX_LINES
+    lines, with a visible note saying how much is shown (a huge output would freeze the page)."""
     whole = "".join(text) if isinstance(text, list) else text
-    if not isinstance(whole, str) or len(whole) <= MAX_TEXT:
+    if not isinstance(whole, str):
         return text
-    return whole[:MAX_TEXT] + TRUNCATED_NOTE.format(cut=len(whole) - MAX_TEXT)
+    shown = whole[:MAX_TEXT]
+    if shown.count("\n") >= MAX_LINES:
+        shown = "".join(shown.splitlines(keepends=True)[:MAX_LINES])
+    if len(shown) == len(whole):
+        return text
+    return shown + TRUNCATED_NOTE.format(what=what, shown=len(shown), total=len(whole))
+
+
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def _clean_output(output: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +75,11 @@ def _clean_output(output: dict[str, Any]) -> dict[str, Any]:
         for mime, value in data.items():
             if mime.startswith("text/") or mime.endswith("json"):
                 data[mime] = _short(value if isinstance(value, str | list) else json.dumps(value))
+        for mime, value in list(data.items()):
+            if mime.startswith("image/") and len(_joined(value)) > MAX_IMAGE:
+                del data[mime]
+                note = IMAGE_NOTE.format(size=len(_joined(value)), limit=MAX_IMAGE)
+                data["text/plain"] = f"{_joined(data.get('text/plain', ''))}\n{note}".strip()
         if hidden and not any(m.startswith(("text/plain", "image/")) for m in data):
             data["text/plain"] = HIDDEN_NOTE
         elif hidden:
@@ -66,7 +89,7 @@ def _clean_output(output: dict[str, Any]) -> dict[str, Any]:
 
 def _clean(notebook: Any) -> Any:
     for cell in notebook.cells:
-        cell.source = _short(cell.get("source", ""))
+        cell.source = _short(cell.get("source", ""), "Cell")
         cell.pop("attachments", None)  # attachment: URLs would be data loaded by the page
         if cell.cell_type == "code":
             cell.outputs = [_clean_output(o) for o in cell.get("outputs", [])]

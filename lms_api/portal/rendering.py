@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from lms_api.config import Settings
-from lms_api.principal import STAFF_ROLES, Principal
+from lms_api.principal import ADMIN_ROLES, STAFF_ROLES, Principal
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -64,6 +64,7 @@ def render(
     base = {
         "user": user,
         "is_staff": bool(user and user.role in STAFF_ROLES),
+        "is_admin": bool(user and user.role in ADMIN_ROLES),
         "csrf_token": csrf,
         "csrf_field": Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf),
         "portal": lambda path="": portal_url(settings, path),

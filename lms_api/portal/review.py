@@ -6,17 +6,19 @@ the same service call as `POST /api/v1/submissions/{id}/reviews`, so a review ca
 on a version the trainer has not seen (409, with the version to read first).
 
 A student's notebook is shown in a sandboxed iframe from its own route, rendered without
-scripts, HTML outputs or anything from another site (`notebook_html`).
+scripts, HTML outputs or anything from another site (`notebook_html`); two notebook versions
+are compared cell by cell on an ordinary page where every line is escaped text
+(`notebook_diff`). The start page (`staff_home`) shows the head of the same queue.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import and_
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +28,7 @@ from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import Conflict, FileMissing, NotFound, StaleVersion
 from lms_api.portal.deliverables import EVENT_WORDS, STATE_WORDS, _number, when
 from lms_api.portal.markdown import to_html
+from lms_api.portal.notebook_diff import diff_notebooks
 from lms_api.portal.notebook_html import NotANotebook, notebook_page
 from lms_api.portal.rendering import portal_url, render
 from lms_api.portal.signin import PageUser
@@ -87,11 +90,10 @@ class ReviewForm:
 
 
 # --- the queue -----------------------------------------------------------------------------
-@router.get("/review")
-async def review_queue(request: Request, user: PageUser, session: SessionDep) -> Response:
-    """Submissions waiting for the caller's review, the longest waiting first."""
-    await staff_user(user)  # the API's refusal for staff routes
-    statement = (
+def waiting(user: Principal) -> Select[Any]:
+    """Submissions waiting for the caller's review (the service's visibility rule), each with
+    when its current version was handed in, the longest waiting first."""
+    return (
         service.list_submissions(user, status=SubmissionStatus.SUBMITTED)
         .add_columns(SubmissionVersion.created_at)
         .join(
@@ -103,9 +105,26 @@ async def review_queue(request: Request, user: PageUser, session: SessionDep) ->
         )
         .order_by(None)
         .order_by(SubmissionVersion.created_at, Submission.id)
-        .limit(QUEUE_SIZE)
     )
-    rows = [(submission, handed_in) for submission, handed_in in await session.execute(statement)]
+
+
+async def queue(
+    session: AsyncSession, user: Principal, size: int
+) -> tuple[list[tuple[Submission, datetime]], int]:
+    """The first `size` waiting submissions with when each was handed in, and how many wait."""
+    statement = waiting(user)
+    count = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = await session.execute(statement.limit(size))
+    return [(submission, handed_in) for submission, handed_in in rows], count or 0
+
+
+@router.get("/review")
+async def review_queue(request: Request, user: PageUser, session: SessionDep) -> Response:
+    """Submissions waiting for the caller's review, the longest waiting first."""
+    await staff_user(user)  # the API's refusal for staff routes
+    rows, _ = await queue(session, user, QUEUE_SIZE)
     done = request.query_params.get("done")
     return render(
         request,
@@ -160,6 +179,7 @@ async def _page(
             "detail": detail,
             "current": current,
             "notebook": current is not None and _is_notebook(submission, current),
+            "notebook_numbers": _notebook_numbers(submission),
             "reviewable": submission.status == SubmissionStatus.SUBMITTED and current,
             "state_words": STATE_WORDS[submission.status][0],
             "state_tone": STATE_WORDS[submission.status][1],
@@ -275,7 +295,30 @@ def _reviewed(request: Request, decision: ReviewDecision) -> RedirectResponse:
     return RedirectResponse(f"{url}?done={decision.value}", status_code=303)
 
 
-# --- the notebook, for the sandboxed iframe ------------------------------------------------
+# --- the notebook, for the sandboxed iframe, and two versions compared --------------------
+def _notebook_numbers(submission: Submission) -> list[int]:
+    """The numbers of the versions that hold a notebook, oldest first."""
+    return sorted(v.number for v in submission.versions if _is_notebook(submission, v))
+
+
+async def _notebook_bytes(request: Request, submission: Submission, number: int) -> bytes:
+    version = next((v for v in submission.versions if v.number == number), None)
+    if version is None or not _is_notebook(submission, version):
+        raise NotFound(f"Submission {submission.id} has no notebook in version {number}.")
+    assert version.sha256 is not None
+    path = api.file_store(request).path_of(version.sha256)
+    if not path.is_file():
+        raise FileMissing(
+            f"The file of version {number} is missing from the upload storage; "
+            "ask an admin to check APRANOVA_UPLOAD_DIR."
+        )
+    return await run_in_threadpool(path.read_bytes)
+
+
+def _not_a_notebook(submission: Submission, number: int) -> NotFound:
+    return NotFound(f"Version {number} of submission {submission.id} is not a notebook.")
+
+
 @router.get("/review/{submission_id}/versions/{number}/notebook")
 async def notebook(
     request: Request,
@@ -286,20 +329,63 @@ async def notebook(
 ) -> Response:
     """A notebook version as a standalone page with no script, for `<iframe sandbox="">`."""
     submission = await _reviewable(session, user, submission_id)
-    version = next((v for v in submission.versions if v.number == number), None)
-    if version is None or not _is_notebook(submission, version):
-        raise NotFound(f"Submission {submission_id} has no notebook in version {number}.")
-    assert version.sha256 is not None
-    path = api.file_store(request).path_of(version.sha256)
-    if not path.is_file():
-        raise FileMissing(
-            f"The file of version {number} is missing from the upload storage; "
-            "ask an admin to check APRANOVA_UPLOAD_DIR."
-        )
+    raw = await _notebook_bytes(request, submission, number)
     try:
-        page = await run_in_threadpool(lambda: notebook_page(path.read_bytes()))
+        page = await run_in_threadpool(notebook_page, raw)
     except NotANotebook as exc:
-        raise NotFound(f"Version {number} of submission {submission_id} is not a notebook.") from (
-            exc
-        )
+        raise _not_a_notebook(submission, number) from exc
     return HTMLResponse(page, headers=NOTEBOOK_HEADERS)
+
+
+FromVersion = Annotated[
+    int | None, Query(alias="from", ge=1, le=MAX_ID, description="The older version")
+]
+ToVersion = Annotated[int | None, Query(ge=1, le=MAX_ID, description="The newer version")]
+
+
+@router.get("/review/{submission_id}/diff")
+async def notebook_diff(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    submission_id: SubmissionId,
+    from_version: FromVersion = None,
+    to: ToVersion = None,
+) -> Response:
+    """Two notebook versions compared cell by cell (by default the previous and the latest),
+    as an ordinary page: every line of the student's is escaped text."""
+    submission = await _reviewable(session, user, submission_id)
+    numbers = _notebook_numbers(submission)
+    if not numbers:
+        raise NotFound(f"Submission {submission_id} has no notebook to compare.")
+    to = to or numbers[-1]
+    if from_version is None:
+        from_version = next((n for n in reversed(numbers) if n < to), to)
+    for number in (from_version, to):
+        if number not in numbers:
+            raise NotFound(f"Submission {submission_id} has no notebook in version {number}.")
+    compared = None
+    if from_version != to:
+        old = await _notebook_bytes(request, submission, from_version)
+        new = await _notebook_bytes(request, submission, to)
+        try:
+            compared = await run_in_threadpool(diff_notebooks, old, new)
+        except NotANotebook as exc:
+            raise NotFound(
+                f"Version {from_version} or {to} of submission {submission_id} is not a notebook."
+            ) from exc
+    deliverable = submission.deliverable
+    return render(
+        request,
+        "review_diff.html",
+        {
+            "nav": "review",
+            "submission": submission,
+            "deliverable": deliverable,
+            "numbers": numbers,
+            "from_version": from_version,
+            "to_version": to,
+            "diff": compared,
+        },
+        user=user,
+    )

@@ -11,7 +11,21 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from lms_api.config import Settings
-from lms_api.portal import catalog, course, deliverables, progress, quizzes, review, steps
+from lms_api.portal import (
+    admin_curriculum,
+    admin_enrollments,
+    admin_payments,
+    admin_people,
+    catalog,
+    course,
+    deliverables,
+    progress,
+    quiz_authoring,
+    quizzes,
+    review,
+    steps,
+    students,
+)
 from lms_api.portal.rendering import HERE, hub_url
 from lms_api.portal.signin import (
     SESSION_COOKIE,
@@ -63,7 +77,21 @@ async def logout(request: Request) -> RedirectResponse:
     return response
 
 
-for module in (course, catalog, progress, steps, deliverables, quizzes, review):
+for module in (
+    course,
+    catalog,
+    progress,
+    steps,
+    deliverables,
+    quizzes,
+    review,
+    students,
+    quiz_authoring,
+    admin_people,
+    admin_enrollments,
+    admin_payments,
+    admin_curriculum,
+):
     router.include_router(module.router)
 
 static_files = StaticFiles(directory=HERE / "static")

@@ -69,3 +69,13 @@ def check_page(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     violations = axe_violations(page)
     assert not violations, (name, page.url, violations)
+
+
+def scroll_to(page, selector: str) -> None:
+    """Scroll `selector` into view and let two frames draw before the next click.
+
+    Right after a scroll, headless Chromium still hit-tests the out-of-process notebook frame
+    (a sandboxed iframe) at its old place, so an immediate click lands in the frame; a person
+    never clicks within the same frame as the scroll."""
+    page.locator(selector).scroll_into_view_if_needed()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -1,9 +1,14 @@
-"""Local accounts from the browser: admins create them, everyone changes their password."""
+"""Local accounts from the browser: admins create them, everyone changes their password.
+
+Every form posts, then redirects (303) to the page with the outcome; a new password is shown
+on that page once, and a password reset is confirmed first.
+"""
 
 import re
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +25,22 @@ def issued_password(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def post_accounts(browser: httpx.Client, **data: str) -> httpx.Response:
-    xsrf = form_xsrf(browser.get("/hub/accounts"))
-    return browser.post("/hub/accounts", data={"_xsrf": xsrf, **data})
+def form_key(page: httpx.Response) -> str:
+    found = re.search(r'name="request_key" value="([^"]+)"', page.text)
+    assert found, page.text[:1000]
+    return found.group(1)
+
+
+def post_accounts(browser: httpx.Client, page: str = "/hub/accounts", **data: str):
+    form = browser.get(page)
+    fields = {"_xsrf": form_xsrf(form), "request_key": form_key(form), **data}
+    return browser.post("/hub/accounts", data=fields)
+
+
+def reset_password(browser: httpx.Client, username: str) -> httpx.Response:
+    """Through the confirmation page, as the Reset password button goes."""
+    page = f"/hub/accounts?reset={username}"
+    return post_accounts(browser, page, action="reset", username=username, confirm="yes")
 
 
 def change_password(browser: httpx.Client, current: str, new: str, confirm: str):
@@ -58,18 +76,94 @@ def test_admin_creates_a_trainer_who_can_work_at_once(platform):
     assert again.status_code == 409 and "already has an account" in again.text
     bad_role = post_accounts(admin, action="create", username="eve", role="superadmin")
     assert bad_role.status_code == 400
+    role_field = BeautifulSoup(bad_role.text, "html.parser").find("select", id="new_role")
+    assert role_field["aria-describedby"] == "new_role_error"
     assert not logged_in_as(platform, "eve", "anything-at-all")
 
 
 def test_admin_resets_a_password(platform):
     admin = platform.browser("admin")
     first = issued_password(post_accounts(admin, action="create", username="lovelace"))
-    second = issued_password(post_accounts(admin, action="reset", username="lovelace"))
+    second = issued_password(reset_password(admin, "lovelace"))
     assert first != second
     assert logged_in_as(platform, "lovelace", second)
     assert not logged_in_as(platform, "lovelace", first)
-    missing = post_accounts(admin, action="reset", username="nobody-here")
-    assert missing.status_code == 404
+    missing = reset_password(admin, "nobody-here")
+    assert missing.status_code == 404 and "has no local account" in missing.text
+    assert admin.get("/hub/accounts?reset=nobody-here").status_code == 404
+
+
+def test_a_reset_is_confirmed_first(platform):
+    admin = platform.browser("admin")
+    password = issued_password(post_accounts(admin, action="create", username="hamilton"))
+    listing = BeautifulSoup(admin.get("/hub/accounts").text, "html.parser")
+    button = listing.find("a", attrs={"aria-label": "Reset the password of hamilton"})
+    assert button is not None and button.name == "a"  # a link to the question, not a form
+
+    question = admin.get(button["href"])
+    assert question.status_code == 200
+    page = BeautifulSoup(question.text, "html.parser")
+    assert page.h1.get_text(strip=True) == "Reset the password of hamilton?"
+    assert page.find("button", id="confirm_reset").get_text() == "Reset the password of hamilton"
+    assert page.find("a", string=re.compile("Cancel"))["href"] == "/hub/accounts"
+    assert logged_in_as(platform, "hamilton", password)  # asking changed nothing
+
+    unconfirmed = post_accounts(admin, action="reset", username="hamilton")
+    assert unconfirmed.status_code == 400 and "nothing was changed" in unconfirmed.text
+    assert "confirm_reset" in unconfirmed.text  # the question again
+    assert logged_in_as(platform, "hamilton", password)
+
+
+def test_results_come_after_a_redirect_and_show_once(platform):
+    admin = platform.browser("admin")
+    form = admin.get("/hub/accounts")
+    fields = {"_xsrf": form_xsrf(form), "request_key": form_key(form)}
+    created = admin.post(
+        "/hub/accounts",
+        data={**fields, "action": "create", "username": "noether"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    target = created.headers["location"]
+    assert target.startswith("/hub/accounts?shown=")
+    shown = admin.get(target)
+    assert shown.headers["cache-control"] == "no-store"
+    password = issued_password(shown)
+    assert password not in target
+
+    reload = admin.get(target)  # a reload shows no password, and makes none
+    assert "issued_password" not in reload.text and "shown already" in reload.text
+    assert logged_in_as(platform, "noether", password)
+
+    again = admin.post(  # the same form again (double click, or Back and resubmit)
+        "/hub/accounts",
+        data={**fields, "action": "create", "username": "noether"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == target
+
+    question = admin.get("/hub/accounts?reset=noether")
+    reset = {"_xsrf": form_xsrf(question), "request_key": form_key(question)}
+    reset |= {"action": "reset", "username": "noether", "confirm": "yes"}
+    first = admin.post("/hub/accounts", data=reset, follow_redirects=False)
+    assert first.status_code == 303
+    new_password = issued_password(admin.get(first.headers["location"]))
+    repeat = admin.post("/hub/accounts", data=reset, follow_redirects=False)
+    assert repeat.headers["location"] == first.headers["location"]  # not reset twice
+    assert logged_in_as(platform, "noether", new_password)
+    assert not logged_in_as(platform, "noether", password)
+
+
+def test_create_errors_are_next_to_the_field(platform):
+    admin = platform.browser("admin")
+    page = post_accounts(admin, action="create", username="no spaces!", role="trainer")
+    assert page.status_code == 400
+    html = BeautifulSoup(page.text, "html.parser")
+    field = html.find("input", id="new_username")
+    assert "is-invalid" in field["class"] and field["value"] == "no spaces!"
+    error = html.find(id=field["aria-describedby"])
+    assert error is not None and error.get_text(strip=True)
+    assert html.find("option", selected=True)["value"] == "trainer"  # kept as chosen
 
 
 def test_students_cannot_manage_accounts(platform):
@@ -96,6 +190,7 @@ def test_a_user_changes_their_own_password(platform):
 
     done = change_password(turing, password, "brand-new-pass", "brand-new-pass")
     assert done.status_code == 200 and "Your password was changed" in done.text
+    assert done.history[0].status_code == 303  # a reload does not post again
     assert logged_in_as(platform, "turing", "brand-new-pass")
     assert not logged_in_as(platform, "turing", password)
 

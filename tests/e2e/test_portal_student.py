@@ -87,8 +87,8 @@ def test_ada_does_her_day_in_the_browser(chromium, platform, tmp_path):  # noqa:
         submission = next(s for s in mine if s.deliverable_id == deliverable_id)
         trainer_context, trainer_page = log_in(chromium, platform, "trainer")
         try:
-            assert trainer_page.url.endswith("/portal/review"), trainer_page.url
-            trainer_page.locator(f"#queue-{submission.id} a").click()
+            assert trainer_page.url == f"{platform.url}{PORTAL}", trainer_page.url
+            trainer_page.locator(f"#home-queue-{submission.id} a").click()
             frame = trainer_page.frame_locator("#notebook-frame")
             frame.get_by_text("import pandas as pd").first.wait_for()
             check_page(trainer_page, "trainer-review")
@@ -97,8 +97,6 @@ def test_ada_does_her_day_in_the_browser(chromium, platform, tmp_path):  # noqa:
             trainer_page.keyboard.press("ArrowDown")
             assert trainer_page.locator("#decision-changes").is_checked()
             trainer_page.fill("#feedback", "Add a chart of sales by month.")
-            # (keyboard: headless Chromium routed mouse clicks under the sandboxed notebook
-            # frame to that frame on this page; see the closing note of issue 19)
             trainer_page.focus("#review-submit")
             trainer_page.keyboard.press("Enter")
             trainer_page.locator("#notice").wait_for()
@@ -166,16 +164,17 @@ def test_a_student_without_enrollment_sees_the_catalog(chromium, platform):  # n
         context.close()
 
 
-def test_staff_land_on_their_review_queue_with_the_same_navigation(chromium, platform):  # noqa: F811
+def test_staff_land_on_their_start_page_with_the_same_navigation(chromium, platform):  # noqa: F811
     context, page = log_in(chromium, platform, "coach")  # a trainer with no students
     try:
-        assert page.url.endswith("/portal/review"), page.url
-        page.locator("#queue-empty").wait_for()
-        check_page(page, "coach-review-queue")
+        assert page.url == f"{platform.url}{PORTAL}", page.url
+        page.locator("#home-queue-empty").wait_for()
+        check_page(page, "coach-home")
         page.get_by_role("link", name="Workspaces").click()
         page.wait_for_url("**/hub/home")
         nav = page.locator("nav .nav-link").all_inner_texts()
-        assert "Review" in nav and "Workspaces" in nav and "Course" not in nav
+        assert {"Home", "Review", "Students", "Quizzes", "Workspaces"} <= set(nav), nav
+        assert "Course" not in nav and "Admin" not in nav
         # how many more may run at once (2 in all), not the limit of servers kept (10)
         text = " ".join(page.locator("main, .container").first.inner_text().split())
         assert "you may have additional 1 server(s)" in text, text

@@ -453,13 +453,14 @@ def _set_up(api, auth, case: Case, ids: Ids) -> None:
 @pytest.fixture(scope="module")
 def matrix_apps(platform, seeded, tmp_path_factory):
     """One app per backend for the whole matrix, its database reset to the demo school for
-    each case (building an app per case would cost more than all the requests)."""
+    each case (building an app per case would cost more than all the requests). `get(backend,
+    restore=False)` skips the reset when the caller knows the last case wrote nothing."""
     apps: dict[str, tuple[TestClient, str]] = {}
     with contextlib.ExitStack() as stack:
         stripe = FakeStripe().start()
         stack.callback(stripe.stop)
 
-        def get(backend: str) -> tuple[TestClient, str]:
+        def get(backend: str, restore: bool = True) -> tuple[TestClient, str]:
             if backend not in apps:
                 folder = tmp_path_factory.mktemp(f"matrix-{backend}")
                 url = f"sqlite:///{folder / 'lms.db'}"
@@ -475,8 +476,9 @@ def matrix_apps(platform, seeded, tmp_path_factory):
                 )
                 apps[backend] = (stack.enter_context(TestClient(create_app(settings))), url)
             client, url = apps[backend]
-            client.portal.call(client.app.state.database.engine.dispose)  # drop pooled links
-            seeded.restore(url)
+            if restore:
+                client.portal.call(client.app.state.database.engine.dispose)  # drop pooled links
+                seeded.restore(url)
             return client, url
 
         yield get

@@ -99,9 +99,11 @@ def test_linus_sees_fsd_and_vs_code(browser):
     assert page.select_one("#workspace-code-server") is not None
 
 
-def test_a_student_without_enrollment_goes_to_the_catalog_and_staff_to_review(browser):
+def test_a_student_without_enrollment_goes_to_the_catalog_and_staff_to_their_start(browser):
     assert browser("grace").get("/portal/").headers["location"] == f"{PREFIX}/portal/catalog"
-    assert browser("trainer").get("/portal/").headers["location"] == f"{PREFIX}/portal/review"
+    start = browser("trainer").get("/portal/")
+    assert start.status_code == 200
+    assert BeautifulSoup(start.text, "html.parser").select_one("#home-queue, #home-queue-empty")
 
 
 def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(browser, api, auth):

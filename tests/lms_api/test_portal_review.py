@@ -123,7 +123,8 @@ def test_the_students_payload_never_reaches_the_page(api, auth, browser):
     )
     assert "alert('html')" not in html and "alert('js')" not in html
     assert "HTML/JavaScript output not shown" in html
-    assert "output truncated" in html and "y" * 30_000 not in html
+    assert "Output truncated: 20,000 of 30,000 characters shown" in html
+    assert "y" * 30_000 not in html
     assert "https://" not in " ".join(re.findall(r"<(?:script|link|img)[^>]*>", html))
 
 
@@ -188,3 +189,85 @@ def test_a_newer_version_stops_a_stale_review(api, auth, browser):
     assert soup.find(id="feedback").get_text() == "Looks good"
     assert soup.find("input", {"name": "version"})["value"] == "2"
     assert api.get(f"{V1}/submissions/{sid}", headers=auth("ada")).json()["status"] == "submitted"
+
+
+def test_a_huge_output_is_truncated_with_a_note(api, auth, browser):
+    big = notebook_bytes(
+        new_code_cell("print(x)", outputs=[new_output("stream", name="stdout", text="z" * 100_000)])
+    )
+    sid = hand_in(api, auth, big)["id"]
+    shown = browser("trainer").get(f"/portal/review/{sid}/versions/1/notebook")
+    assert shown.status_code == 200, shown.text
+    text = soup_of(shown).get_text()
+    assert (
+        "Output truncated: 20,000 of 100,000 characters shown; download the file for all of it"
+        in text
+    )
+    assert "z" * 20_001 not in text
+
+
+def three_cells(changed: str, removed: str) -> bytes:
+    return notebook_bytes(
+        new_markdown_cell("# Sales study"),
+        new_code_cell(changed, outputs=[new_output("stream", name="stdout", text="45\n")]),
+        new_code_cell(removed),
+    )
+
+
+def test_diff_between_two_notebook_versions(api, auth, browser):
+    sid = hand_in(api, auth, three_cells("total = sum(range(10))\nprint(total)", "old_step()"))[
+        "id"
+    ]
+    trainer = browser("trainer")
+    one = trainer.get(f"/portal/review/{sid}/diff")
+    assert one.status_code == 200, one.text
+    assert "only one notebook version" in soup_of(one).find(id="diff-none").get_text()
+    assert soup_of(trainer.get(f"/portal/review/{sid}")).find(id="diff-link") is None
+
+    hand_in(
+        api,
+        auth,
+        notebook_bytes(
+            new_markdown_cell("# Sales study"),
+            new_code_cell(
+                "total = sum(range(20))\nprint(total)",
+                outputs=[new_output("stream", name="stdout", text="190\n")],
+            ),
+            new_markdown_cell("<script>alert('diff')</script> and <b>bold</b>"),
+        ),
+    )
+    review = soup_of(trainer.get(f"/portal/review/{sid}"))
+    assert review.find(id="diff-link")["href"].endswith(f"/portal/review/{sid}/diff")
+    assert review.find(id="compare-from").find("option", selected=True)["value"] == "1"
+    assert review.find(id="compare-to").find("option", selected=True)["value"] == "2"
+    assert review.find(id="download-1") and review.find(id="download-2")
+
+    page = trainer.get(f"/portal/review/{sid}/diff")
+    assert page.status_code == 200, page.text
+    soup = soup_of(page)
+    kinds = [li["data-kind"] for li in soup.find_all("li", class_="diff-cell")]
+    assert kinds == ["unchanged", "changed", "removed", "added"], kinds
+    changed, removed, added = soup.find_all("li", class_="diff-cell")[1:]
+    lines = [span.get_text() for span in changed.find_all("span", class_="d-block")]
+    assert "- total = sum(range(10))" in lines and "+ total = sum(range(20))" in lines
+    assert "  print(total)" in lines
+    assert "- 45" in lines and "+ 190" in lines  # the text output, diffed
+    assert "old_step()" in removed.get_text()
+    assert "<script>alert('diff')</script>" in added.get_text()  # shown as text...
+    assert not soup.find_all("script", string=lambda s: s and "alert" in s)  # ...never run
+    assert "<script>alert" not in page.text and soup.find("b") is None
+    assert "1 changed, 1 added, 1 removed, 1 unchanged" in soup.find(id="diff-summary").get_text()
+
+    same = trainer.get(f"/portal/review/{sid}/diff", params={"from": 2, "to": 2})
+    assert "compared with itself" in soup_of(same).find(id="diff-none").get_text()
+    back = soup_of(trainer.get(f"/portal/review/{sid}/diff", params={"from": 2, "to": 1}))
+    assert [li["data-kind"] for li in back.find_all("li", class_="diff-cell")] == [
+        "unchanged",
+        "changed",
+        "removed",
+        "added",
+    ]
+    assert trainer.get(f"/portal/review/{sid}/diff", params={"to": 3}).status_code == 404
+    assert trainer.get(f"/portal/review/{sid}/diff", params={"from": "x"}).status_code == 422
+    assert browser("coach").get(f"/portal/review/{sid}/diff").status_code == 404
+    assert browser("ada").get(f"/portal/review/{sid}/diff").status_code == 403
