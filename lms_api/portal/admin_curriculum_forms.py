@@ -168,12 +168,14 @@ def _cents(form: Form, text: str) -> int | None:
     return int(amount)
 
 
-def read_track(data: FormData, *, with_code: bool) -> tuple[Form, dict[str, Any]]:
-    """The typed track form, and the body of `TrackCreate` / `TrackUpdate` it makes."""
+def read_track(data: FormData, track: Track | None = None) -> tuple[Form, dict[str, Any]]:
+    """The typed track form, and the body of `TrackCreate` (a new track) or `TrackUpdate`
+    (`track`'s, whose code cannot change) it makes."""
+    with_code = track is None
     kinds = [k for k in data.getlist("workspace_kinds") if isinstance(k, str)]
     form = Form(
         {
-            "code": _text(data, "code").strip() if with_code else "",
+            "code": _text(data, "code").strip() if track is None else track.code,
             "name": _text(data, "name").strip(),
             "description": _text(data, "description"),
             "duration_weeks": _text(data, "duration_weeks"),
@@ -311,20 +313,28 @@ CHOICES = {
 }
 
 
+def _deletion(what: str, effects: list[str], page: str, **hidden: str) -> dict[str, Any]:
+    """The confirmation page's values: what goes, what else goes with it, where `page` is the
+    record's own page (and its delete the POST below it); `hidden` tells a second click where
+    to go back to once the record is gone."""
+    return {
+        "what": what,
+        "effects": effects,
+        "action": f"{page}/delete",
+        "back": page,
+        "hidden": hidden,
+    }
+
+
 def track_deletion(track: Track) -> dict[str, Any]:
     """The confirmation page of deleting a track (`delete_track`'s cascade and refusals)."""
-    return {
-        "what": f"track {track.code} ({track.name})",
-        "effects": [
-            f"Its {len(track.projects)} project(s), their steps and deliverables, and students' "
-            "progress on them are deleted too.",
-            "A track with enrollments or payments cannot be deleted; deactivate it instead "
-            "(untick “Open for enrollment” in its settings).",
-        ],
-        "action": f"tracks/{track.code}/delete",
-        "back": f"tracks/{track.code}",
-        "hidden": {},
-    }
+    effects = [
+        f"Its {len(track.projects)} project(s), their steps and deliverables, and students' "
+        "progress on them are deleted too.",
+        "A track with enrollments or payments cannot be deleted; deactivate it instead "
+        "(untick “Open for enrollment” in its settings).",
+    ]
+    return _deletion(f"track {track.code} ({track.name})", effects, f"tracks/{track.code}")
 
 
 def track_in_use(code: str, details: dict[str, Any]) -> str:
@@ -341,17 +351,13 @@ def track_in_use(code: str, details: dict[str, Any]) -> str:
 
 
 def project_deletion(project: Project) -> dict[str, Any]:
-    return {
-        "what": f"project {project.number} of {project.track.code}: {project.title}",
-        "effects": [
-            f"Its {len(project.steps)} step(s), {len(project.deliverables)} deliverable(s) and "
-            "students' progress on its steps are deleted too.",
-            "A project with work students handed in cannot be deleted; edit it instead.",
-        ],
-        "action": f"projects/{project.id}/delete",
-        "back": f"projects/{project.id}",
-        "hidden": {"track": project.track.code},
-    }
+    effects = [
+        f"Its {len(project.steps)} step(s), {len(project.deliverables)} deliverable(s) and "
+        "students' progress on its steps are deleted too.",
+        "A project with work students handed in cannot be deleted; edit it instead.",
+    ]
+    what = f"project {project.number} of {project.track.code}: {project.title}"
+    return _deletion(what, effects, f"projects/{project.id}", track=project.track.code)
 
 
 def item_deletion(noun: str, item: ProjectStep | Deliverable, project: Project) -> dict[str, Any]:
@@ -361,13 +367,8 @@ def item_deletion(noun: str, item: ProjectStep | Deliverable, project: Project) 
         if noun == "step"
         else ["A deliverable students handed work in for cannot be deleted; edit it instead."]
     )
-    return {
-        "what": f"{noun} “{item.title}” of project {project.number}: {project.title}",
-        "effects": effects,
-        "action": f"{path}/{item.id}/delete",
-        "back": f"{path}/{item.id}",
-        "hidden": {"project": str(project.id)},
-    }
+    what = f"{noun} “{item.title}” of project {project.number}: {project.title}"
+    return _deletion(what, effects, f"{path}/{item.id}", project=str(project.id))
 
 
 def work_kept(details: dict[str, Any]) -> str:

@@ -10,7 +10,6 @@ instead of an error.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -30,9 +29,9 @@ from lms_api.errors import InvalidInput
 from lms_api.people.models import Person
 from lms_api.people.router import hub_directory
 from lms_api.people.service import HubUnreachable
-from lms_api.portal.admin_people import PAGE_SIZE, STATUS_WORDS, PageNumber, pager
+from lms_api.portal.admin_people import PAGE_SIZE, STATUS_WORDS, PageNumber, done_redirect, pager
 from lms_api.portal.deliverables import when
-from lms_api.portal.rendering import portal_url, render
+from lms_api.portal.rendering import render
 from lms_api.portal.signin import PageUser
 from lms_api.principal import HubUnavailable, Principal
 from lms_api.types import LINE_PATTERN
@@ -212,8 +211,7 @@ def _is_repeat(
 
 
 def _to_enrollment(request: Request, enrollment_id: int, done: str) -> RedirectResponse:
-    url = portal_url(request.app.state.settings, f"admin/enrollments/{enrollment_id}")
-    return RedirectResponse(f"{url}?{urlencode({'done': done})}", status_code=303)
+    return done_redirect(request, f"admin/enrollments/{enrollment_id}", done)
 
 
 @router.post("/admin/enrollments/new")

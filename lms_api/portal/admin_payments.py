@@ -12,7 +12,7 @@ charge.refunded webhook arrives.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +26,10 @@ from lms_api.payments import service
 from lms_api.payments.gateway import PaymentsNotConfigured, StripeFailed
 from lms_api.payments.models import Payment, PaymentStatus
 from lms_api.payments.router import payments_gateway
+from lms_api.portal.admin_people import done_redirect
 from lms_api.portal.catalog import format_price
 from lms_api.portal.deliverables import _number, when
-from lms_api.portal.rendering import portal_url, render
+from lms_api.portal.rendering import render
 from lms_api.portal.signin import PageUser
 from lms_api.principal import Principal
 from lms_api.types import Line
@@ -223,8 +224,7 @@ async def refund(
         return await _refused(request, session, user, payment.id, problem, 502)
     except PaymentsNotConfigured as exc:
         return await _refused(request, session, user, payment.id, exc.message, 503)
-    url = portal_url(request.app.state.settings, f"admin/payments/{payment_id}")
-    return RedirectResponse(f"{url}?done=refund-requested", status_code=303)
+    return done_redirect(request, f"admin/payments/{payment_id}", "refund-requested")
 
 
 async def _refused(

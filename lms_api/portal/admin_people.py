@@ -24,24 +24,10 @@ from lms_api.database import MAX_ID, SessionDep
 from lms_api.enrollments.models import Enrollment, EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of
 from lms_api.errors import Conflict, InvalidInput, NotFound, TrainerFull
+from lms_api.people import service as people
 from lms_api.people.models import Person
 from lms_api.people.router import UsernamePath, hub_directory
 from lms_api.people.schemas import TrainerChoice
-from lms_api.people.service import (
-    HubDirectory,
-    HubUnreachable,
-    assign_trainer,
-    check_assignable,
-    deactivate_person,
-    people_by_username,
-    people_statement,
-    person_or_404,
-    trainer_username_of,
-    trainer_usernames,
-    trainer_usernames_of,
-    unassign_trainer,
-    update_person,
-)
 from lms_api.portal.deliverables import when
 from lms_api.portal.rendering import portal_url, render
 from lms_api.portal.signin import PageUser
@@ -98,7 +84,14 @@ def pager(request: Request, page: int, count: int, path: str, **filters: str) ->
     }
 
 
-async def _roles(directory: HubDirectory, usernames: list[str]) -> dict[str, Role | None]:
+def done_redirect(request: Request, path: str, done: str) -> RedirectResponse:
+    """303 to the portal page `path` that says what was done (post/redirect/get; shared with
+    the enrollments and payments pages)."""
+    url = portal_url(request.app.state.settings, path)
+    return RedirectResponse(f"{url}?{urlencode({'done': done})}", status_code=303)
+
+
+async def _roles(directory: people.HubDirectory, usernames: list[str]) -> dict[str, Role | None]:
     """The hub's role of each user (None: not a hub user); raises HubUnavailable."""
     limit = asyncio.Semaphore(HUB_QUESTIONS_AT_ONCE)
 
@@ -140,15 +133,17 @@ async def people_list(
     """Profiles by username, `GET /api/v1/users`'s filters, with role, trainer and tracks."""
     await admin_user(user)
     directory = hub_directory(request)
-    statement = people_statement(q.strip() or None, {"active": True, "inactive": False}.get(status))
+    statement = people.people_statement(
+        q.strip() or None, {"active": True, "inactive": False}.get(status)
+    )
     if role == "trainer":
-        statement = statement.where(Person.username.in_(await trainer_usernames(directory)))
+        statement = statement.where(Person.username.in_(await people.trainer_usernames(directory)))
     count = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     paging = pager(request, page, count, "admin/people", q=q, status=status, role=role)
-    people = list(await session.scalars(statement.limit(PAGE_SIZE).offset(paging["offset"])))
-    ids = [p.id for p in people]
+    listed = list(await session.scalars(statement.limit(PAGE_SIZE).offset(paging["offset"])))
+    ids = [p.id for p in listed]
     try:
-        roles: dict[str, Role | None] | None = await _roles(directory, [p.username for p in people])
+        roles: dict[str, Role | None] | None = await _roles(directory, [p.username for p in listed])
     except HubUnavailable:
         roles = None  # the list still helps; each role shows as unknown
     return render(
@@ -156,10 +151,10 @@ async def people_list(
         "admin_people.html",
         {
             "nav": "people",
-            "people": people,
+            "people": listed,
             "roles": roles,
             "role_words": ROLE_WORDS,
-            "trainers": await trainer_usernames_of(session, ids),
+            "trainers": await people.trainer_usernames_of(session, ids),
             "tracks": await _active_tracks(session, ids),
             "q": q,
             "status": status,
@@ -191,11 +186,11 @@ class TrainerOption:
         return self.load >= self.cap
 
 
-async def _hub_role(directory: HubDirectory, username: str) -> Role | None:
+async def _hub_role(directory: people.HubDirectory, username: str) -> Role | None:
     try:
         return await directory.role_of(username)
     except HubUnavailable as exc:
-        raise HubUnreachable(exc) from exc
+        raise people.HubUnreachable(exc) from exc
 
 
 async def _person(session: AsyncSession, username: str, role: Role | None) -> Person:
@@ -213,8 +208,8 @@ async def _person(session: AsyncSession, username: str, role: Role | None) -> Pe
 
 async def _trainer_options(request: Request, session: AsyncSession) -> list[TrainerOption]:
     """The hub group `trainers`, each with their load and the cap (`GET /api/v1/trainers`)."""
-    names = await trainer_usernames(hub_directory(request))
-    known = await people_by_username(session, names)
+    names = await people.trainer_usernames(hub_directory(request))
+    known = await people.people_by_username(session, names)
     cap = request.app.state.settings.max_students_per_trainer
     return [
         TrainerOption(
@@ -239,7 +234,7 @@ async def _person_page(
     role = await _hub_role(hub_directory(request), username)
     person = await _person(session, username, role)
     saved = person.id is not None
-    trainer = await trainer_username_of(session, person.id) if saved else None
+    trainer = await people.trainer_username_of(session, person.id) if saved else None
     is_student = role not in STAFF_ROLES and role is not None
     return render(
         request,
@@ -275,8 +270,7 @@ async def person_page(
 
 
 def _to_person(request: Request, username: str, done: str) -> RedirectResponse:
-    url = portal_url(request.app.state.settings, f"admin/people/{username}")
-    return RedirectResponse(f"{url}?{urlencode({'done': done})}", status_code=303)
+    return done_redirect(request, f"admin/people/{username}", done)
 
 
 def _trainer_words(error: ValidationError) -> str:
@@ -299,9 +293,11 @@ async def post_trainer(
         return await _person_page(request, session, user, username, typed, 422)
     cap = request.app.state.settings.max_students_per_trainer
     try:
-        await check_assignable(hub_directory(request), username, body.trainer)
+        await people.check_assignable(hub_directory(request), username, body.trainer)
         async with session.begin_nested():  # a refusal leaves no profile or count behind
-            result = await assign_trainer(session, username, body.trainer, cap=cap, actor=user.name)
+            result = await people.assign_trainer(
+                session, username, body.trainer, cap=cap, actor=user.name
+            )
     except TrainerFull as exc:
         typed.errors["trainer"] = (
             f"{body.trainer} already has {exc.details['assigned_students']} students, the most "
@@ -320,7 +316,7 @@ async def post_remove_trainer(
 ) -> Response:
     """`DELETE /api/v1/users/{u}/trainer` from a form (a second click changes nothing)."""
     await admin_user(user)
-    await unassign_trainer(session, username, actor=user.name)
+    await people.unassign_trainer(session, username, actor=user.name)
     return _to_person(request, username, "unassigned")
 
 
@@ -330,7 +326,7 @@ async def deactivate_page(
 ) -> Response:
     """The confirmation step before a deactivation."""
     await admin_user(user)
-    person = await person_or_404(session, username)
+    person = await people.person_or_404(session, username)
     return _confirm_page(request, user, person)
 
 
@@ -352,9 +348,9 @@ async def post_deactivate(
 ) -> Response:
     """`POST /api/v1/users/{u}/deactivate` from the confirmation (idempotent)."""
     await admin_user(user)
-    person = await person_or_404(session, username)
+    person = await people.person_or_404(session, username)
     try:
-        await deactivate_person(session, person, actor=user.name)
+        await people.deactivate_person(session, person, actor=user.name)
     except Conflict as exc:  # one's own account
         return _confirm_page(request, user, person, exc.message, exc.status)
     return _to_person(request, username, "deactivated")
@@ -366,6 +362,6 @@ async def post_reactivate(
 ) -> Response:
     """`PATCH /api/v1/users/{u}` with `is_active: true` from a form (idempotent)."""
     await admin_user(user)
-    person = await person_or_404(session, username)
-    await update_person(session, person, {"is_active": True}, actor=user.name)
+    person = await people.person_or_404(session, username)
+    await people.update_person(session, person, {"is_active": True}, actor=user.name)
     return _to_person(request, username, "reactivated")

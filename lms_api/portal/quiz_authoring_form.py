@@ -23,6 +23,7 @@ from lms_api.quizzes.content import (
     RevealPolicy,
 )
 from lms_api.quizzes.models import Quiz
+from lms_api.quizzes.presenters import quiz_detail
 from lms_api.types import LINE_PATTERN
 
 # form field -> the schema's name (the rest are the same)
@@ -96,31 +97,33 @@ class QuizForm:
 
     @classmethod
     def from_quiz(cls, quiz: Quiz) -> "QuizForm":
+        """The stored quiz as the form shows it, read from the API's own view of it."""
+        detail = quiz_detail(quiz)
         return cls(
-            title=quiz.title,
-            description=quiz.description,
-            track=quiz.track.code if quiz.track else "",
-            project_id=str(quiz.project_id or ""),
-            time_limit=_number_words(quiz.time_limit_seconds / 60)
-            if quiz.time_limit_seconds
+            title=detail.title,
+            description=detail.description,
+            track=detail.track or "",
+            project_id=str(detail.project_id or ""),
+            time_limit=_number_words(detail.time_limit_seconds / 60)
+            if detail.time_limit_seconds
             else "",
-            max_attempts=str(quiz.max_attempts or ""),
-            pass_mark=_number_words(quiz.pass_mark * 100),
-            shuffle_questions=quiz.shuffle_questions,
-            shuffle_options=quiz.shuffle_options,
-            reveal_policy=quiz.reveal_policy,
-            multiple_scoring=quiz.multiple_scoring,
+            max_attempts=str(detail.max_attempts or ""),
+            pass_mark=_number_words(detail.pass_mark * 100),
+            shuffle_questions=detail.shuffle_questions,
+            shuffle_options=detail.shuffle_options,
+            reveal_policy=detail.reveal_policy,
+            multiple_scoring=detail.multiple_scoring,
             questions=[
                 QuestionBlock(
-                    text=q.text,
-                    type=q.type,
-                    points=_number_words(q.points),
-                    explanation=q.explanation,
-                    tags=", ".join(q.tags),
-                    objective=q.learning_objective,
-                    options=[OptionRow(o.text, o.is_correct, o.rationale) for o in q.options],
+                    q.text,
+                    q.type,
+                    _number_words(q.points),
+                    q.explanation,
+                    ", ".join(q.tags),
+                    q.learning_objective,
+                    [OptionRow(o.text, o.is_correct, o.rationale) for o in q.options],
                 )
-                for q in quiz.questions
+                for q in detail.questions
             ],
         )
 

@@ -90,19 +90,23 @@ class ReviewForm:
 
 
 # --- the queue -----------------------------------------------------------------------------
+def with_handed_in(statement: Select[Any]) -> Select[Any]:
+    """Each submission of `statement` with when its current version was handed in (the
+    queue and a student's page show the same moment)."""
+    return statement.add_columns(SubmissionVersion.created_at).join(
+        SubmissionVersion,
+        and_(
+            SubmissionVersion.submission_id == Submission.id,
+            SubmissionVersion.number == Submission.current_version,
+        ),
+    )
+
+
 def waiting(user: Principal) -> Select[Any]:
     """Submissions waiting for the caller's review (the service's visibility rule), each with
     when its current version was handed in, the longest waiting first."""
     return (
-        service.list_submissions(user, status=SubmissionStatus.SUBMITTED)
-        .add_columns(SubmissionVersion.created_at)
-        .join(
-            SubmissionVersion,
-            and_(
-                SubmissionVersion.submission_id == Submission.id,
-                SubmissionVersion.number == Submission.current_version,
-            ),
-        )
+        with_handed_in(service.list_submissions(user, status=SubmissionStatus.SUBMITTED))
         .order_by(None)
         .order_by(SubmissionVersion.created_at, Submission.id)
     )

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.access import visible_records
@@ -26,7 +26,7 @@ from lms_api.people.service import people_statement, trainer_username_of
 from lms_api.portal.deliverables import STATE_WORDS, when
 from lms_api.portal.progress import score_share, share, status_words
 from lms_api.portal.rendering import render
-from lms_api.portal.review import waited
+from lms_api.portal.review import waited, with_handed_in
 from lms_api.portal.signin import PageUser
 from lms_api.principal import ADMIN_ROLES, Principal
 from lms_api.progress.schemas import TrackProgress
@@ -184,17 +184,7 @@ async def student_page(
     await staff_user(user)  # the API's refusal for staff routes
     person = await visible_student(session, user, username)
     [row] = await student_rows(session, request, user, [person])
-    statement = (
-        submissions.list_submissions(user, username=username)
-        .add_columns(SubmissionVersion.created_at)
-        .join(
-            SubmissionVersion,
-            and_(
-                SubmissionVersion.submission_id == Submission.id,
-                SubmissionVersion.number == Submission.current_version,
-            ),
-        )
-    )
+    statement = with_handed_in(submissions.list_submissions(user, username=username))
     handed_in = [(s, at) for s, at in await session.execute(statement)]
     quiz_attempts = list(await session.scalars(list_attempts(user, username=username)))
     return render(

@@ -255,6 +255,14 @@ STAFF_PAGES = [
 ]
 
 
+LINKED_PAGES = [
+    "manage/quizzes/",
+    "admin/curriculum/projects/",
+    "admin/curriculum/steps/",
+    "admin/curriculum/deliverables/",
+    "admin/enrollments/",
+]
+
 # what sticks out past the window's right edge, innermost first, for the assertion message
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > innerWidth)
@@ -266,11 +274,19 @@ def test_every_workbench_page_passes_axe_at_phone_width(chromium, school):  # no
 
     context, page = log_in(chromium, school, "admin", viewport=PHONE)
     try:
-        for path in STAFF_PAGES:
+        paths = list(STAFF_PAGES)
+        for path in paths:  # grows: each page adds the first page of a kind it links to
             response = page.goto(f"{school.url}{PORTAL}{path}")
             assert response.status == 200, (path, response.status)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], (path, width, page.evaluate(WIDEST))
             check_page(page, "phone-" + (path.replace("/", "-") or "home"))
+            hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.pathname)")
+            for kind in LINKED_PAGES:
+                pattern = re.compile(f"{PORTAL}{kind}\\d+$")
+                found = [h.removeprefix(PORTAL) for h in hrefs if pattern.match(h)]
+                if found and not any(re.match(f"{kind}\\d+$", known) for known in paths):
+                    paths.append(found[0])
+        assert len(paths) >= len(STAFF_PAGES) + len(LINKED_PAGES), paths
     finally:
         context.close()

@@ -3,19 +3,18 @@ status history, and a refund behind a confirmation page that asks Stripe once ho
 it is sent; refusals (nothing to refund, Stripe down) in words; admins only."""
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from lms_api.main import create_app
 from tests.fakes.stripe import fake_stripe
 from tests.lms_api.conftest import PortalBrowser, app_settings, rows, stripe_settings
+from tests.lms_api.portal_admin_helpers import soup_of
 from tests.lms_api.test_payments import checkout, paid_checkout, webhook
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.e2e
 
-V1 = "/api/v1"
 BASE = "/portal/admin/payments"
 
 
@@ -30,10 +29,6 @@ def pay(platform, database_url, upload_dir, seeded, fake_stripe):
 @pytest.fixture
 def page_as(pay, hub_tokens):
     return lambda username: PortalBrowser(pay, hub_tokens(username))
-
-
-def soup_of(response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def listed(response) -> list[int]:

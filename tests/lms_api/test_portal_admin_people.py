@@ -3,22 +3,12 @@
 confirmation (never one's own account), re-activation, and refusals to non-admins."""
 
 import pytest
-from bs4 import BeautifulSoup
+
+from tests.lms_api.portal_admin_helpers import V1, hub_accounts, soup_of
+
+__all__ = ["hub_accounts"]  # the autouse fixture, imported for pytest
 
 pytestmark = pytest.mark.e2e
-
-V1 = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def hub_accounts(hub_tokens):
-    """The hub makes a user on their first sign-in: sign everyone in once."""
-    for name in ("ada", "linus", "grace", "trainer", "coach", "office", "admin"):
-        hub_tokens(name)
-
-
-def soup_of(response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def profile(api, auth, username: str):

@@ -180,7 +180,7 @@ def page_routes() -> set[tuple[str, str]]:
             if isinstance(route, APIRoute):
                 found.update((method, prefix + route.path) for method in route.methods)
             elif hasattr(route, "original_router"):
-                walk(route.original_router.routes, route.include_context.prefix)
+                walk(route.original_router.routes, prefix + route.include_context.prefix)
 
     walk(portal_router.routes, "")
     return found

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from lms_api.main import create_app
 from tests.fakes.gemini import FakeGemini, fake_gemini, good_questions
 from tests.lms_api.conftest import PortalBrowser, app_settings, rows
+from tests.lms_api.test_permissions import QUIZ as BARE_QUIZ
 
 __all__ = ["fake_gemini"]  # the fixture, imported for pytest
 
@@ -20,16 +21,15 @@ pytestmark = pytest.mark.e2e
 
 V1 = "/api/v1"
 BASE = "/portal/manage/quizzes"
-QUIZ = {
-    "title": "Joins",
-    "track": "DP",
+ASKED = BARE_QUIZ["questions"][0]
+QUIZ = {  # the matrix's quiz, with a rationale and an explanation to show
+    **BARE_QUIZ,
     "questions": [
         {
-            "text": "Which join keeps every customer?",
-            "type": "SINGLE",
+            **ASKED,
             "options": [
-                {"text": "LEFT JOIN", "is_correct": True, "rationale": "Keeps the left side."},
-                {"text": "INNER JOIN", "is_correct": False},
+                {**ASKED["options"][0], "rationale": "Keeps the left side."},
+                ASKED["options"][1],
             ],
             "explanation": "A LEFT JOIN keeps every row of its left side.",
         }

@@ -19,111 +19,69 @@ TRACK = {
 PROJECT = {"number": "7", "title": "Seven", "type": "INTERNAL", "estimated_hours": "3"}
 C = "/portal/admin/curriculum"
 
+
+def _six_pages(
+    new: tuple[str, str],
+    one: tuple[str, str],
+    created: dict[str, str],
+    updated: dict[str, str],
+    deleted: Page | None = None,
+) -> list[Page]:
+    """The six rows every kind of record has: `new` and `one` are (route, concrete path) of
+    its create form and of one record; `deleted` replaces the default delete row."""
+    (new_route, new_path), (one_route, one_path) = new, one
+    return [
+        Page("GET", new_route, ADMIN_PAGE, path=new_path),
+        Page("POST", new_route, ADMIN_POST, path=new_path, form=created),
+        Page("GET", one_route, ADMIN_PAGE, path=one_path),
+        Page("POST", one_route, ADMIN_POST, path=one_path, form=updated),
+        Page("GET", f"{one_route}/delete", ADMIN_PAGE, path=f"{one_path}/delete"),
+        deleted or Page("POST", f"{one_route}/delete", ADMIN_POST, path=f"{one_path}/delete"),
+    ]
+
+
 PAGES = [
     Page("GET", C, ADMIN_PAGE),
-    Page("GET", f"{C}/tracks/new", ADMIN_PAGE),
-    Page("POST", f"{C}/tracks/new", ADMIN_POST, form={**TRACK, "code": "NEW"}),
-    Page("GET", f"{C}/tracks/{{code}}", ADMIN_PAGE, path=f"{C}/tracks/DP"),
-    Page("POST", f"{C}/tracks/{{code}}", ADMIN_POST, path=f"{C}/tracks/DP", form=TRACK),
-    Page("GET", f"{C}/tracks/{{code}}/delete", ADMIN_PAGE, path=f"{C}/tracks/DP/delete"),
-    Page(
-        "POST",
-        f"{C}/tracks/{{code}}/delete",
-        ADMIN_POST,
-        path=f"{C}/tracks/OLD/delete",
-        needs=OLD_TRACK,
+    *_six_pages(
+        (f"{C}/tracks/new", f"{C}/tracks/new"),
+        (f"{C}/tracks/{{code}}", f"{C}/tracks/DP"),
+        {**TRACK, "code": "NEW"},
+        TRACK,
+        Page(
+            "POST",
+            f"{C}/tracks/{{code}}/delete",
+            ADMIN_POST,
+            path=f"{C}/tracks/OLD/delete",
+            needs=OLD_TRACK,
+        ),
     ),
-    Page(
-        "GET", f"{C}/tracks/{{code}}/projects/new", ADMIN_PAGE, path=f"{C}/tracks/DP/projects/new"
+    *_six_pages(
+        (f"{C}/tracks/{{code}}/projects/new", f"{C}/tracks/DP/projects/new"),
+        (f"{C}/projects/{{project_id}}", f"{C}/projects/{{project}}"),
+        PROJECT,
+        {**PROJECT, "number": "1"},
+        Page(
+            "POST",
+            f"{C}/projects/{{project_id}}/delete",
+            ADMIN_POST,
+            path=f"{C}/projects/{{project}}/delete",
+            form={"track": "DP"},
+        ),
     ),
-    Page(
-        "POST",
-        f"{C}/tracks/{{code}}/projects/new",
-        ADMIN_POST,
-        path=f"{C}/tracks/DP/projects/new",
-        form=PROJECT,
+    *_six_pages(
+        (f"{C}/projects/{{project_id}}/steps/new", f"{C}/projects/{{project}}/steps/new"),
+        (f"{C}/steps/{{step_id}}", f"{C}/steps/{{step}}"),
+        {"order": "99", "title": "Extra", "description": "More."},
+        {"order": "1", "title": "First", "description": ""},
     ),
-    Page("GET", f"{C}/projects/{{project_id}}", ADMIN_PAGE, path=f"{C}/projects/{{project}}"),
-    Page(
-        "POST",
-        f"{C}/projects/{{project_id}}",
-        ADMIN_POST,
-        path=f"{C}/projects/{{project}}",
-        form={**PROJECT, "number": "1"},
-    ),
-    Page(
-        "GET",
-        f"{C}/projects/{{project_id}}/delete",
-        ADMIN_PAGE,
-        path=f"{C}/projects/{{project}}/delete",
-    ),
-    Page(
-        "POST",
-        f"{C}/projects/{{project_id}}/delete",
-        ADMIN_POST,
-        path=f"{C}/projects/{{project}}/delete",
-        form={"track": "DP"},
-    ),
-    Page(
-        "GET",
-        f"{C}/projects/{{project_id}}/steps/new",
-        ADMIN_PAGE,
-        path=f"{C}/projects/{{project}}/steps/new",
-    ),
-    Page(
-        "POST",
-        f"{C}/projects/{{project_id}}/steps/new",
-        ADMIN_POST,
-        path=f"{C}/projects/{{project}}/steps/new",
-        form={"order": "99", "title": "Extra", "description": "More."},
-    ),
-    Page("GET", f"{C}/steps/{{step_id}}", ADMIN_PAGE, path=f"{C}/steps/{{step}}"),
-    Page(
-        "POST",
-        f"{C}/steps/{{step_id}}",
-        ADMIN_POST,
-        path=f"{C}/steps/{{step}}",
-        form={"order": "1", "title": "First", "description": ""},
-    ),
-    Page("GET", f"{C}/steps/{{step_id}}/delete", ADMIN_PAGE, path=f"{C}/steps/{{step}}/delete"),
-    Page("POST", f"{C}/steps/{{step_id}}/delete", ADMIN_POST, path=f"{C}/steps/{{step}}/delete"),
-    Page(
-        "GET",
-        f"{C}/projects/{{project_id}}/deliverables/new",
-        ADMIN_PAGE,
-        path=f"{C}/projects/{{project}}/deliverables/new",
-    ),
-    Page(
-        "POST",
-        f"{C}/projects/{{project_id}}/deliverables/new",
-        ADMIN_POST,
-        path=f"{C}/projects/{{project}}/deliverables/new",
-        form={"title": "Slides", "kind": "file", "required": "1"},
-    ),
-    Page(
-        "GET",
-        f"{C}/deliverables/{{deliverable_id}}",
-        ADMIN_PAGE,
-        path=f"{C}/deliverables/{{notebook}}",
-    ),
-    Page(
-        "POST",
-        f"{C}/deliverables/{{deliverable_id}}",
-        ADMIN_POST,
-        path=f"{C}/deliverables/{{notebook}}",
-        form={"title": "Notebook", "kind": "notebook"},
-    ),
-    Page(
-        "GET",
-        f"{C}/deliverables/{{deliverable_id}}/delete",
-        ADMIN_PAGE,
-        path=f"{C}/deliverables/{{notebook}}/delete",
-    ),
-    Page(
-        "POST",
-        f"{C}/deliverables/{{deliverable_id}}/delete",
-        ADMIN_POST,
-        path=f"{C}/deliverables/{{notebook}}/delete",
+    *_six_pages(
+        (
+            f"{C}/projects/{{project_id}}/deliverables/new",
+            f"{C}/projects/{{project}}/deliverables/new",
+        ),
+        (f"{C}/deliverables/{{deliverable_id}}", f"{C}/deliverables/{{notebook}}"),
+        {"title": "Slides", "kind": "file", "required": "1"},
+        {"title": "Notebook", "kind": "notebook"},
     ),
 ]
 

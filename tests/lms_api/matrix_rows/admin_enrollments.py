@@ -4,6 +4,20 @@ from tests.lms_api.portal_matrix import ADMIN_PAGE, ADMIN_POST, Page
 
 HUB_GRACE = "hub user grace"
 
+ONE = "/portal/admin/enrollments/{enrollment_id}"
+
+
+def _one(method: str, tail: str, expected: dict[str, str], **extra) -> Page:
+    """A route of one enrollment's page (`tail` after the id)."""
+    return Page(
+        method,
+        ONE + tail,
+        expected,
+        path=f"/portal/admin/enrollments/{{enrollment}}{tail}",
+        **extra,
+    )
+
+
 PAGES = [
     Page("GET", "/portal/admin/enrollments", ADMIN_PAGE),
     Page(
@@ -19,25 +33,9 @@ PAGES = [
         form={"username": "grace", "track": "DP", "reason": "Scholarship"},
         needs=HUB_GRACE,
     ),
-    Page(
-        "GET",
-        "/portal/admin/enrollments/{enrollment_id}",
-        ADMIN_PAGE,
-        path="/portal/admin/enrollments/{enrollment}",
-    ),
-    Page(
-        "GET",
-        "/portal/admin/enrollments/{enrollment_id}/revoke",
-        ADMIN_PAGE,
-        path="/portal/admin/enrollments/{enrollment}/revoke",
-    ),
-    Page(
-        "POST",
-        "/portal/admin/enrollments/{enrollment_id}/revoke",
-        ADMIN_POST,
-        path="/portal/admin/enrollments/{enrollment}/revoke",
-        form={"reason": "Left the school"},
-    ),
+    _one("GET", "", ADMIN_PAGE),
+    _one("GET", "/revoke", ADMIN_PAGE),
+    _one("POST", "/revoke", ADMIN_POST, form={"reason": "Left the school"}),
 ]
 
 

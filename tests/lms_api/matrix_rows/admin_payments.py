@@ -7,29 +7,20 @@ ADAS_PAYMENT = "admin payments: ada's pending FSD payment"
 NOTHING_TO_REFUND = expect("login", "login", "403", "403", "403", "403", "409", "409")
 NOTHING_TO_REFUND_POST = expect("401", "401", "403", "403", "403", "403", "409", "409")
 
+ONE = "/portal/admin/payments/{payment_id}"
+
+
+def _one(method: str, tail: str, expected: dict[str, str]) -> Page:
+    """A route of ada's payment's page (`tail` after the id)."""
+    path = f"/portal/admin/payments/{{payment}}{tail}"
+    return Page(method, ONE + tail, expected, path=path, needs=ADAS_PAYMENT)
+
+
 PAGES = [
     Page("GET", "/portal/admin/payments", ADMIN_PAGE),
-    Page(
-        "GET",
-        "/portal/admin/payments/{payment_id}",
-        ADMIN_PAGE,
-        path="/portal/admin/payments/{payment}",
-        needs=ADAS_PAYMENT,
-    ),
-    Page(
-        "GET",
-        "/portal/admin/payments/{payment_id}/refund",
-        NOTHING_TO_REFUND,
-        path="/portal/admin/payments/{payment}/refund",
-        needs=ADAS_PAYMENT,
-    ),
-    Page(
-        "POST",
-        "/portal/admin/payments/{payment_id}/refund",
-        NOTHING_TO_REFUND_POST,
-        path="/portal/admin/payments/{payment}/refund",
-        needs=ADAS_PAYMENT,
-    ),
+    _one("GET", "", ADMIN_PAGE),
+    _one("GET", "/refund", NOTHING_TO_REFUND),
+    _one("POST", "/refund", NOTHING_TO_REFUND_POST),
 ]
 
 

@@ -4,41 +4,22 @@ from tests.lms_api.portal_matrix import ADMIN_PAGE, ADMIN_POST, Page
 
 HUB_USERS = "hub users ada and linus"
 
+PERSON = "/portal/admin/people/{username}"
+
+
+def _person(method: str, tail: str, expected: dict[str, str], who: str, **extra) -> Page:
+    """A route of one person's page (`tail` after the username), asked about `who`."""
+    return Page(method, PERSON + tail, expected, path=f"/portal/admin/people/{who}{tail}", **extra)
+
+
 PAGES = [
     Page("GET", "/portal/admin/people", ADMIN_PAGE),
-    Page("GET", "/portal/admin/people/{username}", ADMIN_PAGE, path="/portal/admin/people/ada"),
-    Page(
-        "POST",
-        "/portal/admin/people/{username}/trainer",
-        ADMIN_POST,
-        path="/portal/admin/people/ada/trainer",
-        form={"trainer": "coach"},
-        needs=HUB_USERS,
-    ),
-    Page(
-        "POST",
-        "/portal/admin/people/{username}/trainer/remove",
-        ADMIN_POST,
-        path="/portal/admin/people/ada/trainer/remove",
-    ),
-    Page(
-        "GET",
-        "/portal/admin/people/{username}/deactivate",
-        ADMIN_PAGE,
-        path="/portal/admin/people/linus/deactivate",
-    ),
-    Page(
-        "POST",
-        "/portal/admin/people/{username}/deactivate",
-        ADMIN_POST,
-        path="/portal/admin/people/linus/deactivate",
-    ),
-    Page(
-        "POST",
-        "/portal/admin/people/{username}/reactivate",
-        ADMIN_POST,
-        path="/portal/admin/people/linus/reactivate",
-    ),
+    _person("GET", "", ADMIN_PAGE, "ada"),
+    _person("POST", "/trainer", ADMIN_POST, "ada", form={"trainer": "coach"}, needs=HUB_USERS),
+    _person("POST", "/trainer/remove", ADMIN_POST, "ada"),
+    _person("GET", "/deactivate", ADMIN_PAGE, "linus"),
+    _person("POST", "/deactivate", ADMIN_POST, "linus"),
+    _person("POST", "/reactivate", ADMIN_POST, "linus"),
 ]
 
 
