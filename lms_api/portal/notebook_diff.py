@@ -169,14 +169,23 @@ def _only(cell: _Cell, kind: str) -> CellDiff:
     )
 
 
-def _similar(old: _Cell, new: _Cell) -> bool:
-    if old.cell_type != new.cell_type:
-        return False
-    matcher = SequenceMatcher(None, old.source[:COMPARED], new.source[:COMPARED], autojunk=False)
+def _alike(old: Any, new: Any) -> bool:
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
     return (
         matcher.real_quick_ratio() >= SIMILAR
         and matcher.quick_ratio() >= SIMILAR
-        and (matcher.ratio() >= SIMILAR)
+        and matcher.ratio() >= SIMILAR
+    )
+
+
+def _similar(old: _Cell, new: _Cell) -> bool:
+    """Same type, and alike by characters or by whole lines (a line added to a short cell
+    changes half its characters but keeps its lines)."""
+    if old.cell_type != new.cell_type:
+        return False
+    old_source, new_source = old.source[:COMPARED], new.source[:COMPARED]
+    return _alike(old_source, new_source) or _alike(
+        old_source.splitlines(), new_source.splitlines()
     )
 
 
