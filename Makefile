@@ -8,11 +8,12 @@ STATE  ?= .apranova
 export APRANOVA_STATE_DIR ?= $(abspath $(STATE))
 export PATH := $(abspath node_modules/.bin):$(abspath $(BIN)):$(PATH)
 
-.PHONY: up install init pipeline test lint format compose-config clean help
+.PHONY: up install init pipeline test test-fast lint format compose-config clean help
 
 help:
 	@echo "make up       install everything, load demo data, start the platform on 127.0.0.1:8000"
-	@echo "make test     run the whole test suite (SQLite; PostgreSQL too when configured)"
+	@echo "make test     run the whole test suite (PostgreSQL when configured, else SQLite)"
+	@echo "make test-fast  every test but the whole-platform (e2e) ones, for the edit loop"
 	@echo "make lint     ruff check + format check"
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
 	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
@@ -51,10 +52,20 @@ up: init pipeline
 	@$(BIN)/apranova-hub banner
 	$(BIN)/jupyterhub -f jupyterhub_config.py
 
+# Two pytest-xdist workers (CI has 2 cores); the whole-platform tests (marker e2e) stay
+# together on one worker, where they share one hub (tests/conftest.py). WORKERS=0: no xdist.
+WORKERS ?= 2
+XDIST = $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup)
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The edit loop: every test but the whole-platform ones (no hub, proxy, Docker or Chromium).
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,14 +6,14 @@ new cache key and reruns of the same view never touch DuckDB. Every function tak
 the trainer a viewer is limited to (or the one an admin picked), the tracks and the dates.
 """
 
-import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
+
+from lms_api.state import warehouse_path
 
 ATTEMPT_SETS = ("all", "first", "last", "highest")
 NOT_FLAGGED = ("", "ok")  # marts.quiz_item_stats.flag of an item with nothing to report
@@ -28,12 +28,6 @@ def actionable(column: str = "flag") -> str:
 def flagged(flags: pd.Series) -> pd.Series:
     """True for the items whose flag reports a problem ('too easy', 'too few attempts', ...)."""
     return ~flags.fillna("").isin(NOT_FLAGGED)
-
-
-def warehouse_path() -> Path:
-    state = Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova"))
-    default = state / "warehouse" / "warehouse.duckdb"
-    return Path(os.environ.get("APRANOVA_WAREHOUSE_PATH") or default).resolve()
 
 
 def published_version() -> tuple[int, int] | None:

@@ -19,6 +19,7 @@ from hub import usernames
 from hub.lms_client import LmsRefused, LmsUnavailable
 from hub.login_throttle import LoginThrottle, in_words
 from hub.passwords import PasswordStore
+from lms_api.state import state_dir
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -80,7 +81,7 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
 
     @default("accounts_path")
     def _default_accounts_path(self) -> str:
-        return str(Path(".apranova") / "accounts.sqlite")
+        return str(state_dir() / "accounts.sqlite")
 
     login_max_failures = Integer(
         5, help="Failed logins (per username, and per client address) before a lock."

@@ -36,7 +36,10 @@ class WorkspaceRule:
         return next((code for code, kinds in self.tracks.items() if kind in kinds), "")
 
 
-class LmsClient:
+class HubLmsClient:
+    """The hub and its services asking lms-api with their own service token (the workspace
+    rule, closing a profile); not the notebook client, `lms_api.client.LmsClient`."""
+
     def __init__(
         self, base_url: str, token: str, cache_seconds: float = 10.0, timeout: float = 5.0
     ) -> None:

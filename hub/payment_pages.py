@@ -13,7 +13,7 @@ from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
 from tornado import web
 
-from hub.lms_client import LmsClient, LmsRefused, LmsUnavailable
+from hub.lms_client import HubLmsClient, LmsRefused, LmsUnavailable
 from hub.services import LMS_API_ACCESS
 
 CURRENCY_SIGNS = {"eur": "€", "usd": "$", "gbp": "£"}
@@ -23,13 +23,13 @@ LMS_DOWN = "The course service is not answering; try again."
 
 
 @cache
-def lms_client() -> LmsClient:
+def lms_client() -> HubLmsClient:
     """One client per hub process, made from the hub's settings at the first payment page.
     It caches nothing: these pages show what a payment just changed."""
     from hub.settings import get_settings
 
     settings = get_settings()
-    return LmsClient(
+    return HubLmsClient(
         settings.lms_api_base, settings.hub_service_token, cache_seconds=0, timeout=20.0
     )
 

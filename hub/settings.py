@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDERS = {"", "change-me", "changeme", "secret", "placeholder", "xxx"}
+from lms_api.state import is_placeholder, lms_database_url, warehouse_file
+from lms_api.state import state_dir as state_dir_from_env
+
 SECRET_FIELDS = ("cookie_secret", "proxy_auth_token", "lms_api_token", "hub_service_token")
 
 
@@ -34,10 +36,6 @@ def resources_for(
         if key in table:
             return table[key]
     return DEFAULT_RESOURCES["default"]
-
-
-def state_dir_from_env() -> Path:
-    return Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
 
 
 class HubSettings(BaseSettings):
@@ -167,9 +165,9 @@ class HubSettings(BaseSettings):
     @model_validator(mode="after")
     def _derive_and_check(self) -> "HubSettings":
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.state_dir / 'lms.db'}"
+            self.database_url = lms_database_url(self.state_dir)
         if not self.warehouse_path:
-            self.warehouse_path = str(self.state_dir / "warehouse" / "warehouse.duckdb")
+            self.warehouse_path = str(warehouse_file(self.state_dir))
         if not self.proxy_command:
             local = (
                 Path(__file__).resolve().parent.parent / "node_modules/.bin/configurable-http-proxy"
@@ -199,9 +197,7 @@ class HubSettings(BaseSettings):
                 "root (one system account per student) or use docker mode"
             )
         if self.production:
-            bad = [
-                f for f in self.secret_fields if getattr(self, f).strip().lower() in PLACEHOLDERS
-            ]
+            bad = [f for f in self.secret_fields if is_placeholder(getattr(self, f))]
             if bad:
                 names = ", ".join(f"APRANOVA_{f.upper()}" for f in bad)
                 raise ValueError(f"production mode refuses missing or placeholder secrets: {names}")

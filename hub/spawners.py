@@ -19,7 +19,7 @@ from tornado import web
 from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from hub.lms_client import LmsClient, LmsUnavailable, WorkspaceRule
+from hub.lms_client import HubLmsClient, LmsUnavailable, WorkspaceRule
 from hub.local_accounts import (
     SHELL,
     AccountProblem,
@@ -41,7 +41,7 @@ KIND_DESCRIPTIONS = {
 }
 
 
-class NotEnrolled(web.HTTPError):
+class NoWorkspaceTrack(web.HTTPError):
     """403 for a user with no workspace: says how to enroll and, if Stripe is set up, what
     each track costs and where to pay (HTML on the hub's error page, text in the REST API)."""
 
@@ -134,13 +134,13 @@ class TrackAwareMixin(LoggingConfigurable):
         "JupyterHub's own named_server_limit_per_user does not count the default server.",
     ).tag(config=True)
 
-    _clients: dict[tuple[str, str], LmsClient] = {}
+    _clients: dict[tuple[str, str], HubLmsClient] = {}
 
     @property
-    def lms(self) -> LmsClient:
+    def lms(self) -> HubLmsClient:
         key = (self.lms_api_url, self.lms_api_token)
         if key not in TrackAwareMixin._clients:
-            TrackAwareMixin._clients[key] = LmsClient(
+            TrackAwareMixin._clients[key] = HubLmsClient(
                 self.lms_api_url, self.lms_api_token, self.allowed_cache_seconds
             )
         return TrackAwareMixin._clients[key]
@@ -165,7 +165,7 @@ class TrackAwareMixin(LoggingConfigurable):
             raise AccountDeactivated()
         kinds = [kind for kind in rule.kinds if kind in self.launchable_kinds]
         if not kinds:
-            raise NotEnrolled(rule, self.enroll_help, f"{self.hub.base_url}enroll")
+            raise NoWorkspaceTrack(rule, self.enroll_help, f"{self.hub.base_url}enroll")
         return rule, kinds
 
     async def get_options_form(self) -> str:

@@ -25,14 +25,14 @@ from urllib.parse import quote
 
 import httpx
 
-from hub.lms_client import LmsClient, LmsUnavailable
+from hub.lms_client import HubLmsClient, LmsUnavailable
 
 log = logging.getLogger("apranova.workspace_guard")
 PAGE = 200  # JupyterHub's largest page of users
 
 
 class WorkspaceGuard:
-    def __init__(self, hub_api_url: str, hub_token: str, lms: LmsClient) -> None:
+    def __init__(self, hub_api_url: str, hub_token: str, lms: HubLmsClient) -> None:
         self.hub_api_url = hub_api_url.rstrip("/")
         self.headers = {"Authorization": f"token {hub_token}"}
         self.lms = lms
@@ -130,9 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
     token = os.environ["JUPYTERHUB_API_TOKEN"]
-    guard = WorkspaceGuard(
-        os.environ["JUPYTERHUB_API_URL"], token, LmsClient(args.lms_api_url, token, cache_seconds=0)
-    )
+    lms = HubLmsClient(args.lms_api_url, token, cache_seconds=0)
+    guard = WorkspaceGuard(os.environ["JUPYTERHUB_API_URL"], token, lms)
 
     async def run() -> None:
         stopping = asyncio.Event()

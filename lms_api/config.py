@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "placeholder"}
+from lms_api.state import DEFAULT_STATE_DIR, is_placeholder, lms_database_url
 
 
 class Settings(BaseSettings):
@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     production: bool = Field(
         False, description="Refuse placeholder secrets and require explicit configuration."
     )
-    state_dir: Path = Field(Path(".apranova"), description="Local, git-ignored state folder.")
+    state_dir: Path = Field(DEFAULT_STATE_DIR, description="Local, git-ignored state folder.")
     database_url: str = Field(
         "", description="SQLAlchemy URL of the LMS database; default: SQLite in state_dir."
     )
@@ -150,17 +150,17 @@ class Settings(BaseSettings):
 
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
-            self.database_url = f"sqlite:///{(self.state_dir / 'lms.db').resolve()}"
+            self.database_url = lms_database_url(self.state_dir)
         if self.upload_dir is None:
             self.upload_dir = (self.state_dir / "uploads").resolve()
-        if self.production and self.lms_api_token.strip().lower() in PLACEHOLDER_SECRETS:
+        if self.production and is_placeholder(self.lms_api_token):
             raise ValueError(
                 "APRANOVA_LMS_API_TOKEN is missing or a placeholder; "
                 "production mode refuses to start without a real secret."
             )
         for name in ("stripe_secret_key", "stripe_webhook_secret"):
             value = getattr(self, name)
-            if self.production and value and value.strip().lower() in PLACEHOLDER_SECRETS:
+            if self.production and value and is_placeholder(value):
                 raise ValueError(
                     f"APRANOVA_{name.upper()} is a placeholder; production mode refuses it "
                     "(leave it empty to run without payments)."

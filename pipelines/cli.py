@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from lms_api.state import state_dir
 from pipelines.assets.raw import FULL_REFRESH_TAG
 from pipelines.automation import QUIET_CONSOLE
 from pipelines.definitions import defs
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         help="read only quiz attempts finished since the last run (as the sensor does)",
     )
     args = parser.parse_args(argv)
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".apranova/dagster").resolve())))
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(state_dir() / "dagster")))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():

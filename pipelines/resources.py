@@ -26,6 +26,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 from sqlalchemy.engine import make_url
 
+from lms_api.state import DATABASE_URL_ENV, lms_database_url, warehouse_path
 from pipelines import fingerprints
 
 SCHEMAS = ("raw", "staging", "marts")
@@ -282,18 +283,12 @@ def mark_updated(db: duckdb.DuckDBPyConnection, *tables: str) -> None:
         )
 
 
-def _state_dir() -> Path:
-    return Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve()
-
-
 def default_lms_url() -> str:
-    return os.environ.get("APRANOVA_DATABASE_URL") or f"sqlite:///{_state_dir() / 'lms.db'}"
+    return os.environ.get(DATABASE_URL_ENV) or lms_database_url()
 
 
 def default_warehouse_path() -> str:
-    return os.environ.get("APRANOVA_WAREHOUSE_PATH") or str(
-        _state_dir() / "warehouse" / "warehouse.duckdb"
-    )
+    return str(warehouse_path())
 
 
 def default_hub_api() -> HubApi:

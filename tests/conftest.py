@@ -21,6 +21,22 @@ def require(what: str) -> None:
     pytest.skip(f"{what} (set APRANOVA_TEST_POSTGRES_URL / install it to run this)")
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), whole-platform tests stay together where they
+    share something: those on the session's hub (`platform`) on one worker, those that drive
+    the Docker engine on one worker, and each other module with its own platform on one."""
+    for item in items:
+        if item.get_closest_marker("e2e") is None:
+            continue
+        if "platform" in item.fixturenames:
+            group = "platform"
+        elif item.get_closest_marker("docker") is not None:
+            group = "docker"
+        else:
+            group = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
@@ -35,12 +51,46 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def default_backend() -> str:
+    """PostgreSQL, production's database, whenever one is configured (always in CI); SQLite,
+    the zero-setup local default, otherwise."""
+    if os.environ.get("APRANOVA_TEST_POSTGRES_URL") or (
+        os.environ.get("APRANOVA_REQUIRE_SERVICES") == "1"
+    ):
+        return "postgresql"
+    return "sqlite"
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test that uses `database_url` runs on the default backend; one marked `dialects`
+    (locking, upserts, concurrency, constraints, migrations, bulk reads) on both."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    both = metafunc.definition.get_closest_marker("dialects") is not None
+    backends = ["sqlite", "postgresql"] if both else [default_backend()]
+    metafunc.parametrize("database_url", backends, indirect=True)
+
+
+@pytest.fixture
 def database_url(request, tmp_path) -> str:
-    """Each LMS test runs on SQLite and on PostgreSQL."""
+    """An empty LMS database of the backend the test is parametrized with."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'lms.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@contextlib.contextmanager
+def empty_database(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database of `backend` for a fixture wider than one test (a module's shared
+    school), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'lms.db'}"
+        return
+    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
+    if not admin_url:
+        require("PostgreSQL")
+    with fresh_postgres_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

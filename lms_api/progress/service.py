@@ -33,7 +33,7 @@ class StepNotFound(NotFound):
         super().__init__(f"No step {step_id}.")
 
 
-class NotEnrolled(NotEnrolledInTrack):
+class NotEnrolledInStepTrack(NotEnrolledInTrack):
     def __init__(self) -> None:
         super().__init__("You are not enrolled (actively) in the track of this step.")
 
@@ -78,7 +78,7 @@ async def mark_done(
         raise StepNotFound(step_id)
     person = await find_person(session, username)
     if person is None or not await _is_active_in(session, person.id, step.project.track_id):
-        raise NotEnrolled()
+        raise NotEnrolledInStepTrack()
     created = await insert_if_absent(
         session,
         StepCompletion,

@@ -9,13 +9,13 @@ few never opened a workspace at all. A fader's working days thin out towards the
 returner's thin out in the week before the break, stop during it and come back after.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lms_api.state import warehouse_path
 from lms_api.synthetic.common import (
     DAY,
     HOUR,
@@ -44,12 +44,7 @@ SCHEMA = pa.schema(
 
 def default_activity_dir() -> Path:
     """`landing/hub_activity` beside the warehouse file, as the pipeline reads it."""
-    warehouse = os.environ.get("APRANOVA_WAREHOUSE_PATH")
-    if warehouse:
-        folder = Path(warehouse).resolve().parent
-    else:
-        folder = Path(os.environ.get("APRANOVA_STATE_DIR", ".apranova")).resolve() / "warehouse"
-    return folder / "landing" / "hub_activity"
+    return warehouse_path().parent / "landing" / "hub_activity"
 
 
 def build_activity(seed: int, school: School, curriculum: Curriculum, now: int) -> pa.Table:

@@ -28,7 +28,7 @@ from tests.docker_workspaces import (
     wait_ready,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from hub.lms_client import WorkspaceRule
 from hub.payment_pages import format_price
-from hub.spawners import NotEnrolled
+from hub.spawners import NoWorkspaceTrack
 
 DP = {
     "track_code": "DP",
@@ -20,7 +20,7 @@ def test_prices_read_as_people_write_them():
 
 
 def test_the_refusal_names_each_price_and_the_enroll_page():
-    refusal = NotEnrolled(WorkspaceRule([], [DP], True), "Ask the office.", "/hub/enroll")
+    refusal = NoWorkspaceTrack(WorkspaceRule([], [DP], True), "Ask the office.", "/hub/enroll")
     assert refusal.status_code == 403
     assert "DP Data <Professional>: €1,500.00" in refusal.jupyterhub_message
     assert "/hub/enroll" in refusal.jupyterhub_message
@@ -30,7 +30,7 @@ def test_the_refusal_names_each_price_and_the_enroll_page():
 
 
 def test_without_stripe_the_refusal_offers_no_payment():
-    refusal = NotEnrolled(WorkspaceRule([], [DP], False), "Ask the office.", "/hub/enroll")
+    refusal = NoWorkspaceTrack(WorkspaceRule([], [DP], False), "Ask the office.", "/hub/enroll")
     assert "€" not in refusal.jupyterhub_message and "Enroll and pay" not in (
         refusal.jupyterhub_html_message
     )

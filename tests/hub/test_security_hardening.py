@@ -184,9 +184,10 @@ def test_guard_stops_every_server_when_nothing_is_allowed_and_only_disallowed_ki
 
 
 async def test_guard_stops_nothing_when_lms_api_does_not_answer():
-    from hub.lms_client import LmsClient
+    from hub.lms_client import HubLmsClient
 
-    guard = WorkspaceGuard("http://127.0.0.1:9/hub/api", "t", LmsClient("http://127.0.0.1:9", "t"))
+    lms = HubLmsClient("http://127.0.0.1:9", "t")
+    guard = WorkspaceGuard("http://127.0.0.1:9/hub/api", "t", lms)
 
     async def running(_client):
         return {"ada": {"": {"ready": True, "user_options": {"kind": "jupyterlab"}}}}

@@ -1,4 +1,6 @@
-"""An LMS API app (SQLite and PostgreSQL) that trusts the real test hub's tokens.
+"""An LMS API app (PostgreSQL, and SQLite where the dialect matters) that checks tokens with a
+fake hub (`tests.fakes.hub`, kept honest by `tests/e2e/test_hub_contract.py`); the real hub's
+tokens are tested in `test_hub_tokens.py` and end to end.
 
 Callers, as the hub knows them: `admin` (hub admin = superadmin), `office` (group admins =
 admin), `trainer` (trains ada and linus), `coach` (a trainer with no students), `ada`
@@ -6,93 +8,43 @@ admin), `trainer` (trains ada and linus), `coach` (a trainer with no students), 
 """
 
 import asyncio
-import shutil
-import uuid
-from pathlib import Path
+import os
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from lms_api.config import Settings
 from lms_api.database import sync_url
-from lms_api.demo import seed_demo
 from lms_api.main import create_app
-from lms_api.migrate import upgrade
+from tests.conftest import require
+from tests.fakes.hub import FakeHub
+from tests.lms_api.seeded import SeededTemplates
 
 
-def app_settings(platform, database_url: str, upload_dir, **overrides) -> Settings:
-    """Settings of an LMS app on `database_url` that checks tokens with the test hub."""
+@pytest.fixture(scope="session")
+def hub() -> Iterator[FakeHub]:
+    """The hub as the LMS API sees it: tokens, roles and groups of the demo school."""
+    fake = FakeHub().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def app_settings(hub, database_url: str, upload_dir, **overrides) -> Settings:
+    """Settings of an LMS app on `database_url` that checks tokens with `hub` (the fake hub,
+    or a running `tests.platform.Platform`)."""
     values = {
         "database_url": database_url,
-        "hub_api_url": platform.hub_api,
-        "lms_api_token": platform.secrets["APRANOVA_LMS_API_TOKEN"],
+        "hub_api_url": hub.hub_api,
+        "lms_api_token": hub.secrets["APRANOVA_LMS_API_TOKEN"],
         "auth_cache_seconds": 0.5,
         "upload_dir": upload_dir,
     }
     return Settings(**{**values, **overrides})
-
-
-class SeededTemplates:
-    """The demo school migrated and seeded once per backend, then copied for each test.
-
-    Copying a SQLite file or `CREATE DATABASE ... TEMPLATE` takes milliseconds, where running
-    every migration and the seed again for each of hundreds of tests would take minutes.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.sqlite_template: Path | None = None
-        self.postgres_templates: dict[str, str] = {}  # server URL -> template database name
-
-    def restore(self, database_url: str) -> None:
-        """Make `database_url` (a fresh, empty test database) a copy of the seeded school."""
-        url = make_url(sync_url(database_url))
-        if url.get_backend_name() == "sqlite":
-            shutil.copyfile(self._sqlite_template(), str(url.database))
-            return
-        admin = url.set(database="postgres")
-        template = self._postgres_template(admin.render_as_string(hide_password=False))
-        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
-        finally:
-            engine.dispose()
-
-    def _sqlite_template(self) -> Path:
-        if self.sqlite_template is None:
-            path = self.folder / "seeded.db"
-            upgrade(f"sqlite:///{path}")
-            seed_demo(f"sqlite:///{path}")
-            self.sqlite_template = path
-        return self.sqlite_template
-
-    def _postgres_template(self, admin_url: str) -> str:
-        if admin_url not in self.postgres_templates:
-            name = f"apranova_template_{uuid.uuid4().hex[:12]}"
-            self._admin(admin_url, f'CREATE DATABASE "{name}"')
-            seeded = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-            upgrade(seeded)
-            seed_demo(seeded)
-            self.postgres_templates[admin_url] = name
-        return self.postgres_templates[admin_url]
-
-    @staticmethod
-    def _admin(admin_url: str, sql: str) -> None:
-        engine = create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(text(sql))
-        finally:
-            engine.dispose()
-
-    def drop(self) -> None:
-        for admin_url, name in self.postgres_templates.items():
-            self._admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +52,24 @@ def seeded(tmp_path_factory):
     templates = SeededTemplates(tmp_path_factory.mktemp("seeded"))
     yield templates
     templates.drop()
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """As the root fixture; but a test that restores the demo school (it uses `seeded`) gets
+    one of the session's PostgreSQL databases, which `seeded.restore` resets in milliseconds,
+    instead of a new one."""
+    if request.param == "postgresql" and "seeded" in request.fixturenames:
+        admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
+        if not admin_url:
+            require("PostgreSQL")
+        with request.getfixturevalue("seeded").lease(admin_url) as url:
+            yield url
+        return
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lms.db'}"
+        return
+    yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -118,9 +88,9 @@ def stripe_settings(fake) -> dict:
 
 
 @pytest.fixture
-def api(platform, database_url, upload_dir, seeded):
+def api(hub, database_url, upload_dir, seeded):
     seeded.restore(database_url)
-    with TestClient(create_app(app_settings(platform, database_url, upload_dir))) as client:
+    with TestClient(create_app(app_settings(hub, database_url, upload_dir))) as client:
         yield client
 
 
@@ -180,20 +150,20 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def auth(platform):
-    """`auth("ada")` -> headers with a (cached) real hub token of that user; "hub" = service."""
-    tokens: dict[str, str] = {"hub": platform.secrets["APRANOVA_HUB_SERVICE_TOKEN"]}
+def auth(hub):
+    """`auth("ada")` -> headers with a (cached) hub token of that user; "hub" = service."""
+    tokens: dict[str, str] = {"hub": hub.secrets["APRANOVA_HUB_SERVICE_TOKEN"]}
 
     def headers(username: str) -> dict[str, str]:
         if username not in tokens:
-            tokens[username] = platform.new_token(username)[0]
+            tokens[username] = hub.new_token(username)[0]
         return bearer(tokens[username])
 
     return headers
 
 
 class PortalBrowser:
-    """A browser signed in to the portal as one user: the session cookie holds a real hub
+    """A browser signed in to the portal as one user: the session cookie holds a hub
     token (as after the OAuth sign-in), and forms carry the session's CSRF token."""
 
     def __init__(self, api, token: str) -> None:
@@ -221,12 +191,12 @@ class PortalBrowser:
 
 
 @pytest.fixture(scope="session")
-def hub_tokens(platform):
+def hub_tokens(hub):
     tokens: dict[str, str] = {}
 
     def token(username: str) -> str:
         if username not in tokens:
-            tokens[username] = platform.new_token(username)[0]
+            tokens[username] = hub.new_token(username)[0]
         return tokens[username]
 
     return token

@@ -18,8 +18,6 @@ from tests.lms_api.test_permissions import api_routes
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
-pytestmark = pytest.mark.e2e
-
 BASE = "http://testserver/api/v1"
 
 
@@ -40,10 +38,10 @@ class RouteRecorder:
 
 
 @pytest.fixture
-def clients(platform, database_url, upload_dir, seeded, auth, fake_stripe):
+def clients(hub, database_url, upload_dir, seeded, auth, fake_stripe):
     """Clients of an app on the demo school whose Stripe is the local fake."""
     seeded.restore(database_url)
-    settings = app_settings(platform, database_url, upload_dir, **stripe_settings(fake_stripe))
+    settings = app_settings(hub, database_url, upload_dir, **stripe_settings(fake_stripe))
     recorder = RouteRecorder()
     with TestClient(create_app(settings)) as api:
         api.event_hooks["response"].append(recorder)

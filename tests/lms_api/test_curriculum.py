@@ -15,8 +15,6 @@ from lms_api.outbox import OutboxEvent
 from lms_api.people.models import Person
 from tests.lms_api.conftest import assert_error
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 NEW_TRACK = {
     "code": "ML",
@@ -420,6 +418,7 @@ def test_invalid_input_is_422_naming_the_field_and_writes_nothing(api, auth):
 
 
 # --- conflicts and deletes ---------------------------------------------------------------
+@pytest.mark.dialects
 def test_duplicates_are_409_naming_the_conflict(api, auth):
     admin = auth("admin")
     dp = api.get(f"{V1}/tracks/DP", headers=admin).json()
@@ -465,6 +464,7 @@ def test_duplicates_are_409_naming_the_conflict(api, auth):
     ]
 
 
+@pytest.mark.dialects
 def test_a_unique_key_race_is_still_a_409_and_writes_nothing(api, auth, monkeypatch):
     """Two admins at once: the pre-check passes for both, the database refuses the second."""
 

@@ -8,8 +8,6 @@ from sqlalchemy import create_engine, text
 from lms_api.database import sync_url
 from tests.lms_api.conftest import assert_error, rows
 
-pytestmark = pytest.mark.e2e
-
 URL = "/api/v1/enrollments"
 
 

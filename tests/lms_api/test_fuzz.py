@@ -36,8 +36,6 @@ from tests.lms_api.conftest import app_settings, stripe_settings
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
-pytestmark = pytest.mark.e2e
-
 MAX_EXAMPLES = 3  # per operation, in each random phase
 BUDGET_SECONDS = 120  # per caller and backend
 COUNTS = re.compile(r"Exactly (\d+) questions: (\d+) SINGLE and (\d+) MULTIPLE")
@@ -58,13 +56,13 @@ def answering_gemini():
 
 
 @pytest.fixture
-def fuzzed_app(platform, database_url, upload_dir, seeded, fake_stripe, answering_gemini):
+def fuzzed_app(hub, database_url, upload_dir, seeded, fake_stripe, answering_gemini):
     """The API with payments on (the fake Stripe) and a token cache that outlasts the run."""
     if database_url.startswith("sqlite") and os.environ.get("APRANOVA_TEST_POSTGRES_URL"):
         pytest.skip("fuzzed on PostgreSQL, the stricter backend (NUL, integer ranges)")
     seeded.restore(database_url)
     settings = app_settings(
-        platform,
+        hub,
         database_url,
         upload_dir,
         auth_cache_seconds=300,

@@ -2,9 +2,12 @@
 workspace's token, through the real hub and lms-api."""
 
 import nbformat
+import pytest
 
 from lms_api import hand_in
 from tests.e2e.test_security_hardening import enrolled_student, lms
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_student_hands_in_a_notebook_by_picking_it_from_a_menu(

@@ -1,13 +1,25 @@
-"""lms_api trusts only tokens the real hub issued, and takes roles from the hub."""
+"""lms_api trusts only tokens the real hub issued, and takes roles from the hub: the one
+file of LMS API tests on the real JupyterHub (the others use the fake hub that
+`tests/e2e/test_hub_contract.py` holds to the real one)."""
 
 import time
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.lms_api.conftest import bearer
+from lms_api.main import create_app
+from tests.lms_api.conftest import app_settings, bearer
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def api(platform, database_url, upload_dir, seeded):
+    """The LMS app checking tokens with the real hub (not the fake of the other API tests)."""
+    seeded.restore(database_url)
+    with TestClient(create_app(app_settings(platform, database_url, upload_dir))) as client:
+        yield client
 
 
 def test_health_is_public(api):

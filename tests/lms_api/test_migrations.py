@@ -1,5 +1,6 @@
 """Alembic owns the schema: upgrade, downgrade and upgrade again on SQLite and PostgreSQL."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -7,6 +8,8 @@ from sqlalchemy import create_engine, inspect
 from lms_api.database import sync_url
 from lms_api.migrate import downgrade, upgrade
 from lms_api.models import Base
+
+pytestmark = pytest.mark.dialects
 
 TABLES = {
     "people",

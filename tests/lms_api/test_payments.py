@@ -30,9 +30,9 @@ DP_PRICE = 150000
 
 
 @pytest.fixture
-def pay_settings(platform, database_url, upload_dir, seeded, fake_stripe):
+def pay_settings(hub, database_url, upload_dir, seeded, fake_stripe):
     seeded.restore(database_url)
-    return app_settings(platform, database_url, upload_dir, **stripe_settings(fake_stripe))
+    return app_settings(hub, database_url, upload_dir, **stripe_settings(fake_stripe))
 
 
 @pytest.fixture
@@ -452,6 +452,7 @@ def concurrent(pay_settings):
     return lambda requests: run_at_once(pay_settings, requests)
 
 
+@pytest.mark.dialects
 def test_the_same_event_ten_times_at_once_enrolls_once(
     pay, auth, fake_stripe, database_url, concurrent
 ):
@@ -474,6 +475,7 @@ def test_the_same_event_ten_times_at_once_enrolls_once(
     assert enrollment_of(database_url) == ("active", "payment")
 
 
+@pytest.mark.dialects
 def test_both_success_events_at_once_enroll_once(pay, auth, fake_stripe, database_url, concurrent):
     payment = checkout(pay, auth).json()["payment"]
     events = fake_stripe.complete_checkout(payment["checkout_session_id"])

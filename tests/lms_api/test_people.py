@@ -17,8 +17,6 @@ from lms_api.database import sync_url
 from lms_api.main import create_app
 from tests.lms_api.conftest import assert_error
 
-pytestmark = pytest.mark.e2e
-
 CAP_STUDENTS = [f"capstudent{i}" for i in range(10)]
 
 
@@ -36,6 +34,7 @@ def events(database_url: str, topic: str) -> int:
 
 
 # --- your own profile ----------------------------------------------------------------------
+@pytest.mark.dialects
 def test_profile_is_created_on_first_authenticated_call(api, auth, database_url):
     assert scalar(database_url, "SELECT count(*) FROM people WHERE username = 'grace'") == 0
     assert api.get("/api/v1/tracks", headers=auth("grace")).status_code == 200
@@ -272,21 +271,22 @@ def test_assignment_rules(api, auth, database_url):
 
 
 @pytest.fixture
-def capped(api, platform, database_url):
+def capped(api, hub, database_url):
     """A second app on the same (migrated, seeded) database with a cap of 3 per trainer."""
     for name in CAP_STUDENTS:  # hub accounts for the students, as the hub admins would make
-        if platform.api("GET", f"/users/{name}").status_code == 404:
-            platform.api("POST", f"/users/{name}").raise_for_status()
+        if hub.api("GET", f"/users/{name}").status_code == 404:
+            hub.api("POST", f"/users/{name}").raise_for_status()
     settings = Settings(
         database_url=database_url,
-        hub_api_url=platform.hub_api,
-        lms_api_token=platform.secrets["APRANOVA_LMS_API_TOKEN"],
+        hub_api_url=hub.hub_api,
+        lms_api_token=hub.secrets["APRANOVA_LMS_API_TOKEN"],
         auth_cache_seconds=30,
         max_students_per_trainer=3,
     )
     return create_app(settings)
 
 
+@pytest.mark.dialects
 def test_the_cap_holds_under_concurrent_assignments(capped, auth, database_url):
     async def scenario() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=capped)

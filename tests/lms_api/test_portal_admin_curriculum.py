@@ -2,10 +2,7 @@
 through the pages, read back through the API; every bad input a 422 next to its field with
 nothing saved; deletes behind a confirmation page, refused in words while in use."""
 
-import pytest
 from bs4 import BeautifulSoup
-
-pytestmark = pytest.mark.e2e
 
 V1 = "/api/v1"
 BASE = "/portal/admin/curriculum"

@@ -3,13 +3,9 @@ the field, nothing saved; a double click grants once), one enrollment's history,
 after a confirmation, and the e2e story: grace is granted a track and a trainer in the
 browser, and may then start her workspace."""
 
-import pytest
-
 from tests.lms_api.portal_admin_helpers import V1, hub_accounts, soup_of
 
 __all__ = ["hub_accounts"]  # the autouse fixture, imported for pytest
-
-pytestmark = pytest.mark.e2e
 
 
 def enrollments(api, auth, **filters) -> list[dict]:

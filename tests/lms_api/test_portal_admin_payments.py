@@ -13,15 +13,13 @@ from tests.lms_api.test_payments import checkout, paid_checkout, webhook
 
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
-pytestmark = pytest.mark.e2e
-
 BASE = "/portal/admin/payments"
 
 
 @pytest.fixture
-def pay(platform, database_url, upload_dir, seeded, fake_stripe):
+def pay(hub, database_url, upload_dir, seeded, fake_stripe):
     seeded.restore(database_url)
-    settings = app_settings(platform, database_url, upload_dir, **stripe_settings(fake_stripe))
+    settings = app_settings(hub, database_url, upload_dir, **stripe_settings(fake_stripe))
     with TestClient(create_app(settings)) as client:
         yield client
 

@@ -2,13 +2,9 @@
 (load and cap shown, the cap kept by the same service as the API), deactivation after a
 confirmation (never one's own account), re-activation, and refusals to non-admins."""
 
-import pytest
-
 from tests.lms_api.portal_admin_helpers import V1, hub_accounts, soup_of
 
 __all__ = ["hub_accounts"]  # the autouse fixture, imported for pytest
-
-pytestmark = pytest.mark.e2e
 
 
 def profile(api, auth, username: str):

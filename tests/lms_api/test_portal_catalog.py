@@ -3,7 +3,6 @@ enroll page when Stripe is set up, otherwise ask the school); `offers_enrollment
 
 from contextlib import contextmanager
 
-import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
@@ -12,15 +11,13 @@ from lms_api.portal.catalog import format_price, offers_enrollment
 from lms_api.principal import Principal, Role
 from tests.lms_api.conftest import PortalBrowser, app_settings
 
-pytestmark = pytest.mark.e2e
-
 DUMMY_STRIPE = {"stripe_secret_key": "sk_test_dummy", "stripe_webhook_secret": "whsec_dummy"}
 
 
 @contextmanager
-def portal_app(platform, database_url, upload_dir, **overrides):
+def portal_app(hub, database_url, upload_dir, **overrides):
     """A second app on the test's (already seeded) database, with other settings."""
-    settings = app_settings(platform, database_url, upload_dir, **overrides)
+    settings = app_settings(hub, database_url, upload_dir, **overrides)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -71,12 +68,8 @@ def test_the_catalog_lists_the_tracks_and_says_whom_to_ask_without_payments(api,
     assert ada.select_one("#ask-FSD") is not None and ada.select_one("#catalog-intro") is None
 
 
-def test_an_email_contact_becomes_a_mailto_link(
-    api, platform, database_url, upload_dir, hub_tokens
-):
-    with portal_app(
-        platform, database_url, upload_dir, school_contact="office@school.test"
-    ) as client:
+def test_an_email_contact_becomes_a_mailto_link(api, hub, database_url, upload_dir, hub_tokens):
+    with portal_app(hub, database_url, upload_dir, school_contact="office@school.test") as client:
         soup = catalog(signed_in(client, hub_tokens, "grace"))
     link = soup.select_one("#ask-FSD a")
     assert link["href"].startswith("mailto:office@school.test?subject=")
@@ -84,9 +77,9 @@ def test_an_email_contact_becomes_a_mailto_link(
 
 
 def test_with_payments_on_students_get_a_link_to_the_hubs_enroll_page(
-    api, platform, database_url, upload_dir, hub_tokens
+    api, hub, database_url, upload_dir, hub_tokens
 ):
-    with portal_app(platform, database_url, upload_dir, **DUMMY_STRIPE) as client:
+    with portal_app(hub, database_url, upload_dir, **DUMMY_STRIPE) as client:
         grace = catalog(signed_in(client, hub_tokens, "grace"))
         ada = catalog(signed_in(client, hub_tokens, "ada"))
     pay = grace.select_one("#catalog-DP a.enroll-pay")
@@ -101,7 +94,7 @@ def test_with_payments_on_students_get_a_link_to_the_hubs_enroll_page(
     assert ada.select_one("#catalog-FSD a.enroll-pay") is not None
 
 
-def test_offers_enrollment(api, auth, platform, database_url, upload_dir):
+def test_offers_enrollment(api, auth, hub, database_url, upload_dir):
     def student(name):
         return Principal(name=name, role=Role.STUDENT, kind="user")
 
@@ -116,7 +109,7 @@ def test_offers_enrollment(api, auth, platform, database_url, upload_dir):
         return client.portal.call(ask)
 
     assert offers(api, student("grace")) is False  # payments off
-    with portal_app(platform, database_url, upload_dir, **DUMMY_STRIPE) as paying:
+    with portal_app(hub, database_url, upload_dir, **DUMMY_STRIPE) as paying:
         assert offers(paying, student("grace")) is True
         assert offers(paying, student("ada")) is True  # FSD is still to buy
         assert offers(paying, Principal(name="trainer", role=Role.TRAINER, kind="user")) is False

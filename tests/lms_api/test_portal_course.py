@@ -50,8 +50,8 @@ def test_only_portal_paths_are_places_to_go_back_to(api):
         assert safe_next(settings, evil) == home
 
 
-def test_a_token_that_is_not_a_users_is_no_session(api, platform):
-    api.cookies.set("apranova-portal", platform.secrets["APRANOVA_HUB_SERVICE_TOKEN"])
+def test_a_token_that_is_not_a_users_is_no_session(api, hub):
+    api.cookies.set("apranova-portal", hub.secrets["APRANOVA_HUB_SERVICE_TOKEN"])
     try:
         page = api.get("/portal/", follow_redirects=False)
         assert page.status_code == 303 and "/portal/login" in page.headers["location"]

@@ -2,14 +2,11 @@
 to the field with nothing saved, versions with the trainer's feedback, and who sees what."""
 
 import nbformat
-import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from lms_api.main import create_app
 from tests.lms_api.conftest import PortalBrowser, app_settings, rows
-
-pytestmark = pytest.mark.e2e
 
 V1 = "/api/v1"
 
@@ -127,11 +124,11 @@ def test_ada_hands_in_a_notebook_and_sees_the_trainers_feedback(api, auth, brows
 
 
 def test_bad_files_are_explained_next_to_the_field_and_save_nothing(
-    platform, database_url, auth, hub_tokens, tmp_path, seeded
+    hub, database_url, auth, hub_tokens, tmp_path, seeded
 ):
     seeded.restore(database_url)
     uploads = tmp_path / "small-uploads"
-    settings = app_settings(platform, database_url, uploads, max_upload_bytes=1000)
+    settings = app_settings(hub, database_url, uploads, max_upload_bytes=1000)
     with TestClient(create_app(settings)) as api:
         ada = PortalBrowser(api, hub_tokens("ada"))
         notebook = deliverable_ids(api, auth)["notebook"]

@@ -3,9 +3,9 @@
 The pages call the API's domain services, so they answer as the API does: another student's
 records are 404, a track one is not in is 403, staff read what the API lets them read. A
 page without a session sends the browser to sign in ("login"); the hub's own service token is
-no browser session either. Each case runs on the demo school as seeded (copied again after
-a case that wrote). A page route added without a row here fails
-`test_the_matrix_covers_every_page`.
+no browser session either. Each route case is set up once on the demo school as seeded and
+asked by every caller (copied again after a request that wrote), on the default backend. A
+page route added without a row here fails `test_the_matrix_covers_every_page`.
 """
 
 import importlib
@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from lms_api.portal.router import router as portal_router
 from lms_api.portal.signin import SESSION_COOKIE, csrf_token_for
+from tests.conftest import default_backend
 from tests.lms_api import matrix_rows
 from tests.lms_api.portal_matrix import (
     ADAS_ATTEMPT_ACT,
@@ -34,9 +35,14 @@ from tests.lms_api.portal_matrix import (
     Page,
     expect,
 )
-from tests.lms_api.test_permissions import QUIZ, _ids, matrix_apps, notebook  # noqa: F401
-
-pytestmark = pytest.mark.e2e
+from tests.lms_api.test_permissions import (  # noqa: F401
+    QUIZ,
+    _ids,
+    matrix_apps,
+    notebook,
+    prepared,
+    wrote,
+)
 
 PAGES = [
     Page("GET", "/portal/login", PUBLIC_REDIRECT),
@@ -219,9 +225,6 @@ def _set_up(api, auth, page: Page, ids) -> None:
         set_up(api, auth, page, ids)
 
 
-_WROTE: dict[str, bool] = {}  # backend -> whether the last case may have written
-
-
 def outcome(response) -> str:
     if response.status_code == 303 and "/portal/login" in response.headers.get("location", ""):
         return "login"
@@ -230,18 +233,19 @@ def outcome(response) -> str:
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.method} {p.route}")
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_page_permission_matrix(matrix_apps, auth, hub_tokens, platform, backend, page, caller):  # noqa: F811
-    # A page read with nothing set up first writes nothing that another case could see, so
-    # the demo school is copied again only after a case that wrote (a form, a set-up).
-    api, _url = matrix_apps(backend, restore=_WROTE.get(backend, True))
-    _WROTE[backend] = page.method != "GET" or bool(page.needs)
-    ids = _ids(api, auth, backend)
-    _set_up(api, auth, page, ids)
+def test_page_permission_matrix(matrix_apps, auth, hub_tokens, hub, page, caller):  # noqa: F811
+    backend = default_backend()
+    api, ids = prepared(
+        matrix_apps,
+        auth,
+        backend,
+        ("portal", page.method, page.route),
+        lambda api, ids: _set_up(api, auth, page, ids),
+    )
     path = page.path.format(**vars(ids)) if page.path else page.route
     token = {
         "nobody": None,
-        "hub": platform.secrets["APRANOVA_HUB_SERVICE_TOKEN"],
+        "hub": hub.secrets["APRANOVA_HUB_SERVICE_TOKEN"],
     }.get(caller, hub_tokens(caller) if caller not in ("nobody", "hub") else None)
     cookies = {SESSION_COOKIE: token} if token else {}
     headers = {"X-CSRF-Token": csrf_token_for(api.app.state.settings, token)} if token else {}
@@ -257,6 +261,7 @@ def test_page_permission_matrix(matrix_apps, auth, hub_tokens, platform, backend
         response = api.request(page.method, path, **kwargs)
     finally:
         api.cookies.clear()
+    wrote(backend, page.method, response)
     expected = page.expected[caller]
     assert outcome(response) == expected, (
         f"{page.method} {path} as {caller}: expected {expected}, got {outcome(response)} "

@@ -5,8 +5,6 @@ from bs4 import BeautifulSoup
 
 from tests.lms_api.conftest import PortalBrowser
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 
 

@@ -17,8 +17,6 @@ from tests.lms_api.test_permissions import QUIZ as BARE_QUIZ
 
 __all__ = ["fake_gemini"]  # the fixture, imported for pytest
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 BASE = "/portal/manage/quizzes"
 ASKED = BARE_QUIZ["questions"][0]
@@ -357,14 +355,14 @@ def test_import_json_and_yaml_and_refuse_bad_files(api, auth, browser):
 
 
 @pytest.fixture
-def generating(platform, database_url, upload_dir, seeded, hub_tokens, fake_gemini: FakeGemini):
+def generating(hub, database_url, upload_dir, seeded, hub_tokens, fake_gemini: FakeGemini):
     """A signed-in browser on an app whose Gemini is the fake (or none: `key=""`)."""
     seeded.restore(database_url)
     clients = []
 
     def make(username: str = "trainer", key: str = "test-key") -> PortalBrowser:
         settings = app_settings(
-            platform,
+            hub,
             database_url,
             upload_dir,
             gemini_api_key=key,

@@ -11,8 +11,6 @@ from sqlalchemy import create_engine, text
 from lms_api.database import sync_url
 from tests.lms_api.conftest import rows
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 DEMO_DP_QUIZ = "SQL joins and NULLs"
 

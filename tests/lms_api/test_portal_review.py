@@ -5,11 +5,8 @@ service as the API: feedback required for changes, 409 on a newer version, 404 t
 import re
 
 import nbformat
-import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
-pytestmark = pytest.mark.e2e
 
 V1 = "/api/v1"
 

@@ -2,12 +2,8 @@
 submission has waited, their students with progress and quiz results, the quizzes they wrote;
 another trainer sees none of it, an admin is pointed to the students page."""
 
-import pytest
-
 from tests.lms_api.portal_admin_helpers import soup_of
 from tests.lms_api.test_portal_review import V1, hand_in, plain_notebook
-
-pytestmark = pytest.mark.e2e
 
 
 def first_step(api, auth) -> int:

@@ -1,6 +1,5 @@
 """The step page: safe Markdown, done / not done with the progress service, and the read rule."""
 
-import pytest
 from bs4 import BeautifulSoup
 
 from lms_api.portal.markdown import to_html
@@ -34,7 +33,6 @@ def done_steps(api, auth) -> set[int]:
     }
 
 
-@pytest.mark.e2e
 def test_ada_marks_a_step_done_and_undoes_it(api, auth, browser, database_url):
     ada = browser("ada")
     report = api.get(f"{V1}/progress/me", headers=auth("ada")).json()

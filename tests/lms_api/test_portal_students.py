@@ -2,12 +2,8 @@
 one student's page with progress per project, submissions, quiz attempts and the dashboard
 link; a trainer who does not train the student gets 404, as the API."""
 
-import pytest
-
 from tests.lms_api.portal_admin_helpers import soup_of
 from tests.lms_api.test_portal_review import V1, hand_in, plain_notebook
-
-pytestmark = pytest.mark.e2e
 
 
 def test_lists_by_role(api, auth, browser):

@@ -15,8 +15,6 @@ from lms_api.portal.signin import SESSION_COOKIE, csrf_token_for
 from tests.lms_api.test_permissions import _ids, matrix_apps  # noqa: F401
 from tests.lms_api.test_portal_permissions import PAGES, _set_up
 
-pytestmark = pytest.mark.e2e
-
 HOSTILE = {
     "nul": "a\x00b",
     "control": "line\x1b[31m\x07",
@@ -38,14 +36,16 @@ def acting_caller(page) -> str:
 
 
 @pytest.mark.parametrize("page", FORMS, ids=lambda p: p.route)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])  # NUL and ranges differ
 def test_each_field_of_each_form_survives_hostile_values(
     matrix_apps,  # noqa: F811
     auth,
     hub_tokens,
+    backend,
     page,
 ):
-    api, _url = matrix_apps("sqlite")
-    ids = _ids(api, auth, "sqlite")
+    api, _url = matrix_apps(backend)
+    ids = _ids(api, auth, backend)
     _set_up(api, auth, page, ids)
     path = page.path.format(**vars(ids)) if page.path else page.route
     token = hub_tokens(acting_caller(page))

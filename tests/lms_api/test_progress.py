@@ -7,8 +7,6 @@ import pytest
 
 from tests.lms_api.conftest import assert_error, rows
 
-pytestmark = pytest.mark.e2e
-
 ME = "/api/v1/progress/me"
 
 
@@ -63,6 +61,7 @@ def test_a_fresh_student_has_zero_everywhere(api, auth):
     assert api.get(ME, headers=auth("grace")).json() == {"username": "grace", "tracks": []}
 
 
+@pytest.mark.dialects
 def test_marking_is_idempotent(api, auth, database_url):
     step = step_ids(api, auth, "ada")["DP"][0][0]
     first = mark(api, auth, "ada", step)
@@ -222,6 +221,7 @@ def test_everyone_else_gets_404(api, auth, caller, student):
     assert_error(response, 404, "not_found")
 
 
+@pytest.mark.dialects
 def test_concurrent_double_mark_leaves_one_row_and_no_500(api, auth, database_url):
     dp = step_ids(api, auth, "ada")["DP"]
     headers = auth("ada")

@@ -10,19 +10,17 @@ from tests.lms_api.conftest import app_settings, assert_error, rows
 
 __all__ = ["fake_gemini"]  # the fixture, imported for pytest
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 ASK = {"title": "SQL joins", "prompt": "Joins for beginners", "num_questions": 4, "track": "DP"}
 
 
 @pytest.fixture
-def generating(platform, database_url, upload_dir, seeded, fake_gemini: FakeGemini):
+def generating(hub, database_url, upload_dir, seeded, fake_gemini: FakeGemini):
     """An app whose Gemini is the fake; 3 generations per hour per trainer."""
 
     def make(**overrides):
         settings = app_settings(
-            platform,
+            hub,
             database_url,
             upload_dir,
             gemini_api_key="test-key",
@@ -116,9 +114,9 @@ def test_upstream_failure_is_a_502_with_the_reason(generating, auth, fake_gemini
         assert_error(failed, 502, "upstream_error", "403", "API key not valid")
 
 
-def test_without_a_key_it_says_how_to_configure(platform, database_url, upload_dir, seeded, auth):
+def test_without_a_key_it_says_how_to_configure(hub, database_url, upload_dir, seeded, auth):
     seeded.restore(database_url)
-    with TestClient(create_app(app_settings(platform, database_url, upload_dir))) as api:
+    with TestClient(create_app(app_settings(hub, database_url, upload_dir))) as api:
         refused = api.post(f"{V1}/quizzes/generate", json=ASK, headers=auth("trainer"))
         assert_error(refused, 503, "generation_not_configured", "APRANOVA_GEMINI_API_KEY")
         # hand-written quizzes still work

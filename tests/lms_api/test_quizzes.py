@@ -11,8 +11,6 @@ from lms_api.database import sync_url
 from tests.lms_api.conftest import app_settings, assert_error, rows, run_at_once
 from tests.lms_api.test_permissions import api_routes
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 # Keys a student must never see before the key is revealed.
 SECRET_KEYS = {"is_correct", "rationale", "explanation", "correct_option_ids"}
@@ -574,12 +572,13 @@ def test_trainers_see_their_students_results_admins_everyones(api, auth):
 
 # --- concurrency ---------------------------------------------------------------------------
 @pytest.fixture
-def concurrent(platform, database_url, upload_dir, api):
+def concurrent(hub, database_url, upload_dir, api):
     """Run requests at once against a second app on the same (seeded) database."""
-    settings = app_settings(platform, database_url, upload_dir)
+    settings = app_settings(hub, database_url, upload_dir)
     return lambda *requests: run_at_once(settings, requests)
 
 
+@pytest.mark.dialects
 def test_concurrent_submits_grade_once_with_one_answer(api, auth, concurrent, database_url):
     quiz = make_quiz(api, auth)
     attempt = take_it_all_right(api, auth, quiz)
@@ -601,6 +600,7 @@ def test_concurrent_submits_grade_once_with_one_answer(api, auth, concurrent, da
     assert submitted == [(1,)]
 
 
+@pytest.mark.dialects
 def test_concurrent_starts_make_one_attempt(api, auth, concurrent, database_url):
     quiz = make_quiz(api, auth, max_attempts=1)
     url = f"{V1}/quizzes/{quiz['id']}/attempts"
@@ -611,6 +611,7 @@ def test_concurrent_starts_make_one_attempt(api, auth, concurrent, database_url)
     assert rows(database_url, "SELECT count(*) FROM quiz_attempts") == [(1,)]
 
 
+@pytest.mark.dialects
 def test_saves_racing_a_submit_never_change_a_graded_attempt(api, auth, concurrent, database_url):
     quiz = make_quiz(api, auth)
     attempt = start(api, auth, quiz["id"]).json()
@@ -647,6 +648,7 @@ def test_saves_racing_a_submit_never_change_a_graded_attempt(api, auth, concurre
     assert "graded" in kinds and "save" not in kinds[kinds.index("graded") :]
 
 
+@pytest.mark.dialects
 def test_concurrent_saves_lose_no_change(api, auth, concurrent, database_url):
     quiz = make_quiz(api, auth)
     attempt = start(api, auth, quiz["id"]).json()

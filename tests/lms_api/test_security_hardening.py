@@ -6,16 +6,14 @@ import pytest
 from tests.lms_api.conftest import assert_error, bearer
 from tests.lms_api.test_quizzes import V1, answer, make_quiz, start, submit
 
-pytestmark = pytest.mark.e2e
-
 LMS_SCOPE = "access:services!service=lms-api"
 
 
 # --- item 7: the token must carry the scope for this service ------------------------------
-def token_with(platform, username: str, **body) -> str:
-    if platform.api("GET", f"/users/{username}").status_code == 404:
-        platform.api("POST", f"/users/{username}").raise_for_status()
-    made = platform.api("POST", f"/users/{username}/tokens", json={"note": "scopes", **body})
+def token_with(hub, username: str, **body) -> str:
+    if hub.api("GET", f"/users/{username}").status_code == 404:
+        hub.api("POST", f"/users/{username}").raise_for_status()
+    made = hub.api("POST", f"/users/{username}/tokens", json={"note": "scopes", **body})
     assert made.status_code == 201, made.text
     return made.json()["token"]
 
@@ -29,20 +27,20 @@ def token_with(platform, username: str, **body) -> str:
     ],
     ids=["no-scopes", "activity-only", "another-service"],
 )
-def test_a_token_without_the_lms_scope_is_refused(api, platform, username, scopes):
-    token = token_with(platform, username, scopes=scopes)
+def test_a_token_without_the_lms_scope_is_refused(api, hub, username, scopes):
+    token = token_with(hub, username, scopes=scopes)
     for method, path in (("GET", "/me"), ("PATCH", "/me"), ("GET", "/enrollments")):
         kwargs = {"json": {"name": "Mallory"}} if method == "PATCH" else {}
         response = api.request(method, f"{V1}{path}", headers=bearer(token), **kwargs)
         assert_error(response, 403, "insufficient_scope", LMS_SCOPE)
     # and nothing was written
-    me = api.get(f"{V1}/me", headers=bearer(token_with(platform, username)))
+    me = api.get(f"{V1}/me", headers=bearer(token_with(hub, username)))
     assert me.status_code == 200 and me.json()["name"] != "Mallory"
 
 
-def test_default_tokens_and_tokens_with_the_scope_work(api, platform, auth):
-    assert api.get(f"{V1}/me", headers=bearer(token_with(platform, "ada"))).status_code == 200
-    scoped = token_with(platform, "linus", scopes=[LMS_SCOPE])
+def test_default_tokens_and_tokens_with_the_scope_work(api, hub, auth):
+    assert api.get(f"{V1}/me", headers=bearer(token_with(hub, "ada"))).status_code == 200
+    scoped = token_with(hub, "linus", scopes=[LMS_SCOPE])
     assert api.get(f"{V1}/me", headers=bearer(scoped)).json()["username"] == "linus"
     # the hub's own service token (the workspace rule)
     allowed = api.get(f"{V1}/workspaces/allowed", params={"user": "ada"}, headers=auth("hub"))

@@ -15,8 +15,6 @@ from lms_api.main import create_app
 from lms_api.submissions.files import FileStore, sweep_unreferenced
 from tests.lms_api.conftest import app_settings, assert_error, rows
 
-pytestmark = pytest.mark.e2e
-
 V1 = "/api/v1"
 
 
@@ -240,12 +238,10 @@ def test_links_and_files_go_to_their_own_route(api, auth):
     assert "file" in assert_error(missing_file, 422, "invalid_input")["message"]
 
 
-def test_oversized_uploads_get_413_and_leave_nothing(
-    platform, database_url, auth, tmp_path, seeded
-):
+def test_oversized_uploads_get_413_and_leave_nothing(hub, database_url, auth, tmp_path, seeded):
     seeded.restore(database_url)
     uploads = tmp_path / "small-uploads"
-    settings = app_settings(platform, database_url, uploads, max_upload_bytes=2048)
+    settings = app_settings(hub, database_url, uploads, max_upload_bytes=2048)
     with TestClient(create_app(settings)) as api:
         notebook_id = deliverables(api, auth)["notebook"]
         big = notebook_bytes("x = '" + "y" * 4096 + "'")
@@ -314,6 +310,7 @@ def test_who_may_review(api, auth):
     assert review(api, auth, "admin", sid, 1, "approve").status_code == 200
 
 
+@pytest.mark.dialects
 def test_concurrent_reviews_one_wins(api, auth, database_url):
     url_id = deliverables(api, auth)["url"]
     sid = submit_link(api, auth, "ada", url_id, "https://example.org/v1").json()["id"]
@@ -340,6 +337,7 @@ def test_concurrent_reviews_one_wins(api, auth, database_url):
     assert reviews == [(1,)]
 
 
+@pytest.mark.dialects
 def test_concurrent_resubmissions_get_distinct_versions(api, auth, database_url):
     url_id = deliverables(api, auth)["url"]
     results: list[int] = []

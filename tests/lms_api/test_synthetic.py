@@ -38,6 +38,8 @@ from lms_api.synthetic import (
 from lms_api.synthetic.seed import TABLES
 from tests.databases import fresh_postgres_database
 
+pytestmark = pytest.mark.dialects
+
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 SYNTHETIC = re.compile(r"^(student\d{6}|trainer\d{4})$")
 SMALL = {"students": 60, "quizzes": 4, "seed": 11}

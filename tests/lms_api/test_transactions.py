@@ -7,6 +7,8 @@ from lms_api.database import Database
 from lms_api.migrate import upgrade
 from lms_api.people.models import Person
 
+pytestmark = pytest.mark.dialects
+
 
 class Boom(Exception):
     pass

@@ -83,9 +83,9 @@ def test_a_depth_bomb_quiz_import_is_a_422_and_no_quiz_is_made(
 
 # --- item 9: deletes blocked by a foreign key -----------------------------------------------
 @pytest.fixture
-def pay(platform, database_url, upload_dir, seeded, fake_stripe):
+def pay(hub, database_url, upload_dir, seeded, fake_stripe):
     seeded.restore(database_url)
-    settings = app_settings(platform, database_url, upload_dir, **stripe_settings(fake_stripe))
+    settings = app_settings(hub, database_url, upload_dir, **stripe_settings(fake_stripe))
     with TestClient(create_app(settings)) as client:
         client.fake = fake_stripe
         yield client
@@ -105,6 +105,7 @@ def new_priced_track(pay, auth, code="ZZ") -> str:
     return code
 
 
+@pytest.mark.dialects
 def test_deleting_a_track_with_only_a_pending_payment_is_a_409(pay, auth, database_url):
     code = new_priced_track(pay, auth)
     pending_checkout(pay, auth, code)
@@ -113,6 +114,7 @@ def test_deleting_a_track_with_only_a_pending_payment_is_a_409(pay, auth, databa
     assert rows(database_url, "SELECT count(*) FROM tracks WHERE code = :c", c=code) == [(1,)]
 
 
+@pytest.mark.dialects
 def test_any_delete_the_database_refuses_for_a_reference_is_a_409(pay, auth, database_url):
     """The class: a route whose own checks miss a reference still answers 409, not 500."""
     code = new_priced_track(pay, auth)
@@ -191,6 +193,7 @@ def test_signed_events_of_the_wrong_shape_are_400_and_change_nothing(pay, auth, 
         ("a\u200eb\u200dc\u2066d\u2028.txt", "abcd.txt"),
     ],
 )
+@pytest.mark.dialects
 def test_bidi_and_control_characters_leave_stored_and_served_file_names(api, auth, sent, stored):
     file_id = deliverable(api, auth, "file")
     made = upload(api, auth, file_id, sent, f"text for {stored}".encode())

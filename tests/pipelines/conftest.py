@@ -1,6 +1,8 @@
 """Running the real Dagster assets on temporary LMS databases and warehouses."""
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -8,6 +10,7 @@ from dagster import materialize
 
 from pipelines.definitions import defs, resources
 from pipelines.resources import Warehouse
+from tests.conftest import empty_database
 from tests.pipelines.school import AS_OF, School, build_school, write_activity
 
 
@@ -35,6 +38,19 @@ class Pipeline:
         """Read the published file, read-only, as a dashboard does."""
         with duckdb.connect(str(self.path), read_only=True) as db:
             return db.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def built(request, tmp_path_factory) -> Iterator[tuple[Pipeline, Any]]:
+    """One school and one full run shared by a module's read-only tests, on each backend (the
+    pipeline reads each dialect its own way: PostgreSQL COPY, SQLite)."""
+    folder = tmp_path_factory.mktemp(f"built-{request.param}")
+    with empty_database(request.param, folder) as url:
+        school = build_school(url)
+        warehouse = folder / "warehouse" / "warehouse.duckdb"
+        write_activity(Warehouse(path=str(warehouse)).landing_dir)
+        pipeline = Pipeline(school.url, warehouse)
+        yield pipeline, pipeline.run()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import threading
 from datetime import UTC, date, datetime
 
 import duckdb
+import pytest
 from dagster import AssetKey, DagsterInstance, RunRequest, SkipReason, build_sensor_context
 from sqlalchemy import create_engine, text
 
@@ -25,6 +26,7 @@ def quiz_selection():
     return refresh_jobs["quizzes"].selection.resolve(defs.resolve_asset_graph())
 
 
+@pytest.mark.dialects
 def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(pipeline, school):
     pipeline.run()
     school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
@@ -190,6 +192,7 @@ def test_the_sensor_sees_grants_steps_and_reassignments_when_other_tables_are_em
     assert isinstance(sensor_tick(pipeline), SkipReason)
 
 
+@pytest.mark.dialects
 def test_an_attempt_graded_late_reaches_the_marts_incrementally(pipeline, school):
     # cat started an attempt on 06-25 and walked away; ben's newer attempt has a higher id.
     lazy = school.add_attempt("cat", 2, [0, 0, None], "06-25 10:00")
@@ -271,6 +274,7 @@ def test_landing_files_are_compacted_without_losing_a_sample(pipeline, monkeypat
     assert pipeline.rows(query + " ORDER BY 1, 2") == expected
 
 
+@pytest.mark.dialects
 def test_attempts_imported_with_past_times_are_picked_up_incrementally(pipeline, school):
     pipeline.run()
     # Finished on 06-01, before every attempt already in the warehouse: new by its id only.

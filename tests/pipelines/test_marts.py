@@ -1,5 +1,7 @@
 """A full pipeline run on the tiny school (tests/pipelines/school.py) gives the marts worked
-out by hand, on SQLite and PostgreSQL. "Now" is 2026-06-30 12:00 UTC (AS_OF)."""
+out by hand, on SQLite and PostgreSQL. The read-only tests share one run per backend
+(`built`); a test that changes the school first runs its own. "Now" is 2026-06-30 12:00 UTC
+(AS_OF)."""
 
 from datetime import UTC, date, datetime
 
@@ -12,12 +14,6 @@ from lms_api.database import sync_url
 from lms_api.quizzes.models import Quiz
 from lms_api.submissions.models import Submission
 from tests.pipelines.school import at
-
-
-@pytest.fixture
-def built(pipeline):
-    result = pipeline.run()
-    return pipeline, result
 
 
 def test_student_progress_counts_steps_per_project(built):
