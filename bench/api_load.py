@@ -2,8 +2,9 @@
 
 One command (`make bench-api`) sets everything up, measures, prints a table and cleans up:
 
-1. starts the real JupyterHub (`tests.platform.Platform`, without Dagster and the dashboards),
-   only to issue tokens, and makes N student accounts there, each with an API token of its own;
+1. starts the real JupyterHub (`bench.harness.platform.Platform`, without Dagster and the
+   dashboards) only to issue tokens, and makes N student accounts there, each with an API
+   token of its own;
 2. creates a fresh PostgreSQL database, migrates it, loads the demo school and serves lms_api
    on it with uvicorn; the hub admin grants every student the DP track through the API;
 3. serves the ceiling (`bench.ceiling`, a bare ASGI app) with the very same uvicorn command;
@@ -49,10 +50,10 @@ import httpx
 import uvloop
 from sqlalchemy.engine import URL, make_url
 
+from bench.harness.databases import fresh_postgres_database
+from bench.harness.platform import REPO_ROOT, Platform, free_port, pids_with_environ
 from lms_api.demo import seed_demo
 from lms_api.migrate import upgrade
-from tests.databases import fresh_postgres_database
-from tests.platform import REPO_ROOT, Platform, free_port, pids_with_environ
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", None}  # None: a local Unix socket

@@ -50,10 +50,10 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def build_warehouse(args, folder: Path) -> Path:
     """Seed a synthetic school into a fresh database and publish its marts."""
+    from bench.harness.databases import fresh_postgres_database
     from bench.pipeline_scale import run_child
     from lms_api.migrate import upgrade
     from lms_api.synthetic import seed_synthetic
-    from tests.databases import fresh_postgres_database
 
     admin = (
         os.environ.get("APRANOVA_BENCH_POSTGRES_URL")

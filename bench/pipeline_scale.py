@@ -274,9 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
+    from bench.harness.databases import fresh_postgres_database
     from lms_api.migrate import upgrade
     from lms_api.synthetic import seed_synthetic
-    from tests.databases import fresh_postgres_database
 
     admin = (
         os.environ.get("APRANOVA_BENCH_POSTGRES_URL")

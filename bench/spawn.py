@@ -3,7 +3,7 @@
     make bench-spawn                              # 1, 10 and 30 students, JupyterLab
     python -m bench.spawn --rounds 1,10,30 --json out.json
 
-A real hub with its proxy in Docker mode (`tests/docker_workspaces.py`: its own network,
+A real hub with its proxy in Docker mode (`bench/harness/docker_workspaces.py`: its own network,
 container names and home volumes, removed afterwards), demo data plus synthetic DP students.
 Images must exist (`images/build-local.sh`); one spawn and stop first warms them. Each
 student asks with their own token (`POST /users/<name>/server`) and follows the spawn's
@@ -28,7 +28,7 @@ import httpx
 
 from bench import api_load
 from bench.api_load import percentile
-from tests.docker_workspaces import (
+from bench.harness.docker_workspaces import (
     docker_client,
     docker_platform,
     idle_memory_bytes,
@@ -36,7 +36,7 @@ from tests.docker_workspaces import (
     stop,
     wait_ready,
 )
-from tests.platform import Platform
+from bench.harness.platform import Platform
 
 TRACK = api_load.TRACK
 LMS_SERVICE = "/services/lms-api"

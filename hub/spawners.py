@@ -5,7 +5,6 @@ of every spawn (form or REST) both ask it, so the REST API cannot bypass the for
 """
 
 import asyncio
-import html
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ from tornado import web
 from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from hub.fragments import render_fragment
 from hub.lms_client import HubLmsClient, LmsUnavailable, WorkspaceRule
 from hub.local_accounts import (
     SHELL,
@@ -62,24 +62,14 @@ class NoWorkspaceTrack(web.HTTPError):
             message += f" Enroll and pay online at {enroll_url} ({priced})."
         message += f" {enroll_help}"
         super().__init__(403, message)
-        items = "".join(
-            f"<li><strong>{html.escape(o['track_name'])}</strong> ({html.escape(o['track_code'])})"
-            f": {html.escape(format_price(o['price_cents'], o['currency']))}</li>"
-            for o in offers
-        )
-        pay = (
-            f'<p>You can enroll and pay online:</p><ul class="apranova-offers">{items}</ul>'
-            f'<p><a class="btn btn-primary" id="enroll-online" href="{html.escape(enroll_url)}">'
-            "Enroll and pay</a></p>"
-            if offers
-            else ""
-        )
         self.jupyterhub_message = message
-        self.jupyterhub_html_message = (
-            "<p>You are not enrolled in a track with a workspace.</p>"
-            f"{pay}<p>{html.escape(enroll_help)}</p>"
-            f'<p><a class="btn btn-outline-primary" id="see-catalog" '
-            f'href="{html.escape(catalog_url)}">See the tracks and how to join</a></p>'
+        self.jupyterhub_html_message = render_fragment(
+            "fragment-no-workspace.html",
+            offers=offers,
+            format_price=format_price,
+            enroll_url=enroll_url,
+            enroll_help=enroll_help,
+            catalog_url=catalog_url,
         )
 
 
@@ -93,7 +83,7 @@ class AccountDeactivated(web.HTTPError):
         )
         super().__init__(403, message)
         self.jupyterhub_message = message
-        self.jupyterhub_html_message = f"<p>{html.escape(message)}</p>"
+        self.jupyterhub_html_message = render_fragment("fragment-message.html", message=message)
 
 
 class TrackAwareMixin(LoggingConfigurable):
@@ -170,15 +160,14 @@ class TrackAwareMixin(LoggingConfigurable):
 
     async def get_options_form(self) -> str:
         kinds = await self.kinds_or_refuse()
-        if len(kinds) == 1:
-            return ""  # nothing to choose: launch directly
-        options = "\n".join(
-            f'<div class="radio"><label><input type="radio" name="kind" value="{k}"'
-            f"{' checked' if i == 0 else ''}> <strong>{html.escape(k)}</strong> — "
-            f"{html.escape(self.kind_descriptions.get(k, ''))}</label></div>"
-            for i, k in enumerate(kinds)
+        if len(kinds) == 1 or self.name in kinds:
+            return ""  # nothing to choose: the one kind, or the kind the server is named after
+        return render_fragment(
+            "fragment-spawn-options.html",
+            kinds=kinds,
+            selected=kinds[0],
+            descriptions=self.kind_descriptions,
         )
-        return f"<p>Choose the workspace to launch:</p>{options}"
 
     def options_from_form(self, formdata):
         return {"kind": (formdata.get("kind") or [""])[0]}
@@ -186,8 +175,9 @@ class TrackAwareMixin(LoggingConfigurable):
     async def resolve_kind(self) -> str:
         """The kind asked for (form or REST `{"kind": ...}`), checked against the rule.
 
-        Without one, a named server called like a kind (`/users/ada/servers/superset`) is that
-        kind, and anything else is the first kind the user may launch. Sets
+        A named server called like a kind (`/users/ada/servers/superset`) is that kind (asking
+        it for another is refused); anything else without a kind asked is the first kind the
+        user may launch. Sets
         `workspace_kind` and `workspace_track` (the track that gives the kind).
         """
         options = self.user_options or {}
@@ -209,7 +199,15 @@ class TrackAwareMixin(LoggingConfigurable):
         # A start asks afresh: a deactivation or refund a moment ago must not be missed.
         self.lms.forget(self.user.name)
         rule, kinds = await self._rule_and_kinds()
-        wanted = options.get("kind") or (self.name if self.name in kinds else kinds[0])
+        named_kind = self.name if self.name in self.launchable_kinds else ""
+        wanted = options.get("kind") or named_kind or kinds[0]
+        if named_kind and wanted != named_kind:
+            self._forget_options()
+            raise web.HTTPError(
+                400,
+                f"The workspace named {self.name!r} is a {self.name} workspace; start "
+                f"{wanted} as another server (or the default one).",
+            )
         if wanted not in kinds:
             self._forget_options()
             raise web.HTTPError(

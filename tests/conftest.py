@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.databases import fresh_postgres_database
-from tests.platform import Platform
+from bench.harness.databases import fresh_postgres_database
+from bench.harness.platform import Platform
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

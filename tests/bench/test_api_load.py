@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bench.api_load import CEILING, Phase, Workload, percentile, stats, verdicts
+from bench.harness.platform import REPO_ROOT
 from lms_api.database import sync_url
 from tests.conftest import require
-from tests.platform import REPO_ROOT
 
 
 def test_percentile_is_nearest_rank():

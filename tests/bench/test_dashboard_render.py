@@ -5,8 +5,8 @@ import json
 import subprocess
 import sys
 
+from bench.harness.platform import REPO_ROOT
 from tests.dashboards import warehouse
-from tests.platform import REPO_ROOT
 
 
 def test_the_benchmark_renders_every_page_for_an_admin_and_a_trainer(tmp_path):

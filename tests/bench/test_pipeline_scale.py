@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
+from bench.harness.platform import REPO_ROOT
 from tests.conftest import require
-from tests.platform import REPO_ROOT
 
 
 def test_a_tiny_benchmark_run_rebuilds_refreshes_and_agrees_with_pandas(tmp_path):

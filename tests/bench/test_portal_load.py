@@ -11,11 +11,11 @@ import sys
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.harness.platform import REPO_ROOT
 from bench.portal_load import ALL, SATURATED, STEPS, portal_path, verdicts
 from bench.quiz_load import QUESTIONS, Tally, quiz_phase
 from lms_api.database import sync_url
 from tests.conftest import require
-from tests.platform import REPO_ROOT
 
 
 def test_a_redirect_is_followed_on_lms_api_without_the_proxy_prefix():

@@ -12,6 +12,7 @@ import sys
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.harness.platform import REPO_ROOT
 from bench.quiz_load import (
     ALL,
     QUESTIONS,
@@ -25,7 +26,6 @@ from bench.quiz_load import (
 from lms_api.database import sync_url
 from lms_api.quizzes.grading import mark_answer
 from tests.conftest import require
-from tests.platform import REPO_ROOT
 
 
 def key_of_the_quiz() -> QuizKey:

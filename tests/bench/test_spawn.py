@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
+from bench.harness.docker_workspaces import require_docker
+from bench.harness.platform import REPO_ROOT
 from bench.spawn import summary
 from tests.conftest import require
-from tests.docker_workspaces import require_docker
-from tests.platform import REPO_ROOT
 
 
 def test_summary_counts_failures_apart_from_the_timings():

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.harness.platform import Platform
 from tests.conftest import require
 from tests.e2e.portal_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

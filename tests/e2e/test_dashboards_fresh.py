@@ -13,9 +13,9 @@ from dagster import DagsterInstance, RunsFilter
 from dagster._core.scheduler.instigation import InstigatorType
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from bench.harness.platform import Platform
 from lms_api.client import LmsClient
 from tests.e2e.test_dashboards_browser import SHOTS, chromium, logged_in, settled  # noqa: F401
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

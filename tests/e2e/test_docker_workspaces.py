@@ -1,6 +1,6 @@
 """Docker mode through the real hub and its proxy: workspace containers on a real engine.
 
-The hub runs on this host with DockerSpawner (`tests/docker_workspaces.py`); the images are
+The hub runs on this host with DockerSpawner (`bench/harness/docker_workspaces.py`); the images are
 built from a locally made base (`images/build-local.sh`, run by `.ci/run`). The students act
 through the browser login and the REST API with their own tokens: ada (DP: JupyterLab and
 Superset), linus (FSD: JupyterLab and code-server), grace (no enrollment).
@@ -15,8 +15,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import require
-from tests.docker_workspaces import (
+from bench.harness.docker_workspaces import (
     CODE_SERVER_IMAGE,
     IMAGES,
     docker_platform,
@@ -27,6 +26,7 @@ from tests.docker_workspaces import (
     wait_gone,
     wait_ready,
 )
+from tests.conftest import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 

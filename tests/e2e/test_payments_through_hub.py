@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bench.harness.platform import Platform
 from tests.e2e.test_workspace import wait_for_server
 from tests.fakes.stripe import FakeStripe
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from bench.harness.platform import Platform
 from tests.e2e.portal_browser import check_page, chromium, log_in, scroll_to  # noqa: F401
 from tests.fakes.gemini import FakeGemini, good_questions
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 PORTAL = "/services/lms-api/portal/"

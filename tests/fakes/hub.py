@@ -5,7 +5,7 @@ It answers the questions lms_api asks the hub, with the hub's JSON shapes and st
 `GET /user` (who owns this token, with its scopes), `GET /users/{name}` and
 `GET /groups/{name}` (asked with the lms-api service token), plus the few admin calls tests
 make to set up callers (`POST /users/{name}`, `POST/DELETE /users/{name}/tokens`). The demo
-school's accounts and groups are those `tests.platform.Platform` makes on the real hub.
+school's accounts and groups are those `bench.harness.platform.Platform` makes on the real hub.
 
 `tests/e2e/test_hub_contract.py` asks the real hub and this fake the same questions and
 requires the same answers, so the fake cannot drift from what JupyterHub does.
@@ -33,7 +33,7 @@ SERVICE_SCOPES = {
     "lms-api": ("read:users", "read:users:groups", "read:groups", "read:servers"),
     "apranova-hub": ("read:users:name", LMS_ACCESS, "list:users", "read:servers"),
 }
-# The accounts tests.platform.Platform adds to the demo ones.
+# The accounts bench.harness.platform.Platform adds to the demo ones.
 EXTRA_ACCOUNTS = {"grace": "student", "office": "admin", "coach": "trainer"}
 GROUP_OF_ROLE = {"admin": "admins", "trainer": "trainers"}
 
@@ -69,7 +69,7 @@ class FakeHub:
         self.admin_token = self.new_token("admin")[0]
         self._server = LoopbackServer(self._handle, "fake hub")
 
-    # --- what tests use, as on tests.platform.Platform -----------------------------------
+    # --- what tests use, as on bench.harness.platform.Platform -----------------------------------
     def start(self) -> "FakeHub":
         self._server.start()
         return self

@@ -81,6 +81,27 @@ async def test_a_server_named_like_a_kind_starts_that_kind():
     assert await spawner_for("ada", server="scratch").resolve_kind() == "jupyterlab"
 
 
+async def test_the_form_asks_nothing_of_a_server_named_like_a_kind():
+    """`/hub/spawn/ada/superset` starts Superset: no form pre-selecting JupyterLab, and a
+    posted form asking the superset server for JupyterLab is refused, saving nothing."""
+    assert await spawner_for("ada", server="superset").get_options_form() == ""
+    form = await spawner_for("ada", server="scratch").get_options_form()
+    assert form.count('type="radio"') == 2 and 'value="jupyterlab" checked' in form
+    assert "<legend" in form  # the choice is named for screen readers
+    spawner = spawner_for("ada", server="superset", options={"kind": "jupyterlab"})
+    with pytest.raises(web.HTTPError) as refused:
+        await spawner.resolve_kind()
+    assert refused.value.status_code == 400 and "superset workspace" in refused.value.log_message
+    assert spawner.orm_spawner.user_options == {}
+
+
+async def test_the_form_escapes_what_it_shows():
+    spawner = spawner_for("ada", server="scratch")
+    spawner.kind_descriptions = {"jupyterlab": "<script>alert(1)</script> labs"}
+    form = await spawner.get_options_form()
+    assert "<script>" not in form and "&lt;script&gt;alert(1)&lt;/script&gt; labs" in form
+
+
 async def test_unknown_options_and_other_kinds_are_refused():
     spawner = spawner_for("ada", options={"image": "alpine"})
     with pytest.raises(web.HTTPError) as refused:

@@ -36,7 +36,7 @@ def hub() -> Iterator[FakeHub]:
 
 def app_settings(hub, database_url: str, upload_dir, **overrides) -> Settings:
     """Settings of an LMS app on `database_url` that checks tokens with `hub` (the fake hub,
-    or a running `tests.platform.Platform`)."""
+    or a running `bench.harness.platform.Platform`)."""
     values = {
         "database_url": database_url,
         "hub_api_url": hub.hub_api,

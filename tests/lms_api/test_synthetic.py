@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.harness.databases import fresh_postgres_database
 from lms_api.cli import main
 from lms_api.database import sync_url
 from lms_api.demo import seed_demo
@@ -36,7 +37,6 @@ from lms_api.synthetic import (
     seed_synthetic,
 )
 from lms_api.synthetic.seed import TABLES
-from tests.databases import fresh_postgres_database
 
 pytestmark = pytest.mark.dialects
 

@@ -17,8 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from bench.harness.platform import free_port
 from pipelines.webserver import SECRET_ENV, GatewayOnly
-from tests.platform import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "per-start-secret"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.platform import Platform, pids_with_environ
+from bench.harness.platform import Platform, pids_with_environ
 
 IMAGES = {
     "jupyterlab": "apranova/workspace-jupyterlab:latest",

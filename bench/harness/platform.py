@@ -19,7 +19,7 @@ import httpx
 
 from hub.local_accounts import remove_accounts
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Folders above the virtualenv opened for traversal (o+x) while platforms run:
 # folder -> (its own mode, how many running platforms need it).
 OPENED_FOLDERS: dict[Path, tuple[int, int]] = {}
