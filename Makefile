@@ -62,10 +62,11 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
-# The edit loop: every test but the whole-platform ones (no hub, proxy, Docker or Chromium).
+# The edit loop: every test but the whole-platform ones (no hub, proxy, Docker or Chromium)
+# and the slow ones (whole pipeline runs, benchmarks, fuzzing); `make test` runs them all.
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,11 +26,11 @@ c.JupyterHub.port = s.hub_port
 c.JupyterHub.hub_ip, c.JupyterHub.hub_connect_ip = hub_addresses(s)
 c.JupyterHub.hub_port = s.hub_api_port
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
-c.ConfigurableHTTPProxy.auth_token = s.proxy_auth_token
+c.ConfigurableHTTPProxy.auth_token = s.proxy_auth_token.get_secret_value()
 c.ConfigurableHTTPProxy.should_start = True
 c.ConfigurableHTTPProxy.command = [s.proxy_command]
 c.ConfigurableHTTPProxy.pid_file = str(s.state_dir / "proxy.pid")
-c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret)
+c.JupyterHub.cookie_secret = bytes.fromhex(s.cookie_secret.get_secret_value())
 c.JupyterHub.db_url = f"sqlite:///{s.state_dir / 'jupyterhub.sqlite'}"
 c.JupyterHub.pid_file = str(s.state_dir / "jupyterhub.pid")
 # Students land on their course (the portal sends staff on to the hub's home).
@@ -57,7 +57,7 @@ if s.authenticator == "local":
 else:
     c.JupyterHub.authenticator_class = oauthenticator_class(s.authenticator)
     c.OAuthenticator.client_id = s.oauth_client_id
-    c.OAuthenticator.client_secret = s.oauth_client_secret
+    c.OAuthenticator.client_secret = s.oauth_client_secret.get_secret_value()
     c.OAuthenticator.oauth_callback_url = s.oauth_callback_url
     c.OAuthenticator.allowed_users = set(s.oauth_allowed_users)
     c.OAuthenticator.admin_users = set(s.oauth_admin_users)
@@ -72,7 +72,7 @@ c.JupyterHub.extra_user_scopes = {LMS_API_ACCESS}
 
 # --- workspaces ------------------------------------------------------------------------
 c.Spawner.lms_api_url = s.lms_api_base
-c.Spawner.lms_api_token = s.hub_service_token
+c.Spawner.lms_api_token = s.hub_service_token.get_secret_value()
 c.Spawner.environment = {"APRANOVA_LMS_API_URL": s.lms_api_base}  # for lms_api.client
 c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES  # the notebook's token may use lms-api
 c.Spawner.start_timeout = s.workspace_start_timeout

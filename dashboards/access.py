@@ -14,12 +14,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-USER_HEADER = "X-Apranova-User"
-ROLE_HEADER = "X-Apranova-Role"
-SECRET_HEADER = "X-Apranova-Gateway"
-SECRET_ENV = "APRANOVA_GATEWAY_SECRET"
-STAFF_ROLES = {"trainer", "admin", "superadmin"}
-ADMIN_ROLES = {"admin", "superadmin"}
+from lms_api.principal import ADMIN_ROLES, ROLE_HEADER, STAFF_ROLES, USER_HEADER
+from lms_api.principal import GATEWAY_SECRET_ENV as SECRET_ENV
+from lms_api.principal import GATEWAY_SECRET_HEADER as SECRET_HEADER
 
 
 @dataclass(frozen=True)

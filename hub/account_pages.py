@@ -16,10 +16,11 @@ from tornado import web
 
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.usernames import USERNAME_RULE
+from lms_api.principal import GROUP_OF_ROLE
 
 # Roles an admin may give from the browser; superadmin (hub admin) stays a CLI decision.
 WEB_ROLES = tuple(r for r in ROLES if r != "superadmin")
-ROLE_GROUPS = {"trainer": "trainers", "admin": "admins"}
+ROLE_GROUPS = {str(role): group for role, group in GROUP_OF_ROLE.items()}
 RESULT_SECONDS = 600  # a new password waits this long for its one showing
 MAX_RESULTS = 1000
 MAX_SHOWN_NAME = 64  # a rejected username is echoed at most this long

@@ -29,10 +29,10 @@ from tornado import httpclient, ioloop, web, websocket
 from tornado.httputil import HTTPHeaders
 from tornado.log import app_log
 
-USER_HEADER = "X-Apranova-User"
-ROLE_HEADER = "X-Apranova-Role"
-SECRET_HEADER = "X-Apranova-Gateway"
-SECRET_ENV = "APRANOVA_GATEWAY_SECRET"
+from lms_api.principal import GATEWAY_SECRET_ENV as SECRET_ENV
+from lms_api.principal import GATEWAY_SECRET_HEADER as SECRET_HEADER
+from lms_api.principal import ROLE_HEADER, USER_HEADER, role_from_hub
+
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -85,14 +85,7 @@ WS_HANDSHAKE = {
 
 
 def role_of(model: dict) -> str:
-    groups = set(model.get("groups") or ())
-    if model.get("admin"):
-        return "superadmin"
-    if "admins" in groups:
-        return "admin"
-    if "trainers" in groups:
-        return "trainer"
-    return "student"
+    return str(role_from_hub(bool(model.get("admin")), tuple(model.get("groups") or ())))
 
 
 class ProxyHandler(NoFraming, HubOAuthenticated, websocket.WebSocketHandler):

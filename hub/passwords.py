@@ -12,7 +12,9 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-ROLES = ("student", "trainer", "admin", "superadmin")
+from lms_api.principal import PERSON_ROLES
+
+ROLES = tuple(str(role) for role in PERSON_ROLES)
 MIN_PASSWORD_LENGTH = 8
 _N, _R, _P = 2**14, 8, 1
 

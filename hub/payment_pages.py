@@ -30,7 +30,10 @@ def lms_client() -> HubLmsClient:
 
     settings = get_settings()
     return HubLmsClient(
-        settings.lms_api_base, settings.hub_service_token, cache_seconds=0, timeout=20.0
+        settings.lms_api_base,
+        settings.hub_service_token.get_secret_value(),
+        cache_seconds=0,
+        timeout=20.0,
     )
 
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from hub.settings import HubSettings
+from lms_api.principal import ADMINS_GROUP, GROUP_OF_ROLE, TRAINERS_GROUP, Role
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -55,7 +56,7 @@ def apranova_hub_service(s: HubSettings) -> dict:
     process, `hub.workspace_guard`, stops running workspaces that rule no longer allows."""
     return {
         "name": "apranova-hub",
-        "api_token": s.hub_service_token,
+        "api_token": s.hub_service_token.get_secret_value(),
         "display": False,
         "command": [
             PY,
@@ -76,7 +77,7 @@ def external_services(s: HubSettings) -> list[dict]:
         {
             "name": "lms-api",
             "url": s.lms_api_url,
-            "api_token": s.lms_api_token,
+            "api_token": s.lms_api_token.get_secret_value(),
             "display": False,
             **PORTAL_OAUTH,
         },
@@ -87,7 +88,7 @@ def external_services(s: HubSettings) -> list[dict]:
             {
                 "name": "dashboards",
                 "url": s.dashboards_url,
-                "api_token": s.dashboards_api_token,
+                "api_token": s.dashboards_api_token.get_secret_value(),
                 "oauth_no_confirm": True,
             }
         )
@@ -96,7 +97,7 @@ def external_services(s: HubSettings) -> list[dict]:
             {
                 "name": "dagster",
                 "url": s.dagster_url,
-                "api_token": s.dagster_api_token,
+                "api_token": s.dagster_api_token.get_secret_value(),
                 "oauth_no_confirm": True,
             }
         )
@@ -128,7 +129,7 @@ def lms_api_environment(s: HubSettings, hub_ip: str = "127.0.0.1") -> dict[str, 
         **shared_environment(s),
         "APRANOVA_PUBLIC_URL": s.hub_public_url,
         "APRANOVA_AUTHENTICATOR": s.authenticator,
-        "APRANOVA_LMS_API_TOKEN": s.lms_api_token,
+        "APRANOVA_LMS_API_TOKEN": s.lms_api_token.get_secret_value(),
         "APRANOVA_HUB_API_URL": f"http://{local or hub_ip}:{s.hub_api_port}/hub/api",
     }
 
@@ -140,7 +141,7 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
         {
             "name": "lms-api",
             "url": f"http://127.0.0.1:{s.lms_api_port}",
-            "api_token": s.lms_api_token,
+            "api_token": s.lms_api_token.get_secret_value(),
             "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
             "environment": lms_api_environment(s, hub_ip),
             "display": False,
@@ -158,7 +159,7 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
                 "oauth_no_confirm": True,
                 "command": gateway_command(
                     s.dashboards_upstream_port,
-                    ["trainers", "admins"],
+                    [TRAINERS_GROUP, ADMINS_GROUP],
                     [
                         PY,
                         "-m",
@@ -190,7 +191,7 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
                 "oauth_no_confirm": True,
                 "command": gateway_command(
                     s.dagster_upstream_port,
-                    ["admins"],
+                    [ADMINS_GROUP],
                     # The Dagster webserver behind a guard that refuses whatever lacks the
                     # gateway's per-start secret (pipelines/webserver.py): its port has no
                     # login, and a notebook in local mode could otherwise dial it.
@@ -281,7 +282,7 @@ def hub_roles(s: HubSettings) -> list[dict]:
             {
                 "name": "dashboards-viewer",
                 "scopes": ["access:services!service=dashboards"],
-                "groups": ["trainers", "admins"],
+                "groups": [TRAINERS_GROUP, ADMINS_GROUP],
             }
         )
     if s.enable_dagster:
@@ -297,7 +298,7 @@ def hub_roles(s: HubSettings) -> list[dict]:
             {
                 "name": "pipelines-operator",
                 "scopes": ["access:services!service=dagster"],
-                "groups": ["admins"],
+                "groups": [ADMINS_GROUP],
             }
         )
     return roles
@@ -305,10 +306,8 @@ def hub_roles(s: HubSettings) -> list[dict]:
 
 def hub_groups(account_roles: dict[str, str]) -> dict[str, dict]:
     """Group membership from local account roles (applied additively at hub start)."""
-    groups: dict[str, dict] = {"trainers": {"users": []}, "admins": {"users": []}}
+    groups: dict[str, dict] = {group: {"users": []} for group in GROUP_OF_ROLE.values()}
     for username, role in account_roles.items():
-        if role == "trainer":
-            groups["trainers"]["users"].append(username)
-        elif role == "admin":
-            groups["admins"]["users"].append(username)
+        if role in GROUP_OF_ROLE:
+            groups[GROUP_OF_ROLE[Role(role)]]["users"].append(username)
     return groups

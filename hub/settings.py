@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lms_api.state import is_placeholder, lms_database_url, warehouse_file
@@ -72,15 +72,19 @@ class HubSettings(BaseSettings):
     lms_api_url: str = Field("", description="lms-api's own URL; default 127.0.0.1:lms_api_port.")
     dashboards_url: str = Field("", description="External services: the dashboards gateway URL.")
     dagster_url: str = Field("", description="External services: the Dagster UI gateway URL.")
-    dashboards_api_token: str = Field("", description="External services: the dashboards' token.")
-    dagster_api_token: str = Field("", description="External services: the Dagster UI's token.")
+    dashboards_api_token: SecretStr = Field(
+        SecretStr(""), description="External services: the dashboards' token."
+    )
+    dagster_api_token: SecretStr = Field(
+        SecretStr(""), description="External services: the Dagster UI's token."
+    )
 
     database_url: str = Field("", description="LMS database URL; default SQLite in state_dir.")
     warehouse_path: str = Field("", description="Published DuckDB warehouse; default in state_dir.")
 
     authenticator: Literal["local", "github", "google", "generic"] = "local"
     oauth_client_id: str = ""
-    oauth_client_secret: str = ""
+    oauth_client_secret: SecretStr = SecretStr("")
     oauth_callback_url: str = ""
     oauth_allowed_users: list[str] = Field(default_factory=list)
     oauth_allowed_orgs: list[str] = Field(default_factory=list)
@@ -89,10 +93,10 @@ class HubSettings(BaseSettings):
     oidc_token_url: str = ""
     oidc_userdata_url: str = ""
 
-    cookie_secret: str = ""
-    proxy_auth_token: str = ""
-    lms_api_token: str = ""
-    hub_service_token: str = ""
+    cookie_secret: SecretStr = SecretStr("")
+    proxy_auth_token: SecretStr = SecretStr("")
+    lms_api_token: SecretStr = SecretStr("")
+    hub_service_token: SecretStr = SecretStr("")
 
     workspace_home_root: str = Field(
         "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the workspace images where no registry can be reached and pip cannot reach PyPI inside
 # `docker build` (the project's machines, CI): a Debian base made with debootstrap, wheels
-# downloaded on the host into images/<kind>/wheels/, then `docker build` from the local base.
+# downloaded on the host into images/<kind>/wheels/ (with the notebook client's own wheel,
+# apranova-client, built from lms_api/), then `docker build` from the local base.
 #
 #   images/build-local.sh                  # jupyterlab and superset
 #   images/build-local.sh jupyterlab       # one of them
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 BASE_IMAGE="${APRANOVA_LOCAL_BASE_IMAGE:-apranova/base:bookworm}"
 PIP="${PIP:-.venv/bin/pip}"
+PYTHON="${PYTHON:-.venv/bin/python}"
 pip() { "$PIP" "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
 kinds=("$@")
 ((${#kinds[@]})) || kinds=(jupyterlab superset)
@@ -47,6 +49,11 @@ for kind in "${kinds[@]}"; do
       --find-links "$built" --dest "$dir/wheels" "jupyterhub==$hub_version" -r "$dir/requirements.txt"
     rm -rf "$built"
     echo "$wanted" > "$dir/wheels/.made-for"
+  fi
+  # The client's wheel: made again when its sources changed (seconds), else reused.
+  if grep -q build-client-wheel.py "$dir/Dockerfile"; then
+    echo "== apranova-client wheel for $kind"
+    "$PYTHON" images/build-client-wheel.py --reuse "$dir/wheels" "$dir/wheels" >/dev/null
   fi
   echo "== image apranova/workspace-$kind:latest"
   start=$SECONDS

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lms_api.state import DEFAULT_STATE_DIR, is_placeholder, lms_database_url
@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     hub_api_url: str = Field(
         "http://127.0.0.1:8081/hub/api", description="JupyterHub REST API, for token checks."
     )
-    lms_api_token: str = Field(
-        "",
+    lms_api_token: SecretStr = Field(
+        SecretStr(""),
         description="This service's hub token (JUPYTERHUB_API_TOKEN when hub-managed); "
         "used to read users' roles from the hub.",
     )
@@ -60,8 +60,8 @@ class Settings(BaseSettings):
         "(the hub's proxy) gets the 413 rather than a cut connection; larger ones are cut. "
         "Default: 3 x the body limit (max_upload_bytes + 1 MiB), 63 MiB.",
     )
-    gemini_api_key: str = Field(
-        "",
+    gemini_api_key: SecretStr = Field(
+        SecretStr(""),
         description="Google Gemini API key for quiz generation; without it the generate "
         "route answers 503 and quizzes are written by hand or imported.",
     )
@@ -84,13 +84,13 @@ class Settings(BaseSettings):
         le=300,
         description="Network slack after a quiz's time limit before answers are refused.",
     )
-    stripe_secret_key: str = Field(
-        "",
+    stripe_secret_key: SecretStr = Field(
+        SecretStr(""),
         description="Stripe secret key (sk_live_... / sk_test_...); without it the payment "
         "routes answer 503 and admins enroll students by grant.",
     )
-    stripe_webhook_secret: str = Field(
-        "",
+    stripe_webhook_secret: SecretStr = Field(
+        SecretStr(""),
         description="Signing secret of the Stripe webhook endpoint (whsec_...): every event "
         "is checked against it before anything changes.",
     )
@@ -146,7 +146,10 @@ class Settings(BaseSettings):
 
     @property
     def payments_enabled(self) -> bool:
-        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+        return bool(
+            self.stripe_secret_key.get_secret_value()
+            and self.stripe_webhook_secret.get_secret_value()
+        )
 
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
@@ -159,7 +162,7 @@ class Settings(BaseSettings):
                 "production mode refuses to start without a real secret."
             )
         for name in ("stripe_secret_key", "stripe_webhook_secret"):
-            value = getattr(self, name)
+            value = getattr(self, name).get_secret_value()
             if self.production and value and is_placeholder(value):
                 raise ValueError(
                     f"APRANOVA_{name.upper()} is a placeholder; production mode refuses it "

@@ -25,8 +25,8 @@ from lms_api.portal.router import router as portal_router
 from lms_api.portal.router import static_files as portal_static_files
 from lms_api.progress.router import router as progress_router
 from lms_api.quizzes.router import router as quizzes_router
+from lms_api.request_checks import refuse_control_characters
 from lms_api.submissions.router import router as submissions_router
-from lms_api.types import refuse_control_characters
 from lms_api.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.token_validator = HubTokenValidator(
-        settings.hub_api_url, settings.lms_api_token, settings.auth_cache_seconds
+        settings.hub_api_url, settings.lms_api_token.get_secret_value(), settings.auth_cache_seconds
     )
     install_error_handlers(app)
     app.state.page_errors = PageErrorRenderer()  # the portal's errors render as pages

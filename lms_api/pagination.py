@@ -1,16 +1,15 @@
 """List conventions: `limit`/`offset` in, `{count, next, previous, results}` out, stable order."""
 
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.links import page_link
+from lms_api.pages import Page as Page  # the model lives apart, for the notebook client
 from lms_api.types import INT64_MAX
-
-T = TypeVar("T")
 
 MAX_LIMIT = 200
 
@@ -28,18 +27,6 @@ def page_params(
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
-
-
-class Page(BaseModel, Generic[T]):
-    count: int = Field(description="Rows matching the filters, on every page", examples=[120])
-    next: str | None = Field(
-        description="The next page's URL; null on the last page",
-        examples=["https://school.example/services/lms-api/api/v1/tracks?limit=50&offset=50"],
-    )
-    previous: str | None = Field(
-        description="The previous page's URL; null on the first page", examples=[None]
-    )
-    results: list[T]
 
 
 async def paginate(

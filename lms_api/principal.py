@@ -18,6 +18,20 @@ class Role(StrEnum):
 
 STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.SUPERADMIN})
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.SUPERADMIN})
+# The roles a person account may have (a service is not a person).
+PERSON_ROLES = (Role.STUDENT, Role.TRAINER, Role.ADMIN, Role.SUPERADMIN)
+
+# The hub's groups that carry a role (superadmin is the hub's own admin flag).
+TRAINERS_GROUP = "trainers"
+ADMINS_GROUP = "admins"
+GROUP_OF_ROLE = {Role.TRAINER: TRAINERS_GROUP, Role.ADMIN: ADMINS_GROUP}
+
+# What the hub's gateway (hub.gateway) tells the dashboards and Dagster about the viewer, and
+# the per-start secret that proves a request came through it.
+USER_HEADER = "X-Apranova-User"
+ROLE_HEADER = "X-Apranova-Role"
+GATEWAY_SECRET_HEADER = "X-Apranova-Gateway"
+GATEWAY_SECRET_ENV = "APRANOVA_GATEWAY_SECRET"
 
 
 SERVICE_NAME = "lms-api"
@@ -42,9 +56,9 @@ def role_from_hub(admin: bool, groups: list[str] | tuple[str, ...]) -> Role:
     """Hub admin = superadmin, group `admins` = admin, group `trainers` = trainer."""
     if admin:
         return Role.SUPERADMIN
-    if "admins" in groups:
+    if ADMINS_GROUP in groups:
         return Role.ADMIN
-    if "trainers" in groups:
+    if TRAINERS_GROUP in groups:
         return Role.TRAINER
     return Role.STUDENT
 

@@ -16,8 +16,10 @@ DEFAULT_STATE_DIR = Path(".apranova")
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder", "xxx"})
 
 
-def is_placeholder(secret: str) -> bool:
-    return secret.strip().lower() in PLACEHOLDER_SECRETS
+def is_placeholder(secret) -> bool:
+    """`secret`: a str or a pydantic SecretStr."""
+    plain = secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret
+    return plain.strip().lower() in PLACEHOLDER_SECRETS
 
 
 def state_dir() -> Path:

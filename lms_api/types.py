@@ -5,16 +5,17 @@ database error; a client must get a 422 that names the field instead. Every stri
 string parameter uses `Line` / `Text` (or a pattern of its own that refuses control
 characters), every integer one of the bounds below; tests/lms_api/test_input_limits.py walks
 the OpenAPI document so that a new route cannot forget them.
+
+Only pydantic: the notebook client's distribution (apranova-client) ships this module.
 """
 
 from typing import Annotated
 
-from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import StringConstraints
 
 INT32_MAX = 2_147_483_647  # INTEGER columns: ids, numbers, orders, amounts
 INT64_MAX = 9_223_372_036_854_775_807  # BIGINT, and PostgreSQL's OFFSET
+MAX_ID = INT32_MAX  # primary keys are 32-bit integers: larger ids are invalid input
 
 # One line (names, codes, usernames, URLs, every path and query parameter): no C0 control
 # character (U+0000-U+001F) and no DEL.
@@ -37,23 +38,3 @@ Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 def has_control_characters(value: str) -> bool:
     """True when `value` breaks `LINE_PATTERN` (the check of every path and query value)."""
     return any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
-
-
-async def refuse_control_characters(request: Request) -> None:
-    """Every route's path and query values (and query names) as `Line`: an app dependency,
-    so a parameter a route declares without the pattern is refused all the same."""
-    errors = []
-    places = (("path", request.path_params.items()), ("query", request.query_params.multi_items()))
-    for where, items in places:
-        for name, value in items:
-            if has_control_characters(name) or has_control_characters(str(value)):
-                errors.append(
-                    {
-                        "type": "string_pattern_mismatch",
-                        "loc": (where, name.encode("unicode_escape").decode()),
-                        "msg": PATTERN_MESSAGES[LINE_PATTERN],
-                        "ctx": {"pattern": LINE_PATTERN},
-                    }
-                )
-    if errors:
-        raise RequestValidationError(errors)

@@ -40,8 +40,10 @@ from dagster_webserver.cli import (
 )
 from dagster_webserver.version import __version__
 
-SECRET_HEADER = b"x-apranova-gateway"
-SECRET_ENV = "APRANOVA_GATEWAY_SECRET"
+from lms_api.principal import GATEWAY_SECRET_ENV, GATEWAY_SECRET_HEADER
+
+SECRET_HEADER = GATEWAY_SECRET_HEADER.lower().encode()  # ASGI header names: lower-case bytes
+SECRET_ENV = GATEWAY_SECRET_ENV
 HEALTH_PATH = "/apranova-health"
 log = logging.getLogger(WEBSERVER_LOGGER_NAME)
 

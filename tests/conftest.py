@@ -22,19 +22,13 @@ def require(what: str) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), whole-platform tests stay together where they
-    share something: those on the session's hub (`platform`) on one worker, those that drive
-    the Docker engine on one worker, and each other module with its own platform on one."""
+    """Under pytest-xdist (`--dist loadgroup`), the whole-platform tests run one after another
+    on one worker while the other workers take the rest: they share the session's hub, the
+    Docker engine and system accounts, and two platforms at once would starve each other of
+    CPU on CI's 2 cores."""
     for item in items:
-        if item.get_closest_marker("e2e") is None:
-            continue
-        if "platform" in item.fixturenames:
-            group = "platform"
-        elif item.get_closest_marker("docker") is not None:
-            group = "docker"
-        else:
-            group = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture

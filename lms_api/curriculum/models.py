@@ -1,7 +1,5 @@
 """Curriculum: tracks, their projects, the ordered steps and the deliverables of each project."""
 
-from enum import StrEnum
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -15,25 +13,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The enums live in `enums` (no SQLAlchemy: the notebook client uses them); re-exported here.
+from lms_api.curriculum.enums import DeliverableKind as DeliverableKind
+from lms_api.curriculum.enums import ProjectType
+from lms_api.curriculum.enums import WorkspaceKind as WorkspaceKind
 from lms_api.database import Base
-
-
-class WorkspaceKind(StrEnum):
-    JUPYTERLAB = "jupyterlab"
-    CODE_SERVER = "code-server"
-    SUPERSET = "superset"
-
-
-class ProjectType(StrEnum):
-    INTERNAL = "INTERNAL"
-    CAPSTONE = "CAPSTONE"
-
-
-class DeliverableKind(StrEnum):
-    URL = "url"
-    NOTEBOOK = "notebook"
-    FILE = "file"
-    GITHUB_PR = "github_pr"
 
 
 class Track(Base):

@@ -11,8 +11,8 @@ from pydantic import (
     field_validator,
 )
 
-from lms_api.curriculum.models import DeliverableKind, ProjectType, WorkspaceKind
-from lms_api.pagination import Page
+from lms_api.curriculum.enums import DeliverableKind, ProjectType, WorkspaceKind
+from lms_api.pages import Page
 from lms_api.types import INT32_MAX, Line, Text
 
 # --- field types, shared by create and update ------------------------------------------

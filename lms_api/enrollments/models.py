@@ -1,27 +1,15 @@
 """Enrollment: a person in a track; the status decides workspace access."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms_api.curriculum.models import Track
 from lms_api.database import Base
+from lms_api.enrollments.enums import EnrollmentSource, EnrollmentStatus
 from lms_api.people.models import Person
 from lms_api.timestamps import CreatedAt, utcnow
-
-
-class EnrollmentStatus(StrEnum):
-    PENDING_PAYMENT = "pending_payment"
-    ACTIVE = "active"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-
-
-class EnrollmentSource(StrEnum):
-    PAYMENT = "payment"
-    GRANT = "grant"
 
 
 class Enrollment(CreatedAt, Base):

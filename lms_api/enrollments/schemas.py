@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from lms_api.enrollments.models import EnrollmentSource, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentSource, EnrollmentStatus
 from lms_api.types import Line, Text
 
 

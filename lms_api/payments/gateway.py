@@ -106,11 +106,11 @@ class StripeGateway:
         ]
         if missing:
             raise PaymentsNotConfigured(missing)
-        self.webhook_secret = settings.stripe_webhook_secret
+        self.webhook_secret = settings.stripe_webhook_secret.get_secret_value()
         self.tolerance = settings.stripe_webhook_tolerance_seconds
         self.http = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
         self.client = stripe.StripeClient(
-            settings.stripe_secret_key,
+            settings.stripe_secret_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
             http_client=self.http,
             max_network_retries=SDK_RETRIES,

@@ -8,27 +8,15 @@ timestamp, so revenue can be reported by the month money moved, and writes a
 """
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms_api.curriculum.models import Track
 from lms_api.database import Base
+from lms_api.payments.enums import PaymentKind, PaymentStatus
 from lms_api.people.models import Person
 from lms_api.timestamps import CreatedAt, utcnow
-
-
-class PaymentStatus(StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-
-
-class PaymentKind(StrEnum):
-    CHECKOUT = "checkout"  # a Stripe-hosted Checkout Session (the hub's "Pay" button)
-    INTENT = "intent"  # a PaymentIntent an API client confirms itself (Stripe.js, mobile)
 
 
 class Payment(CreatedAt, Base):

@@ -1,7 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from lms_api.enrollments.schemas import UtcDatetime
-from lms_api.payments.models import PaymentKind, PaymentStatus
+from lms_api.payments.enums import PaymentKind, PaymentStatus
 from lms_api.types import Line
 
 

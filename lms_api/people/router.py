@@ -1,6 +1,6 @@
 """People routes: your own profile, the admin side of profiles, trainers and assignments."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -8,6 +8,7 @@ from lms_api.auth import AdminUser, CurrentUser, StaffUser, TrustedService
 from lms_api.database import SessionDep
 from lms_api.enrollments.schemas import EnrollmentOut
 from lms_api.enrollments.service import enrollments_of
+from lms_api.errors import error_responses as shared_error_responses
 from lms_api.links import page_link
 from lms_api.pagination import PageDep, paginate
 from lms_api.people.models import Person
@@ -21,7 +22,6 @@ from lms_api.people.schemas import (
     TrainerChoice,
     TrainerOut,
     TrainerPage,
-    error_responses,
 )
 from lms_api.people.service import (
     AssignmentResult,
@@ -44,6 +44,14 @@ from lms_api.types import LINE_PATTERN
 
 router = APIRouter(tags=["people"])
 
+PEOPLE_ERRORS = {404: "No such user"}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a people route (the shared error body, people's wording for 404)."""
+    return shared_error_responses(*statuses, described=PEOPLE_ERRORS)
+
+
 UsernamePath = Annotated[
     str, Path(min_length=1, max_length=255, pattern=LINE_PATTERN, description="Hub username")
 ]
@@ -51,7 +59,7 @@ UsernamePath = Annotated[
 
 def hub_directory(request: Request) -> HubDirectory:
     settings = request.app.state.settings
-    return HubDirectory(settings.hub_api_url, settings.lms_api_token)
+    return HubDirectory(settings.hub_api_url, settings.lms_api_token.get_secret_value())
 
 
 async def _me(session: SessionDep, user: CurrentUser, person: Person) -> MeOut:

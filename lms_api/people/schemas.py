@@ -2,12 +2,11 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from lms_api.enrollments.schemas import EnrollmentOut
-from lms_api.errors import error_responses as shared_error_responses
 from lms_api.principal import Role
 from lms_api.types import Line
 
@@ -46,14 +45,6 @@ Username = Annotated[
     ),
     Field(description="Hub username", examples=["coach"]),
 ]
-
-
-PEOPLE_ERRORS = {404: "No such user"}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a people route (the shared error body, people's wording for 404)."""
-    return shared_error_responses(*statuses, described=PEOPLE_ERRORS)
 
 
 # --- out -----------------------------------------------------------------------------------

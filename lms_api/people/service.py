@@ -18,9 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.errors import Conflict, InvalidInput, NotFound, TrainerFull, Unavailable
 from lms_api.outbox import record_event
 from lms_api.people.models import Person, TrainerAssignment
-from lms_api.principal import STAFF_ROLES, HubUnavailable, Role, role_from_hub
-
-TRAINERS_GROUP = "trainers"
+from lms_api.principal import (
+    STAFF_ROLES,
+    TRAINERS_GROUP,
+    HubUnavailable,
+    Role,
+    role_from_hub,
+)
 
 
 async def find_person(session: AsyncSession, username: str) -> Person | None:

@@ -111,7 +111,7 @@ def _generate_page(
             "typed": typed,
             "errors": errors or {},
             "problem": problem,
-            "configured": bool(settings.gemini_api_key),
+            "configured": bool(settings.gemini_api_key.get_secret_value()),
             "per_hour": settings.quiz_generations_per_hour,
             **lists,
         },

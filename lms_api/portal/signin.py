@@ -47,7 +47,7 @@ class FormExpired(Forbidden):
 def hub_oauth(settings: Settings) -> HubOAuth:
     """JupyterHub's OAuth client for this service: the authorize URL and the code exchange."""
     return HubOAuth(
-        api_token=settings.lms_api_token or "unset",
+        api_token=settings.lms_api_token.get_secret_value() or "unset",
         api_url=settings.hub_api_url,
         oauth_client_id=settings.portal_oauth_client_id,
         oauth_redirect_uri=f"{settings.service_prefix}/portal/oauth_callback",
@@ -58,7 +58,9 @@ def hub_oauth(settings: Settings) -> HubOAuth:
 
 
 def _key(settings: Settings) -> bytes:
-    return hashlib.sha256(b"apranova-portal:" + settings.lms_api_token.encode()).digest()
+    return hashlib.sha256(
+        b"apranova-portal:" + settings.lms_api_token.get_secret_value().encode()
+    ).digest()
 
 
 def _sign(settings: Settings, payload: dict) -> str:

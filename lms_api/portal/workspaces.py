@@ -31,7 +31,7 @@ async def hub_servers(settings: Settings, client: httpx.AsyncClient, username: s
     try:
         response = await client.get(
             f"{settings.hub_api_url.rstrip('/')}/users/{username}",
-            headers={"Authorization": f"token {settings.lms_api_token}"},
+            headers={"Authorization": f"token {settings.lms_api_token.get_secret_value()}"},
             timeout=3.0,
         )
     except httpx.HTTPError:

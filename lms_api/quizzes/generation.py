@@ -181,7 +181,7 @@ class QuizGenerator:
     @classmethod
     def from_settings(cls, settings: Settings) -> "QuizGenerator":
         return cls(
-            settings.gemini_api_key,
+            settings.gemini_api_key.get_secret_value(),
             settings.gemini_model,
             base_url=settings.gemini_base_url,
             timeout_seconds=settings.gemini_timeout_seconds,

@@ -66,7 +66,7 @@ async def generate_draft(
     """Have Gemini write a draft quiz: 503 when no key is configured, 429 past the quota, 502
     when Gemini fails. `session` (the request's) is committed before Gemini is called; the
     outcome is saved in sessions of its own."""
-    if not settings.gemini_api_key:
+    if not settings.gemini_api_key.get_secret_value():
         raise GenerationOff()
     await service.check_link(session, body.track, body.project_id)
     generation_id = await start_run(session, caller, body, settings)

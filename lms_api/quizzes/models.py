@@ -7,7 +7,6 @@ analytics pipelines (time on question, item statistics).
 """
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,13 +33,8 @@ from lms_api.quizzes.content import (
     QuizStatus,
     RevealPolicy,
 )
+from lms_api.quizzes.enums import AttemptStatus
 from lms_api.timestamps import CreatedAt, utcnow
-
-
-class AttemptStatus(StrEnum):
-    IN_PROGRESS = "IN_PROGRESS"
-    SUBMITTED = "SUBMITTED"
-    EXPIRED = "EXPIRED"  # the time limit ran out; graded as it stood
 
 
 class Quiz(CreatedAt, Base):

@@ -9,7 +9,6 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lms_api.database import MAX_ID
 from lms_api.enrollments.schemas import UtcDatetime
 from lms_api.quizzes.content import (
     MAX_OPTIONS,
@@ -23,8 +22,8 @@ from lms_api.quizzes.content import (
     Source,
     check_distinct_questions,
 )
-from lms_api.quizzes.models import AttemptStatus
-from lms_api.types import Line, Text
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.types import MAX_ID, Line, Text
 
 TrackCode = Annotated[Line, Field(min_length=1, max_length=16, examples=["DP"])]
 TimeLimit = Annotated[

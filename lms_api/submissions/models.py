@@ -6,7 +6,6 @@ change adds a `SubmissionEvent` (the history, with the reviewer's feedback).
 """
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -23,18 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms_api.curriculum.models import Deliverable
 from lms_api.database import Base
 from lms_api.people.models import Person
+
+# The enums live in `enums` (no SQLAlchemy: the notebook client uses them); re-exported here.
+from lms_api.submissions.enums import ReviewDecision as ReviewDecision
+from lms_api.submissions.enums import SubmissionStatus
 from lms_api.timestamps import CreatedAt, utcnow
-
-
-class SubmissionStatus(StrEnum):
-    SUBMITTED = "submitted"  # waiting for review (also after a resubmission)
-    CHANGES_REQUESTED = "changes_requested"
-    APPROVED = "approved"
-
-
-class ReviewDecision(StrEnum):
-    APPROVE = "approve"
-    REQUEST_CHANGES = "request_changes"
 
 
 class Submission(CreatedAt, Base):

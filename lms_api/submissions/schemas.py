@@ -2,10 +2,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lms_api.database import MAX_ID
 from lms_api.enrollments.schemas import UtcDatetime
-from lms_api.submissions.models import ReviewDecision, SubmissionStatus
-from lms_api.types import Line, Text
+from lms_api.submissions.enums import ReviewDecision, SubmissionStatus
+from lms_api.types import MAX_ID, Line, Text
 
 
 class LinkSubmissionIn(BaseModel):

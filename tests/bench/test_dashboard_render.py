@@ -5,8 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench.harness.platform import REPO_ROOT
 from tests.dashboards import warehouse
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_benchmark_renders_every_page_for_an_admin_and_a_trainer(tmp_path):

@@ -6,8 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bench.harness.platform import REPO_ROOT
 from tests.conftest import require
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_tiny_benchmark_run_rebuilds_refreshes_and_agrees_with_pandas(tmp_path):

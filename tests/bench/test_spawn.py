@@ -28,7 +28,6 @@ def test_summary_counts_failures_apart_from_the_timings():
 
 
 @pytest.mark.e2e
-@pytest.mark.docker
 def test_a_small_spawn_run_in_docker_mode(tmp_path):
     require_docker(require, kinds=("jupyterlab",))
     out = tmp_path / "spawn.json"

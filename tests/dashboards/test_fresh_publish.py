@@ -53,6 +53,7 @@ def test_each_new_publish_is_read_by_the_same_process(warehouse):
     assert data.refresh().refreshed_at is not None
 
 
+@pytest.mark.slow
 def test_readers_never_fail_while_the_pipeline_publishes(warehouse):
     publish(warehouse, 1)
     errors: list[BaseException] = []

@@ -39,12 +39,14 @@ def marts(warehouse, sql: str):
         return db.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_an_admin(built, as_viewer, page):
     app = as_viewer(built, "office", "admin", page)
     assert app.title and not app.error
 
 
+@pytest.mark.slow
 def test_the_overview_agrees_with_the_marts(built, as_viewer):
     app = as_viewer(built, "office", "admin", None)
     [(at_risk,)] = marts(built, "SELECT count(*) FROM marts.at_risk_students")
@@ -60,6 +62,7 @@ def test_the_overview_agrees_with_the_marts(built, as_viewer):
     assert "figures as of 2026-06-30 12:00 UTC" in app.caption[0].value
 
 
+@pytest.mark.slow
 def test_the_trainer_sees_the_school_of_their_students(built, as_viewer):
     app = as_viewer(built, "tr", "trainer", "cohort_progress")
     expected = marts(

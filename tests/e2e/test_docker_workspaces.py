@@ -28,7 +28,7 @@ from bench.harness.docker_workspaces import (
 )
 from tests.conftest import require
 
-pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from hub.demo import DEMO_ACCOUNTS
+from lms_api.principal import ADMINS_GROUP, GROUP_OF_ROLE, TRAINERS_GROUP
 from tests.fakes.loopback import LoopbackServer
 
 PREFIX = "/hub/api"
@@ -35,7 +36,6 @@ SERVICE_SCOPES = {
 }
 # The accounts bench.harness.platform.Platform adds to the demo ones.
 EXTRA_ACCOUNTS = {"grace": "student", "office": "admin", "coach": "trainer"}
-GROUP_OF_ROLE = {"admin": "admins", "trainer": "trainers"}
 
 
 @dataclass
@@ -141,7 +141,7 @@ class FakeHub:
         """The scopes a token of `user` may ask for: the hub's user role (its own activity and
         servers, lms-api), and the dashboards for trainers and admins (hub.services roles)."""
         held = {LMS_ACCESS, *(f"{s}={user.name}" for s in OWN_SCOPES)}
-        if user.admin or {"trainers", "admins"} & set(user.groups):
+        if user.admin or {TRAINERS_GROUP, ADMINS_GROUP} & set(user.groups):
             held.add("access:services!service=dashboards")
         return held
 

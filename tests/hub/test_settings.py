@@ -16,7 +16,11 @@ def test_local_secrets_are_generated_private_and_kept(tmp_path):
     ensure_local_secrets(tmp_path)
     assert path.read_text() == first  # a second `make up` reuses them
     settings = HubSettings(_env_file=path, state_dir=tmp_path)
-    assert len(settings.cookie_secret) == 64 and settings.cookie_secret != settings.lms_api_token
+    cookie, token = (
+        settings.cookie_secret.get_secret_value(),
+        settings.lms_api_token.get_secret_value(),
+    )
+    assert len(cookie) == 64 and cookie != token
 
 
 def test_production_refuses_placeholder_secrets(tmp_path):

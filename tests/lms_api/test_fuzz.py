@@ -34,6 +34,8 @@ from tests.fakes.gemini import (
 from tests.fakes.stripe import fake_stripe
 from tests.lms_api.conftest import app_settings, stripe_settings
 
+pytestmark = pytest.mark.slow
+
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
 MAX_EXAMPLES = 3  # per operation, in each random phase

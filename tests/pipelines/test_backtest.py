@@ -17,6 +17,8 @@ from pipelines.resources import Warehouse
 from pipelines.settings import AnalyticsSettings
 from tests.pipelines.conftest import Pipeline
 
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 DEFAULTS = AnalyticsSettings()
 

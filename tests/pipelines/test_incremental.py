@@ -13,6 +13,8 @@ from pipelines.automation import lms_changes, refresh_jobs
 from pipelines.definitions import defs
 from pipelines.resources import LmsDatabase, Warehouse
 
+pytestmark = pytest.mark.slow
+
 
 def metadata_of(result, *path: str) -> dict:
     [materialization] = [

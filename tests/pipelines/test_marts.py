@@ -15,6 +15,8 @@ from lms_api.quizzes.models import Quiz
 from lms_api.submissions.models import Submission
 from tests.pipelines.school import at
 
+pytestmark = pytest.mark.slow
+
 
 def test_student_progress_counts_steps_per_project(built):
     pipeline, _ = built

@@ -18,6 +18,8 @@ from pipelines.quiz_statistics import FLAG_DISTRACTOR
 from pipelines.resources import Warehouse
 from tests.pipelines.conftest import Pipeline
 
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 

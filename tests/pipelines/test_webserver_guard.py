@@ -163,6 +163,7 @@ def webserver(tmp_path) -> str:
         log.close()
 
 
+@pytest.mark.slow
 def test_the_real_webserver_answers_only_the_gateway(webserver):
     graphql = f"{webserver}{PREFIX}/graphql"
     refused = httpx.post(graphql, json={"query": ASSETS}, timeout=60)
