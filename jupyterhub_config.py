@@ -8,9 +8,9 @@ from hub.services import (
     LMS_API_ACCESS,
     PORTAL_PATH,
     SERVER_TOKEN_SCOPES,
-    hub_groups,
     hub_roles,
     hub_services,
+    role_groups,
 )
 from hub.settings import get_settings
 
@@ -54,6 +54,10 @@ if s.authenticator == "local":
     # Every local account is a hub user from the hub's start (not only after a first login),
     # so an admin can grant a track or assign a trainer to someone who has not signed in yet.
     c.Authenticator.allowed_users = set(account_roles)
+    # Groups and the admin flag follow the account store's roles (hub.auth), re-read every
+    # role_refresh_seconds: a promotion or demotion needs no restart.
+    c.Authenticator.manage_groups = True
+    c.Authenticator.auth_refresh_age = s.role_refresh_seconds
 else:
     c.JupyterHub.authenticator_class = oauthenticator_class(s.authenticator)
     c.OAuthenticator.client_id = s.oauth_client_id
@@ -65,7 +69,7 @@ else:
     c.GenericOAuthenticator.authorize_url = s.oidc_authorize_url
     c.GenericOAuthenticator.token_url = s.oidc_token_url
     c.GenericOAuthenticator.userdata_url = s.oidc_userdata_url
-c.JupyterHub.load_groups = hub_groups(account_roles)
+    c.JupyterHub.load_groups = role_groups()
 c.JupyterHub.load_roles = hub_roles(s)
 # lms-api requires this scope on every token: users (and so their default tokens) have it.
 c.JupyterHub.extra_user_scopes = {LMS_API_ACCESS}

@@ -10,17 +10,15 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
 from tornado import web
 
+from hub.auth import apply_auth_model, groups_of_role
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.usernames import USERNAME_RULE
-from lms_api.principal import GROUP_OF_ROLE
 
 # Roles an admin may give from the browser; superadmin (hub admin) stays a CLI decision.
 WEB_ROLES = tuple(r for r in ROLES if r != "superadmin")
-ROLE_GROUPS = {str(role): group for role, group in GROUP_OF_ROLE.items()}
 RESULT_SECONDS = 600  # a new password waits this long for its one showing
 MAX_RESULTS = 1000
 MAX_SHOWN_NAME = 64  # a rejected username is echoed at most this long
@@ -225,17 +223,12 @@ class AccountsHandler(AccountsBase):
         return {"username": username, "password": password, "action": "reset"}
 
     def apply_role(self, username: str, role: str) -> None:
-        """Make the hub user now, in the role's group, so the role works before a restart."""
+        """Make the hub user now, with the role's groups and admin flag, so the new account
+        works at once (before a first login and without a restart)."""
         user = self.user_from_username(username)
-        group_name = ROLE_GROUPS.get(role)
-        if group_name:
-            group = orm.Group.find(self.db, group_name)
-            if group is None:
-                group = orm.Group(name=group_name)
-                self.db.add(group)
-            if user.orm_user not in group.users:
-                group.users.append(user.orm_user)
-        self.db.commit()
+        apply_auth_model(
+            user.orm_user, {"admin": role == "superadmin", "groups": groups_of_role(role)}
+        )
 
 
 def shorten(raw: str) -> str:

@@ -7,11 +7,13 @@ Every one of them normalizes and checks usernames with the platform's rule
 import asyncio
 from pathlib import Path
 
+from jupyterhub import orm
 from jupyterhub.auth import Authenticator
 from jupyterhub.utils import maybe_future
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.github import GitHubOAuthenticator
 from oauthenticator.google import GoogleOAuthenticator
+from sqlalchemy.orm import object_session
 from tornado import web
 from traitlets import Float, Integer, List, Unicode, default
 
@@ -19,6 +21,7 @@ from hub import usernames
 from hub.lms_client import LmsRefused, LmsUnavailable
 from hub.login_throttle import LoginThrottle, in_words
 from hub.passwords import PasswordStore
+from lms_api.principal import GROUP_OF_ROLE
 from lms_api.state import state_dir
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -179,7 +182,7 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
         # scrypt is deliberately slow: keep it off the hub's event loop.
         if await asyncio.to_thread(self.store.verify, username, password):
             by_user.succeeded(username)
-            return username
+            return await asyncio.to_thread(self.auth_model, username)
         if client:
             by_client.failed(f"client:{client}")
         self.log.warning("Failed login for %r from %s", username, client)
@@ -188,6 +191,54 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
     def check_allowed(self, username, authentication=None):
         """Accounts in the store may log in (the store is the allow list)."""
         return self.store.exists(username) or super().check_allowed(username, authentication)
+
+    # --- roles: the account store is the truth, applied without a restart -----------------
+    # With `manage_groups`, the hub takes a user's groups (and admin flag) from what
+    # `authenticate` and `refresh_user` return; `refresh_user` runs when the user's auth info
+    # is older than `auth_refresh_age`, on their next request (a token check by lms-api too),
+    # so `apranova-hub set-role` (a promotion or a demotion) applies within that time.
+    def auth_model(self, username: str) -> dict | None:
+        """{name, admin, groups} of a local account, or None when there is none."""
+        role = self.store.role_of(username)
+        if role is None:
+            return None
+        return {"name": username, "admin": role == "superadmin", "groups": groups_of_role(role)}
+
+    async def refresh_user(self, user, handler=None):
+        model = await asyncio.to_thread(self.auth_model, user.name)
+        return True if model is None else model  # a hub-only user: nothing to refresh
+
+    async def add_user(self, user):
+        """At hub start (every user in its database) and when a user is made: groups and
+        admin flag from the account store, so a role works before the first login."""
+        await maybe_future(super().add_user(user))
+        model = await asyncio.to_thread(self.auth_model, user.name)
+        if model is not None:
+            apply_auth_model(getattr(user, "orm_user", user), model)
+
+
+def groups_of_role(role: str) -> list[str]:
+    """The hub groups that carry `role` (superadmin is the admin flag, not a group)."""
+    group = GROUP_OF_ROLE.get(role)
+    return [group] if group else []
+
+
+def apply_auth_model(orm_user, model: dict) -> None:
+    """Set an `orm.User`'s admin flag and groups to `model`'s, as JupyterHub does at a login
+    with `manage_groups` (groups made on first use)."""
+    db = object_session(orm_user)
+    wanted = set(model["groups"])
+    orm_user.admin = bool(model["admin"])
+    for group in list(orm_user.groups):
+        if group.name not in wanted:
+            orm_user.groups.remove(group)
+    for name in wanted - {group.name for group in orm_user.groups}:
+        group = orm.Group.find(db, name)
+        if group is None:
+            group = orm.Group(name=name)
+            db.add(group)
+        orm_user.groups.append(group)
+    db.commit()
 
 
 class GitHubLogin(SchoolPagesMixin, GitHubOAuthenticator):

@@ -9,7 +9,7 @@ import sys
 from hub.demo import DEMO_ACCOUNTS
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.secrets import ensure_local_secrets
-from hub.settings import state_dir_from_env
+from hub.settings import get_settings, state_dir_from_env
 from hub.usernames import USERNAME_RULE, normalize_username, username_problem
 
 
@@ -146,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         if not store.set_role(args.username, args.role):
             print(f"error: no local account {args.username}", file=sys.stderr)
             return 1
-        print(f"{args.username} is now {args.role} (applied at the next hub start)")
+        print(
+            f"{args.username} is now {args.role} (the running hub applies it within "
+            f"{get_settings().role_refresh_seconds} s, or at their next login)"
+        )
     return 0
 
 

@@ -112,6 +112,12 @@ class PasswordStore:
             return False
         return verify_password(password, row[0])
 
+    def role_of(self, username: str) -> str | None:
+        """The account's role, or None when there is no such account."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT role FROM accounts WHERE username = ?", (username,)).fetchone()
+        return None if row is None else row[0]
+
     def roles(self) -> dict[str, str]:
         with closing(self._connect()) as db:
             return dict(db.execute("SELECT username, role FROM accounts ORDER BY username"))

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from hub.settings import HubSettings
-from lms_api.principal import ADMINS_GROUP, GROUP_OF_ROLE, TRAINERS_GROUP, Role
+from lms_api.principal import ADMINS_GROUP, GROUP_OF_ROLE, TRAINERS_GROUP
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -304,10 +304,7 @@ def hub_roles(s: HubSettings) -> list[dict]:
     return roles
 
 
-def hub_groups(account_roles: dict[str, str]) -> dict[str, dict]:
-    """Group membership from local account roles (applied additively at hub start)."""
-    groups: dict[str, dict] = {group: {"users": []} for group in GROUP_OF_ROLE.values()}
-    for username, role in account_roles.items():
-        if role in GROUP_OF_ROLE:
-            groups[GROUP_OF_ROLE[Role(role)]]["users"].append(username)
-    return groups
+def role_groups() -> dict[str, dict]:
+    """The groups that carry a role, made empty at hub start (OAuth logins: the hub's admins
+    add members in the control panel; local accounts: hub.auth manages them)."""
+    return {group: {"users": []} for group in GROUP_OF_ROLE.values()}

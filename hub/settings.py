@@ -162,6 +162,13 @@ class HubSettings(BaseSettings):
     cull_every_seconds: int = Field(
         0, ge=0, description="How often the culler looks; 0: a tenth of the idle timeout, >= 60 s."
     )
+    role_refresh_seconds: int = Field(
+        60,
+        ge=0,
+        description="Local accounts: how long the hub trusts a user's role (groups, admin "
+        "flag) before reading the account store again; `apranova-hub set-role` applies "
+        "within this time, without a restart.",
+    )
     cull_max_age_seconds: int = Field(
         0, ge=0, description="Stop workspaces older than this even when busy (0: never)."
     )

@@ -21,6 +21,7 @@ def require(what: str) -> None:
     pytest.skip(f"{what} (set APRANOVA_TEST_POSTGRES_URL / install it to run this)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Under pytest-xdist (`--dist loadgroup`), the whole-platform tests run one after another
     on one worker while the other workers take the rest: they share the session's hub, the

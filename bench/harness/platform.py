@@ -94,6 +94,8 @@ class Platform:
         self.home_root = Path(tempfile.mkdtemp(prefix="apranova-homes-"))
         self.home_root.chmod(0o755)
         self.env.update(
+            # a role change (`apranova-hub set-role`) reaches the running hub within seconds
+            APRANOVA_ROLE_REFRESH_SECONDS="2",
             APRANOVA_LOCAL_USER_PREFIX=self.account_prefix,
             APRANOVA_WORKSPACE_HOME_ROOT=str(self.home_root),
         )

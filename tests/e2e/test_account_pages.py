@@ -5,6 +5,7 @@ on that page once, and a password reset is confirmed first.
 """
 
 import re
+import time
 
 import httpx
 import pytest
@@ -79,6 +80,31 @@ def test_admin_creates_a_trainer_who_can_work_at_once(platform):
     role_field = BeautifulSoup(bad_role.text, "html.parser").find("select", id="new_role")
     assert role_field["aria-describedby"] == "new_role_error"
     assert not logged_in_as(platform, "eve", "anything-at-all")
+
+
+def test_a_promotion_and_a_demotion_apply_without_a_restart(platform):
+    """`apranova-hub set-role` on the running hub: the next token check after the role's
+    refresh time (APRANOVA_ROLE_REFRESH_SECONDS, short on the test platform) sees it."""
+    out = platform.run("-m", "hub.cli", "add-user", "turing", "--role", "student")
+    password = out.strip().rsplit(" ", 1)[-1]
+    turing = platform.browser("turing", password=password)
+    assert turing.get("/hub/api/user").json()["groups"] == []
+
+    def role_seen_by_lms() -> str:
+        token, _ = platform.new_token("turing")  # a new token: nothing cached in lms-api
+        me = httpx.get(
+            f"{platform.url}/services/lms-api/api/v1/me",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return me.json()["role"]
+
+    for role, groups in (("trainer", ["trainers"]), ("student", [])):
+        platform.run("-m", "hub.cli", "set-role", "turing", role)
+        deadline = time.monotonic() + 30
+        while role_seen_by_lms() != role:
+            assert time.monotonic() < deadline, f"the hub never applied {role}"
+            time.sleep(0.5)
+        assert turing.get("/hub/api/user").json()["groups"] == groups
 
 
 def test_admin_resets_a_password(platform):

@@ -21,7 +21,9 @@ def load_config(tmp_path, **env: str) -> dict:
         "client_id": c.get("OAuthenticator", {}).get("client_id"),
         "orgs": c.get("GitHubOAuthenticator", {}).get("allowed_organizations", []),
         "admins": c.get("Authenticator", {}).get("admin_users", []),
-        "groups": c["JupyterHub"]["load_groups"],
+        "groups": c["JupyterHub"].get("load_groups"),
+        "manage_groups": c.get("Authenticator", {}).get("manage_groups", False),
+        "refresh_age": c.get("Authenticator", {}).get("auth_refresh_age"),
         "services": [service["name"] for service in c["JupyterHub"]["services"]],
         "cleanup": c["JupyterHub"]["cleanup_servers"],
         "lms_env": next(
@@ -46,7 +48,9 @@ def test_local_mode_uses_local_accounts_and_their_roles(tmp_path):
     assert config["authenticator"] == "hub.auth.LocalPasswordAuthenticator"
     assert config["spawner"] == "hub.spawners.LocalTrackSpawner"
     assert config["admins"] == ["boss"]
-    assert config["groups"]["trainers"]["users"] == ["tess"]
+    # roles reach the hub through the authenticator (tests/hub/test_roles.py), not load_groups
+    assert config["manage_groups"] is True and config["groups"] is None
+    assert config["refresh_age"] == 60
     assert config["services"] == [
         "lms-api",
         "apranova-hub",
@@ -70,6 +74,9 @@ def test_oauth_providers_are_selected_by_settings(tmp_path, provider):
     assert config["authenticator"] == oauthenticator_class(provider)
     assert config["client_id"] == "client-123"
     assert config["orgs"] == ["school"]
+    # OAuth: the role groups exist, empty; the hub's admins add members in the control panel
+    assert config["manage_groups"] is False
+    assert config["groups"] == {"trainers": {"users": []}, "admins": {"users": []}}
     assert "dagster" not in config["services"]
     module, _, name = config["authenticator"].rpartition(".")
     assert hasattr(__import__(module, fromlist=[name]), name)  # the class really exists
