@@ -56,7 +56,6 @@ if s.authenticator == "local":
     c.Authenticator.allowed_users = set(account_roles)
     # Groups and the admin flag follow the account store's roles (hub.auth), re-read every
     # role_refresh_seconds: a promotion or demotion needs no restart.
-    c.Authenticator.manage_groups = True
     c.Authenticator.auth_refresh_age = s.role_refresh_seconds
 else:
     c.JupyterHub.authenticator_class = oauthenticator_class(s.authenticator)
@@ -69,7 +68,7 @@ else:
     c.GenericOAuthenticator.authorize_url = s.oidc_authorize_url
     c.GenericOAuthenticator.token_url = s.oidc_token_url
     c.GenericOAuthenticator.userdata_url = s.oidc_userdata_url
-    c.JupyterHub.load_groups = role_groups()
+c.JupyterHub.load_groups = role_groups()
 c.JupyterHub.load_roles = hub_roles(s)
 # lms-api requires this scope on every token: users (and so their default tokens) have it.
 c.JupyterHub.extra_user_scopes = {LMS_API_ACCESS}

@@ -182,7 +182,12 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
         # scrypt is deliberately slow: keep it off the hub's event loop.
         if await asyncio.to_thread(self.store.verify, username, password):
             by_user.succeeded(username)
-            return await asyncio.to_thread(self.auth_model, username)
+            model = await asyncio.to_thread(self.auth_model, username)
+            find_user = getattr(handler, "find_user", None)  # the hub's login handler
+            known = find_user(username) if find_user is not None else None
+            if known is not None and model is not None:  # a new user gets them in add_user
+                apply_auth_model(known.orm_user, model)
+            return {"name": username, "admin": bool(model and model["admin"])}
         if client:
             by_client.failed(f"client:{client}")
         self.log.warning("Failed login for %r from %s", username, client)
@@ -193,10 +198,11 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
         return self.store.exists(username) or super().check_allowed(username, authentication)
 
     # --- roles: the account store is the truth, applied without a restart -----------------
-    # With `manage_groups`, the hub takes a user's groups (and admin flag) from what
-    # `authenticate` and `refresh_user` return; `refresh_user` runs when the user's auth info
-    # is older than `auth_refresh_age`, on their next request (a token check by lms-api too),
-    # so `apranova-hub set-role` (a promotion or a demotion) applies within that time.
+    # A user's groups and admin flag are set from their stored role at every login, when the
+    # hub starts or makes the user (`add_user`) and in `refresh_user`, which the hub runs when
+    # the user's auth info is older than `auth_refresh_age`, on their next request (a token
+    # check by lms-api too): `apranova-hub set-role` (a promotion or a demotion) applies
+    # within that time.
     def auth_model(self, username: str) -> dict | None:
         """{name, admin, groups} of a local account, or None when there is none."""
         role = self.store.role_of(username)
@@ -206,7 +212,9 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
 
     async def refresh_user(self, user, handler=None):
         model = await asyncio.to_thread(self.auth_model, user.name)
-        return True if model is None else model  # a hub-only user: nothing to refresh
+        if model is not None:  # (a hub-only user, without a local account: left as it is)
+            apply_auth_model(user.orm_user, model)
+        return True
 
     async def add_user(self, user):
         """At hub start (every user in its database) and when a user is made: groups and
@@ -224,13 +232,20 @@ def groups_of_role(role: str) -> list[str]:
 
 
 def apply_auth_model(orm_user, model: dict) -> None:
-    """Set an `orm.User`'s admin flag and groups to `model`'s, as JupyterHub does at a login
-    with `manage_groups` (groups made on first use)."""
+    """Set an `orm.User`'s admin flag and exactly the role groups of `model` (groups made on
+    first use; other groups are left alone). Changes nothing when nothing differs."""
     db = object_session(orm_user)
+    # The hub's session keeps loaded rows across requests: read the membership afresh, or a
+    # row the session has not seen would be inserted twice.
+    db.refresh(orm_user, attribute_names=["groups"])
     wanted = set(model["groups"])
+    current = {group.name for group in orm_user.groups}
+    role_groups = set(GROUP_OF_ROLE.values())
+    if orm_user.admin == bool(model["admin"]) and current & role_groups == wanted:
+        return
     orm_user.admin = bool(model["admin"])
     for group in list(orm_user.groups):
-        if group.name not in wanted:
+        if group.name in role_groups and group.name not in wanted:
             orm_user.groups.remove(group)
     for name in wanted - {group.name for group in orm_user.groups}:
         group = orm.Group.find(db, name)

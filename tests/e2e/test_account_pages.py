@@ -85,26 +85,27 @@ def test_admin_creates_a_trainer_who_can_work_at_once(platform):
 def test_a_promotion_and_a_demotion_apply_without_a_restart(platform):
     """`apranova-hub set-role` on the running hub: the next token check after the role's
     refresh time (APRANOVA_ROLE_REFRESH_SECONDS, short on the test platform) sees it."""
-    out = platform.run("-m", "hub.cli", "add-user", "turing", "--role", "student")
+    out = platform.run("-m", "hub.cli", "add-user", "hamming", "--role", "student")
     password = out.strip().rsplit(" ", 1)[-1]
-    turing = platform.browser("turing", password=password)
-    assert turing.get("/hub/api/user").json()["groups"] == []
+    hamming = platform.browser("hamming", password=password)
+    assert hamming.get("/hub/api/user").json()["groups"] == []
 
     def role_seen_by_lms() -> str:
-        token, _ = platform.new_token("turing")  # a new token: nothing cached in lms-api
+        token, _ = platform.new_token("hamming")  # a new token: nothing cached in lms-api
         me = httpx.get(
             f"{platform.url}/services/lms-api/api/v1/me",
             headers={"Authorization": f"Bearer {token}"},
         )
+        assert me.status_code == 200, me.text
         return me.json()["role"]
 
     for role, groups in (("trainer", ["trainers"]), ("student", [])):
-        platform.run("-m", "hub.cli", "set-role", "turing", role)
+        platform.run("-m", "hub.cli", "set-role", "hamming", role)
         deadline = time.monotonic() + 30
         while role_seen_by_lms() != role:
             assert time.monotonic() < deadline, f"the hub never applied {role}"
             time.sleep(0.5)
-        assert turing.get("/hub/api/user").json()["groups"] == groups
+        assert hamming.get("/hub/api/user").json()["groups"] == groups
 
 
 def test_admin_resets_a_password(platform):

@@ -22,7 +22,6 @@ def load_config(tmp_path, **env: str) -> dict:
         "orgs": c.get("GitHubOAuthenticator", {}).get("allowed_organizations", []),
         "admins": c.get("Authenticator", {}).get("admin_users", []),
         "groups": c["JupyterHub"].get("load_groups"),
-        "manage_groups": c.get("Authenticator", {}).get("manage_groups", False),
         "refresh_age": c.get("Authenticator", {}).get("auth_refresh_age"),
         "services": [service["name"] for service in c["JupyterHub"]["services"]],
         "cleanup": c["JupyterHub"]["cleanup_servers"],
@@ -48,8 +47,9 @@ def test_local_mode_uses_local_accounts_and_their_roles(tmp_path):
     assert config["authenticator"] == "hub.auth.LocalPasswordAuthenticator"
     assert config["spawner"] == "hub.spawners.LocalTrackSpawner"
     assert config["admins"] == ["boss"]
-    # roles reach the hub through the authenticator (tests/hub/test_roles.py), not load_groups
-    assert config["manage_groups"] is True and config["groups"] is None
+    # roles reach the hub through the authenticator (tests/hub/test_roles.py), re-read every
+    # minute; the role groups are made empty at the start
+    assert config["groups"] == {"trainers": {"users": []}, "admins": {"users": []}}
     assert config["refresh_age"] == 60
     assert config["services"] == [
         "lms-api",
@@ -75,7 +75,6 @@ def test_oauth_providers_are_selected_by_settings(tmp_path, provider):
     assert config["client_id"] == "client-123"
     assert config["orgs"] == ["school"]
     # OAuth: the role groups exist, empty; the hub's admins add members in the control panel
-    assert config["manage_groups"] is False
     assert config["groups"] == {"trainers": {"users": []}, "admins": {"users": []}}
     assert "dagster" not in config["services"]
     module, _, name = config["authenticator"].rpartition(".")

@@ -38,7 +38,8 @@ async def test_authenticator_accepts_only_stored_accounts(tmp_path):
     path = tmp_path / "accounts.sqlite"
     PasswordStore(path).add("ada", "pw-ada-123")
     auth = LocalPasswordAuthenticator(accounts_path=str(path))
-    assert await auth.authenticate(None, {"username": "ada", "password": "pw-ada-123"}) == "ada"
+    ada = await auth.authenticate(None, {"username": "ada", "password": "pw-ada-123"})
+    assert ada["name"] == "ada"  # with her role's groups and admin flag (tests/hub/test_roles.py)
     assert await auth.authenticate(None, {"username": "ada", "password": "nope"}) is None
     assert await auth.authenticate(None, {"username": "ada", "password": ""}) is None
     assert await auth.authenticate(None, {"username": "bob", "password": "pw-ada-123"}) is None

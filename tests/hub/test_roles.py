@@ -1,5 +1,5 @@
-"""Local accounts' roles reach the hub as groups and the admin flag (JupyterHub's
-`manage_groups`): at login, at every refresh and when the hub starts, never only at a restart."""
+"""Local accounts' roles reach the hub as groups and the admin flag (hub.auth): at login, at
+every refresh and when the hub starts, never only at a restart."""
 
 import pytest
 from jupyterhub import orm
@@ -29,16 +29,30 @@ def hub_user(db, name: str) -> orm.User:
     return user
 
 
-async def test_login_and_refresh_answer_the_stored_role(authenticator):
+class HubUser:
+    """What the hub hands `refresh_user`: a user with its database row."""
+
+    def __init__(self, orm_user: orm.User) -> None:
+        self.name, self.orm_user = orm_user.name, orm_user
+
+
+async def test_login_and_refresh_apply_the_stored_role(authenticator, db):
     login = await authenticator.authenticate(None, {"username": "tess", "password": "pw-tess-1234"})
-    assert login == {"name": "tess", "admin": False, "groups": ["trainers"]}
-    authenticator.store.set_role("tess", "student")
-    refreshed = await authenticator.refresh_user(type("U", (), {"name": "tess"})())
-    assert refreshed == {"name": "tess", "admin": False, "groups": []}
-    boss = await authenticator.refresh_user(type("U", (), {"name": "boss"})())
-    assert boss["admin"] is True and boss["groups"] == []
+    assert login == {"name": "tess", "admin": False}
+    tess = hub_user(db, "tess")
+    assert await authenticator.refresh_user(HubUser(tess)) is True
+    assert [g.name for g in tess.groups] == ["trainers"]
+    authenticator.store.set_role("tess", "student")  # `apranova-hub set-role`, hub running
+    await authenticator.refresh_user(HubUser(tess))
+    assert tess.groups == [] and tess.admin is False
+    authenticator.store.set_role("tess", "superadmin")
+    await authenticator.refresh_user(HubUser(tess))
+    assert tess.groups == [] and tess.admin is True
     # a hub user without a local account (made through the REST API): left as it is
-    assert await authenticator.refresh_user(type("U", (), {"name": "ghost"})()) is True
+    ghost = hub_user(db, "ghost")
+    apply_auth_model(ghost, {"admin": False, "groups": ["trainers"]})
+    assert await authenticator.refresh_user(HubUser(ghost)) is True
+    assert [g.name for g in ghost.groups] == ["trainers"]
     assert await authenticator.authenticate(None, {"username": "tess", "password": "wrong"}) is None
 
 
@@ -51,6 +65,10 @@ def test_applying_a_role_sets_exactly_its_groups_and_admin_flag(db):
     apply_auth_model(tess, {"admin": False, "groups": []})  # the demotion takes effect
     assert tess.groups == [] and tess.admin is False
     assert {g.name for g in db.query(orm.Group)} == {"trainers", "admins"}  # groups stay
+    other = orm.Group(name="reading-club")  # a group that carries no role is left alone
+    tess.groups.append(other)
+    apply_auth_model(tess, {"admin": False, "groups": ["trainers"]})
+    assert sorted(g.name for g in tess.groups) == ["reading-club", "trainers"]
 
 
 async def test_the_hub_start_applies_roles_to_users_already_there(authenticator, db):
