@@ -26,9 +26,11 @@ def pytest_collection_modifyitems(config, items) -> None:
     """Under pytest-xdist (`--dist loadgroup`), the whole-platform tests run one after another
     on one worker while the other workers take the rest: they share the session's hub, the
     Docker engine and system accounts, and two platforms at once would starve each other of
-    CPU on CI's 2 cores."""
+    CPU on CI's 2 cores. A test that shares nothing (the benchmarks' load runs, each with a
+    hub of its own) names its own group and may run beside the others."""
     for item in items:
-        if item.get_closest_marker("e2e") is not None:
+        grouped = item.get_closest_marker("xdist_group") is not None  # a group of its own
+        if item.get_closest_marker("e2e") is not None and not grouped:
             item.add_marker(pytest.mark.xdist_group("e2e"))
 
 

@@ -1,6 +1,7 @@
 """Start the whole platform as `make up` does, on free loopback ports in a temp folder."""
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,9 +21,24 @@ import httpx
 from hub.local_accounts import remove_accounts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Folders above the virtualenv opened for traversal (o+x) while platforms run:
-# folder -> (its own mode, how many running platforms need it).
-OPENED_FOLDERS: dict[Path, tuple[int, int]] = {}
+# Folders above the virtualenv opened for traversal (o+x) while platforms run, counted across
+# processes (test workers, benchmark runs): folder -> [its own mode, running platforms].
+OPENED_FOLDERS_FILE = Path(tempfile.gettempdir()) / "apranova-opened-folders.json"
+
+
+@contextlib.contextmanager
+def opened_folders() -> Iterator[dict[str, list[int]]]:
+    """The shared count, locked for the block and written back after it."""
+    with open(OPENED_FOLDERS_FILE, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        counts = json.loads(handle.read() or "{}")
+        yield counts
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(counts))
+
+
 PORT_SETTINGS = (
     "hub_port",
     "hub_api_port",
@@ -199,13 +215,14 @@ class Platform:
         if os.geteuid() == 0:
             remove_accounts(self.account_prefix)
         shutil.rmtree(self.home_root, ignore_errors=True)
-        for folder in self._opened_folders:  # the last platform to stop closes them again
-            original, users = OPENED_FOLDERS.pop(folder)
-            if users > 1:
-                OPENED_FOLDERS[folder] = (original, users - 1)
-            else:
-                with contextlib.suppress(OSError):
-                    folder.chmod(original)
+        with opened_folders() as counts:  # the last platform to stop closes them again
+            for folder in self._opened_folders:
+                original, users = counts.pop(str(folder), (None, 0))
+                if users > 1:
+                    counts[str(folder)] = [original, users - 1]
+                elif original is not None:
+                    with contextlib.suppress(OSError):
+                        folder.chmod(original)
         self._opened_folders = []
 
     def _let_students_reach_the_project(self) -> None:
@@ -214,13 +231,14 @@ class Platform:
         listing (o+x), for the platform's lifetime, as an operator would place it."""
         if os.geteuid() != 0:
             return
-        for folder in reversed(Path(sys.executable).absolute().parents):
-            mode = folder.stat().st_mode & 0o7777
-            if folder in OPENED_FOLDERS or not mode & 0o001:
-                original, users = OPENED_FOLDERS.get(folder, (mode, 0))
-                OPENED_FOLDERS[folder] = (original, users + 1)
-                self._opened_folders.append(folder)
-                folder.chmod(original | 0o001)
+        with opened_folders() as counts:
+            for folder in reversed(Path(sys.executable).absolute().parents):
+                mode = folder.stat().st_mode & 0o7777
+                if str(folder) in counts or not mode & 0o001:
+                    original, users = counts.get(str(folder), [mode, 0])
+                    counts[str(folder)] = [original, users + 1]
+                    self._opened_folders.append(folder)
+                    folder.chmod(original | 0o001)
 
     def leftover_pids(self) -> list[int]:
         return pids_with_environ(f"APRANOVA_STATE_DIR={self.state_dir}")

@@ -66,6 +66,7 @@ def test_targets_compare_reads_with_the_ceiling_and_p99_with_100_ms():
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("load-runs")  # its own hub and server, nothing shared
 def test_the_load_run_runs_end_to_end_with_one_command(tmp_path):
     """A tiny run of the real thing: hub, PostgreSQL, both servers, every phase, clean-up."""
     admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")

@@ -48,6 +48,7 @@ def test_the_target_needs_every_request_kind_under_150_ms_no_errors_and_200_stud
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("load-runs")  # its own hub and server, nothing shared
 def test_the_portal_run_runs_end_to_end_and_the_database_agrees(tmp_path):
     """A tiny run of the real thing: hub, PostgreSQL, lms_api, both phases, the final drain,
     the database check, clean-up."""

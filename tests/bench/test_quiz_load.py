@@ -97,6 +97,7 @@ def test_the_target_needs_every_paced_step_under_150_ms_no_errors_and_200_studen
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("load-runs")  # its own hub and server, nothing shared
 def test_the_quiz_run_runs_end_to_end_and_the_database_agrees(tmp_path):
     """A tiny run of the real thing: hub, PostgreSQL, lms_api, every phase, the final drain,
     the database check, clean-up."""
