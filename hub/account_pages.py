@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from jupyterhub.handlers import BaseHandler
 from tornado import web
 
-from hub.auth import apply_auth_model, groups_of_role
+from hub.auth import apply_auth_model, role_model
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.usernames import USERNAME_RULE
 
@@ -226,9 +226,7 @@ class AccountsHandler(AccountsBase):
         """Make the hub user now, with the role's groups and admin flag, so the new account
         works at once (before a first login and without a restart)."""
         user = self.user_from_username(username)
-        apply_auth_model(
-            user.orm_user, {"admin": role == "superadmin", "groups": groups_of_role(role)}
-        )
+        apply_auth_model(user.orm_user, role_model(role))
 
 
 def shorten(raw: str) -> str:

@@ -206,9 +206,7 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
     def auth_model(self, username: str) -> dict | None:
         """{name, admin, groups} of a local account, or None when there is none."""
         role = self.store.role_of(username)
-        if role is None:
-            return None
-        return {"name": username, "admin": role == "superadmin", "groups": groups_of_role(role)}
+        return None if role is None else {"name": username, **role_model(role)}
 
     async def refresh_user(self, user, handler=None):
         model = await asyncio.to_thread(self.auth_model, user.name)
@@ -225,10 +223,11 @@ class LocalPasswordAuthenticator(SchoolPagesMixin, Authenticator):
             apply_auth_model(getattr(user, "orm_user", user), model)
 
 
-def groups_of_role(role: str) -> list[str]:
-    """The hub groups that carry `role` (superadmin is the admin flag, not a group)."""
+def role_model(role: str) -> dict:
+    """{admin, groups} of `role` in the hub: superadmin is the admin flag, trainer and admin
+    are groups."""
     group = GROUP_OF_ROLE.get(role)
-    return [group] if group else []
+    return {"admin": role == "superadmin", "groups": [group] if group else []}
 
 
 def apply_auth_model(orm_user, model: dict) -> None:

@@ -9,12 +9,13 @@ import sys
 from hub.demo import DEMO_ACCOUNTS
 from hub.passwords import ROLES, PasswordStore, generate_password, password_problem
 from hub.secrets import ensure_local_secrets
-from hub.settings import get_settings, state_dir_from_env
+from hub.settings import get_settings
 from hub.usernames import USERNAME_RULE, normalize_username, username_problem
+from lms_api.state import state_dir
 
 
 def accounts_store() -> PasswordStore:
-    return PasswordStore(state_dir_from_env() / "accounts.sqlite")
+    return PasswordStore(state_dir() / "accounts.sqlite")
 
 
 def seed_demo(as_json: bool) -> int:
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "init":
-        path = ensure_local_secrets(state_dir_from_env())
+        path = ensure_local_secrets(state_dir())
         print(f"Local secrets in {path}")
         return 0
     if args.command == "seed-demo":

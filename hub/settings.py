@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lms_api.state import is_placeholder, lms_database_url, warehouse_file
-from lms_api.state import state_dir as state_dir_from_env
+from lms_api.state import is_placeholder, lms_database_url, state_dir, warehouse_file
 
 SECRET_FIELDS = ("cookie_secret", "proxy_auth_token", "lms_api_token", "hub_service_token")
 
@@ -47,7 +46,7 @@ class HubSettings(BaseSettings):
     production: bool = Field(
         False, description="Refuse placeholder secrets; require OAuth or explicit config."
     )
-    state_dir: Path = Field(default_factory=state_dir_from_env)
+    state_dir: Path = Field(default_factory=state_dir)
 
     bind_ip: str = "127.0.0.1"
     public_url: str = Field("", description="External URL, e.g. https://hub.school.example")
@@ -243,5 +242,5 @@ def secrets_file(state_dir: Path) -> Path:
 @lru_cache
 def get_settings() -> HubSettings:
     """Settings from the environment, then the local generated secrets file."""
-    state = state_dir_from_env()
+    state = state_dir()
     return HubSettings(_env_file=(".env", secrets_file(state)))  # type: ignore[call-arg]

@@ -177,8 +177,8 @@ class TrackAwareMixin(LoggingConfigurable):
 
         A named server called like a kind (`/users/ada/servers/superset`) is that kind (asking
         it for another is refused); anything else without a kind asked is the first kind the
-        user may launch. Sets
-        `workspace_kind` and `workspace_track` (the track that gives the kind).
+        user may launch. Sets `workspace_kind` and `workspace_track` (the track that gives the
+        kind).
         """
         options = self.user_options or {}
         unknown = sorted(set(options) - {"kind"})

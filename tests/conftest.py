@@ -21,6 +21,14 @@ def require(what: str) -> None:
     pytest.skip(f"{what} (set APRANOVA_TEST_POSTGRES_URL / install it to run this)")
 
 
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the tests make their databases on (`require`d when unset)."""
+    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
+    if not admin_url:
+        require("PostgreSQL")
+    return admin_url
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Under pytest-xdist (`--dist loadgroup`), the whole-platform tests run one after another
@@ -37,9 +45,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
-    if not admin_url:
-        require("PostgreSQL")
+    admin_url = postgres_admin_url()
     with contextlib.ExitStack() as stack:
         try:
             url = stack.enter_context(fresh_postgres_database(admin_url))
@@ -83,10 +89,7 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'lms.db'}"
         return
-    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
-    if not admin_url:
-        require("PostgreSQL")
-    with fresh_postgres_database(admin_url) as url:
+    with fresh_postgres_database(postgres_admin_url()) as url:
         yield url
 
 

@@ -8,7 +8,6 @@ admin), `trainer` (trains ada and linus), `coach` (a trainer with no students), 
 """
 
 import asyncio
-import os
 from collections.abc import Iterator
 
 import httpx
@@ -19,7 +18,7 @@ from sqlalchemy import create_engine, text
 from lms_api.config import Settings
 from lms_api.database import sync_url
 from lms_api.main import create_app
-from tests.conftest import require
+from tests.conftest import postgres_admin_url
 from tests.fakes.hub import FakeHub
 from tests.lms_api.seeded import SeededTemplates
 
@@ -60,10 +59,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
     one of the session's PostgreSQL databases, which `seeded.restore` resets in milliseconds,
     instead of a new one."""
     if request.param == "postgresql" and "seeded" in request.fixturenames:
-        admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
-        if not admin_url:
-            require("PostgreSQL")
-        with request.getfixturevalue("seeded").lease(admin_url) as url:
+        with request.getfixturevalue("seeded").lease(postgres_admin_url()) as url:
             yield url
         return
     if request.param == "sqlite":

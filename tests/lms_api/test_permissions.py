@@ -11,7 +11,6 @@ row here fails `test_the_matrix_covers_every_route`.
 """
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from lms_api.config import Settings
 from lms_api.main import create_app
-from tests.conftest import default_backend, require
+from tests.conftest import default_backend, postgres_admin_url
 from tests.fakes.stripe import FakeStripe
 from tests.lms_api.conftest import app_settings, stripe_settings
 
@@ -520,10 +519,7 @@ def matrix_apps(hub, seeded, tmp_path_factory):
 
 def leased_postgres_database(stack: contextlib.ExitStack, seeded) -> str:
     """A database `seeded.restore` resets in milliseconds, for the module."""
-    admin_url = os.environ.get("APRANOVA_TEST_POSTGRES_URL")
-    if not admin_url:
-        require("PostgreSQL")
-    return stack.enter_context(seeded.lease(admin_url))
+    return stack.enter_context(seeded.lease(postgres_admin_url()))
 
 
 @pytest.mark.parametrize("caller", CALLERS)
