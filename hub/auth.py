@@ -10,9 +10,6 @@ from pathlib import Path
 from jupyterhub import orm
 from jupyterhub.auth import Authenticator
 from jupyterhub.utils import maybe_future
-from oauthenticator.generic import GenericOAuthenticator
-from oauthenticator.github import GitHubOAuthenticator
-from oauthenticator.google import GoogleOAuthenticator
 from sqlalchemy.orm import object_session
 from tornado import web
 from traitlets import Float, Integer, List, Unicode, default
@@ -255,22 +252,11 @@ def apply_auth_model(orm_user, model: dict) -> None:
     db.commit()
 
 
-class GitHubLogin(SchoolPagesMixin, GitHubOAuthenticator):
-    """GitHub login (configured as `c.GitHubOAuthenticator`), plus the school's pages."""
-
-
-class GoogleLogin(SchoolPagesMixin, GoogleOAuthenticator):
-    """Google login (configured as `c.GoogleOAuthenticator`), plus the school's pages."""
-
-
-class GenericLogin(SchoolPagesMixin, GenericOAuthenticator):
-    """OpenID Connect login (configured as `c.GenericOAuthenticator`), plus the school's pages."""
-
-
 def oauthenticator_class(kind: str) -> str:
-    """The OAuthenticator class for a provider name in settings."""
+    """The OAuthenticator class for a provider name in settings (in `hub.oauth_logins`, so a
+    hub with local accounts never imports oauthenticator)."""
     return {
-        "github": "hub.auth.GitHubLogin",
-        "google": "hub.auth.GoogleLogin",
-        "generic": "hub.auth.GenericLogin",
+        "github": "hub.oauth_logins.GitHubLogin",
+        "google": "hub.oauth_logins.GoogleLogin",
+        "generic": "hub.oauth_logins.GenericLogin",
     }[kind]

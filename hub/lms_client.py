@@ -1,4 +1,4 @@
-"""The hub's HTTP client for lms_api (the hub never imports lms_api)."""
+"""The hub's HTTP client for lms_api (over HTTP: the hub imports only lms_api's leaf modules)."""
 
 import time
 from dataclasses import dataclass, field
@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from lms_api.tls import client_tls
 
 
 class LmsUnavailable(Exception):
@@ -51,7 +53,7 @@ class HubLmsClient:
 
     async def _request(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=client_tls()) as client:
                 return await client.request(
                     method,
                     f"{self.base_url}{path}",

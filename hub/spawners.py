@@ -29,6 +29,7 @@ from hub.local_accounts import (
 )
 from hub.payment_pages import format_price
 from hub.settings import DEFAULT_RESOURCES, WorkspaceResources, resources_for
+from lms_api.tls import client_tls
 
 JUPYTERLAB_IMAGE_DIR = Path(__file__).resolve().parent.parent / "images" / "jupyterlab"
 LAB_SETTINGS_DIR = JUPYTERLAB_IMAGE_DIR / "lab-settings"
@@ -521,7 +522,7 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
         url = f"http://{ip}:{port}{self.server.base_url if self.server else '/'}"
         deadline = time.monotonic() + self.start_timeout
         checked_exit = time.monotonic()
-        async with httpx.AsyncClient(timeout=2) as client:
+        async with httpx.AsyncClient(timeout=2, verify=client_tls()) as client:
             while time.monotonic() < deadline:
                 try:
                     await client.get(url)

@@ -39,6 +39,7 @@ from lms_api.principal import (
     grants_access,
     role_from_hub,
 )
+from lms_api.tls import client_tls
 
 
 class HubTokenValidator:
@@ -52,7 +53,7 @@ class HubTokenValidator:
         self.hub_api_url = hub_api_url.rstrip("/")
         self.service_token = service_token
         self.cache_seconds = cache_seconds
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx.AsyncClient(timeout=timeout, verify=client_tls())
         self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def aclose(self) -> None:

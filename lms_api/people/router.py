@@ -59,7 +59,11 @@ UsernamePath = Annotated[
 
 def hub_directory(request: Request) -> HubDirectory:
     settings = request.app.state.settings
-    return HubDirectory(settings.hub_api_url, settings.lms_api_token.get_secret_value())
+    return HubDirectory(
+        settings.hub_api_url,
+        settings.lms_api_token.get_secret_value(),
+        client=request.app.state.token_validator.client,
+    )
 
 
 async def _me(session: SessionDep, user: CurrentUser, person: Person) -> MeOut:

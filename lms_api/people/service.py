@@ -25,6 +25,7 @@ from lms_api.principal import (
     Role,
     role_from_hub,
 )
+from lms_api.tls import client_tls
 
 
 async def find_person(session: AsyncSession, username: str) -> Person | None:
@@ -54,19 +55,28 @@ async def get_or_create_person(session: AsyncSession, username: str) -> Person:
 class HubDirectory:
     """Read-only questions to the hub (group members, a user's admin flag and groups)."""
 
-    def __init__(self, hub_api_url: str, service_token: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        hub_api_url: str,
+        service_token: str,
+        timeout: float = 5.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.hub_api_url = hub_api_url.rstrip("/")
         self.service_token = service_token
         self.timeout = timeout
+        self.client = client  # the app's pooled client to the hub; else one per question
 
     async def _get(self, path: str) -> dict[str, Any] | None:
         """The JSON at `path`, or None when the hub says 404."""
+        url = f"{self.hub_api_url}{path}"
+        headers = {"Authorization": f"token {self.service_token}"}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.get(
-                    f"{self.hub_api_url}{path}",
-                    headers={"Authorization": f"token {self.service_token}"},
-                )
+            if self.client is not None:
+                response = await self.client.get(url, headers=headers, timeout=self.timeout)
+            else:
+                async with httpx.AsyncClient(timeout=self.timeout, verify=client_tls()) as client:
+                    response = await client.get(url, headers=headers)
         except httpx.HTTPError as exc:
             raise HubUnavailable(str(exc)) from exc
         if response.status_code == 404:

@@ -10,9 +10,10 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.testing import bind_unused_port
 
-from hub.auth import GenericLogin, LocalPasswordAuthenticator
+from hub.auth import LocalPasswordAuthenticator
 from hub.cli import main as hub_cli
 from hub.gateway import ProxyHandler
+from hub.oauth_logins import GenericLogin
 from hub.passwords import PasswordStore
 from hub.workspace_guard import WorkspaceGuard
 
