@@ -1,6 +1,6 @@
-"""The marts table, from the Dagster code location itself: each mart asset's key and
-description (and its columns, once an asset declares a column schema), so the documented
-tables are the ones the pipeline builds."""
+"""The marts table, from the Dagster code location itself: each mart asset's key, description
+and columns (the column schema `pipelines.marts_contract` gives it), so the documented tables
+are the ones the pipeline builds."""
 
 from docs.md import code, table
 

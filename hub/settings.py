@@ -44,25 +44,64 @@ class HubSettings(BaseSettings):
         "local", description="Workspaces as processes or containers."
     )
     production: bool = Field(
-        False, description="Refuse placeholder secrets; require OAuth or explicit config."
+        False,
+        description="Refuse to start with a missing or placeholder secret (lms-api too), or "
+        "with unisolated local workspaces.",
     )
-    state_dir: Path = Field(default_factory=state_dir)
+    state_dir: Path = Field(
+        default_factory=state_dir,
+        description="Local, git-ignored state folder: generated secrets, local accounts, the "
+        "SQLite files, the warehouse, Dagster's home; made private at every hub start.",
+    )
 
-    bind_ip: str = "127.0.0.1"
-    public_url: str = Field("", description="External URL, e.g. https://hub.school.example")
+    bind_ip: str = Field(
+        "127.0.0.1",
+        description="Address the public proxy listens on (with hub_port); also the host of the "
+        "default public URL.",
+    )
+    public_url: str = Field("", description="External URL, e.g. https://hub.school.example.")
     hub_port: int = Field(8000, description="Port of the public proxy (what users open).")
-    hub_api_port: int = 8081
-    proxy_api_port: int = 8001
-    lms_api_port: int = 8010
-    dashboards_port: int = 8020
-    dashboards_upstream_port: int = 8021
-    dagster_port: int = 8030
-    dagster_upstream_port: int = 8031
+    hub_api_port: int = Field(
+        8081,
+        description="Port of the hub's REST API, which lms-api, the services and the workspaces "
+        "call; in local mode it listens on 127.0.0.1, not on bind_ip.",
+    )
+    proxy_api_port: int = Field(
+        8001,
+        description="Port of the proxy's REST API on 127.0.0.1, where the hub sets its routes.",
+    )
+    lms_api_port: int = Field(
+        8010,
+        description="Port lms-api listens on at 127.0.0.1 when the hub starts it; the default "
+        "of lms_api_url.",
+    )
+    dashboards_port: int = Field(
+        8020,
+        description="Hub-started services: port of the dashboards' hub-login gateway on "
+        "127.0.0.1 (where the proxy sends /services/dashboards/).",
+    )
+    dashboards_upstream_port: int = Field(
+        8021,
+        description="Hub-started services: port of Streamlit on 127.0.0.1, behind the "
+        "dashboards' gateway.",
+    )
+    dagster_port: int = Field(
+        8030,
+        description="Hub-started services: port of the Dagster UI's hub-login gateway on "
+        "127.0.0.1 (where the proxy sends /services/dagster/).",
+    )
+    dagster_upstream_port: int = Field(
+        8031,
+        description="Hub-started services: port of the Dagster webserver on 127.0.0.1, behind "
+        "its gateway.",
+    )
     proxy_command: str = Field(
         "", description="configurable-http-proxy executable; default: the project's node_modules."
     )
     enable_dagster: bool = Field(True, description="Run the Dagster UI and daemon as hub services.")
-    enable_dashboards: bool = True
+    enable_dashboards: bool = Field(
+        True, description="Offer the trainers' dashboards (Streamlit) as a hub service."
+    )
     external_services: bool = Field(
         False,
         description="lms-api, the dashboards and Dagster run in containers of their own "
@@ -81,21 +120,66 @@ class HubSettings(BaseSettings):
     database_url: str = Field("", description="LMS database URL; default SQLite in state_dir.")
     warehouse_path: str = Field("", description="Published DuckDB warehouse; default in state_dir.")
 
-    authenticator: Literal["local", "github", "google", "generic"] = "local"
-    oauth_client_id: str = ""
-    oauth_client_secret: SecretStr = SecretStr("")
-    oauth_callback_url: str = ""
-    oauth_allowed_users: list[str] = Field(default_factory=list)
-    oauth_allowed_orgs: list[str] = Field(default_factory=list)
-    oauth_admin_users: list[str] = Field(default_factory=list)
-    oidc_authorize_url: str = ""
-    oidc_token_url: str = ""
-    oidc_userdata_url: str = ""
+    authenticator: Literal["local", "github", "google", "generic"] = Field(
+        "local",
+        description="How users log in: local accounts with passwords (`apranova-hub add-user`), "
+        "or OAuth with GitHub, Google or a generic OpenID Connect provider.",
+    )
+    oauth_client_id: str = Field(
+        "", description="OAuth logins: client ID of the school's app at the provider."
+    )
+    oauth_client_secret: SecretStr = Field(
+        SecretStr(""), description="OAuth logins: client secret of the school's app."
+    )
+    oauth_callback_url: str = Field(
+        "",
+        description="OAuth logins: where the provider sends users back, "
+        "e.g. https://hub.school.example/hub/oauth_callback.",
+    )
+    oauth_allowed_users: list[str] = Field(
+        default_factory=list,
+        description="OAuth logins: usernames that may log in, as a JSON list; no one else may, "
+        "except oauth_admin_users and members of oauth_allowed_orgs.",
+    )
+    oauth_allowed_orgs: list[str] = Field(
+        default_factory=list,
+        description="GitHub logins: organizations (or org:team) whose members may log in, "
+        "as a JSON list.",
+    )
+    oauth_admin_users: list[str] = Field(
+        default_factory=list,
+        description="OAuth logins: usernames that are hub admins (superadmin), as a JSON list; "
+        "they may always log in.",
+    )
+    oidc_authorize_url: str = Field(
+        "", description="Generic OIDC logins: the provider's authorization endpoint."
+    )
+    oidc_token_url: str = Field(
+        "", description="Generic OIDC logins: the provider's token endpoint."
+    )
+    oidc_userdata_url: str = Field(
+        "", description="Generic OIDC logins: the provider's userinfo endpoint."
+    )
 
-    cookie_secret: SecretStr = SecretStr("")
-    proxy_auth_token: SecretStr = SecretStr("")
-    lms_api_token: SecretStr = SecretStr("")
-    hub_service_token: SecretStr = SecretStr("")
+    cookie_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Key that signs the hub's login cookies, in hex (openssl rand -hex 32); "
+        "generated into state_dir/secrets.env by `apranova-hub init`.",
+    )
+    proxy_auth_token: SecretStr = Field(
+        SecretStr(""),
+        description="Token the hub sends to the proxy's REST API; generated like cookie_secret.",
+    )
+    lms_api_token: SecretStr = Field(
+        SecretStr(""),
+        description="lms-api's hub API token: the hub registers the lms-api service with it "
+        "and hands it to the lms-api it starts; generated like cookie_secret.",
+    )
+    hub_service_token: SecretStr = Field(
+        SecretStr(""),
+        description="Token of the hub's own service, apranova-hub, with which workspace starts, "
+        "the payment pages and the workspace guard call lms-api; generated like cookie_secret.",
+    )
 
     workspace_home_root: str = Field(
         "",
@@ -123,10 +207,23 @@ class HubSettings(BaseSettings):
         description="CPU and memory limits by 'TRACK/kind', 'TRACK', 'kind' or 'default' "
         "(first match wins), as JSON.",
     )
-    docker_image_jupyterlab: str = "apranova/workspace-jupyterlab:latest"
-    docker_image_code_server: str = "apranova/workspace-code-server:latest"
-    docker_image_superset: str = "apranova/workspace-superset:latest"
-    docker_network: str = "apranova"
+    docker_image_jupyterlab: str = Field(
+        "apranova/workspace-jupyterlab:latest",
+        description="Docker mode: image of JupyterLab workspaces (never pulled: build it).",
+    )
+    docker_image_code_server: str = Field(
+        "apranova/workspace-code-server:latest",
+        description="Docker mode: image of code-server workspaces (never pulled: build it).",
+    )
+    docker_image_superset: str = Field(
+        "apranova/workspace-superset:latest",
+        description="Docker mode: image of Superset workspaces (never pulled: build it).",
+    )
+    docker_network: str = Field(
+        "apranova",
+        description="Docker mode: the network workspaces are started on; compose makes it, or "
+        "the hub, isolated, when it runs on the Docker host.",
+    )
     docker_name_prefix: str = Field(
         "apranova", description="Workspace containers are named <prefix>-<user>[--<server>]."
     )

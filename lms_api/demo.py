@@ -7,17 +7,11 @@ knows usernames, which must match `hub.demo.DEMO_ACCOUNTS`.
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from lms_api.curriculum.models import (
-    Deliverable,
-    DeliverableKind,
-    Project,
-    ProjectStep,
-    ProjectType,
-    Track,
-    WorkspaceKind,
-)
+from lms_api.curriculum.enums import DeliverableKind, ProjectType, WorkspaceKind
+from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.database import sync_url
-from lms_api.enrollments.models import Enrollment, EnrollmentSource, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentSource, EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.people.models import Person, TrainerAssignment
 from lms_api.quizzes.content import QuestionList, QuizStatus
 from lms_api.quizzes.models import Quiz

@@ -1,5 +1,6 @@
-"""Data quality: asset checks on every mart (keys, valid ranges, counts against the source).
-Freshness is a policy on the published marts (pipelines.assets.publish)."""
+"""Data quality: asset checks on every mart (columns as in pipelines.marts_contract, keys,
+valid ranges, counts against the source). Freshness is a policy on the published marts
+(pipelines.assets.publish)."""
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -14,6 +15,7 @@ from dagster import (
 
 from pipelines.assets import marts as m
 from pipelines.assets.raw import FINISHED, QUIZ_ATTEMPTS
+from pipelines.marts_contract import differences
 from pipelines.resources import LmsDatabase, Warehouse
 
 KEYS: dict[AssetKey, tuple[str, ...]] = {
@@ -125,8 +127,20 @@ def table_of(key: AssetKey) -> str:
     return ".".join(key.path)
 
 
+COLUMNS_CHECK = "columns"
 KEYS_CHECK = "keys_not_null_and_unique"
 RANGES_CHECK = "values_in_valid_ranges"
+
+
+def columns_result(db, key: AssetKey) -> AssetCheckResult:
+    found = differences(db, [key.path[-1]])
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=COLUMNS_CHECK,
+        passed=not found,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"differences": found},
+    )
 
 
 def keys_result(db, key: AssetKey, columns: tuple[str, ...]) -> AssetCheckResult:
@@ -162,6 +176,14 @@ def ranges_result(db, key: AssetKey, rules: dict[str, str]) -> AssetCheckResult:
     specs=[
         *(
             AssetCheckSpec(
+                COLUMNS_CHECK,
+                asset=key,
+                description="Column names and types, in order, as in pipelines.marts_contract.",
+            )
+            for key in m.ALL_MARTS
+        ),
+        *(
+            AssetCheckSpec(
                 KEYS_CHECK, asset=key, description=f"({', '.join(cols)}) is present and unique."
             )
             for key, cols in KEYS.items()
@@ -174,12 +196,18 @@ def ranges_result(db, key: AssetKey, rules: dict[str, str]) -> AssetCheckResult:
     can_subset=True,
 )
 def mart_contracts(context: AssetCheckExecutionContext, warehouse: Warehouse):
-    """Keys and value ranges of every mart, in one step: a run checks the marts it built
-    (a step per check would cost a sensor run more than the checks themselves)."""
+    """Columns, keys and value ranges of every mart, in one step: a run checks the marts it
+    built (a step per check would cost a sensor run more than the checks themselves). The
+    columns come first: a query on a missing column fails the step after they are reported."""
     selected = context.selected_asset_check_keys
     with warehouse.connect() as db:
-        for check in sorted(selected, key=lambda c: (c.asset_key.to_user_string(), c.name)):
-            if check.name == KEYS_CHECK:
+        for check in sorted(
+            selected,
+            key=lambda c: (c.name != COLUMNS_CHECK, c.asset_key.to_user_string(), c.name),
+        ):
+            if check.name == COLUMNS_CHECK:
+                yield columns_result(db, check.asset_key)
+            elif check.name == KEYS_CHECK:
                 yield keys_result(db, check.asset_key, KEYS[check.asset_key])
             else:
                 yield ranges_result(db, check.asset_key, RANGES[check.asset_key])

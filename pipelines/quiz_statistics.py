@@ -65,6 +65,8 @@ from math import comb
 
 import duckdb
 
+from pipelines.marts_contract import MARTS, columns_in, create_table_sql
+
 # The attempt sets and, for each, the boolean column of the working attempts table that says
 # whether an attempt belongs to it.
 ATTEMPT_SETS: dict[str, str] = {
@@ -91,58 +93,7 @@ FLAG_OK = "ok"
 # rounded to 1e-6 by the LMS, so a real (co)variance is far above 1e-12 of the scale.
 NOISE = 1e-12
 
-# The mart tables: their columns and types are the contract with the dashboards.
-MART_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "quiz_stats": (
-        ("quiz_id", "BIGINT"),
-        ("attempt_set", "VARCHAR"),
-        ("n_attempts", "BIGINT"),
-        ("n_questions", "BIGINT"),
-        ("max_mark", "DOUBLE"),
-        ("mean", "DOUBLE"),
-        ("median", "DOUBLE"),
-        ("sd", "DOUBLE"),
-        ("skewness", "DOUBLE"),
-        ("kurtosis", "DOUBLE"),
-        ("cronbach_alpha", "DOUBLE"),
-        ("error_ratio", "DOUBLE"),
-        ("standard_error", "DOUBLE"),
-    ),
-    "quiz_item_stats": (
-        ("quiz_id", "BIGINT"),
-        ("question_id", "BIGINT"),
-        ("question_order", "INTEGER"),
-        ("attempt_set", "VARCHAR"),
-        ("n", "BIGINT"),
-        ("facility_index", "DOUBLE"),
-        ("sd", "DOUBLE"),
-        ("random_guess_score", "DOUBLE"),
-        ("intended_weight", "DOUBLE"),
-        ("effective_weight", "DOUBLE"),
-        ("discrimination_index", "DOUBLE"),
-        ("discriminative_efficiency", "DOUBLE"),
-        ("ci_low", "DOUBLE"),
-        ("ci_high", "DOUBLE"),
-        ("flag", "VARCHAR"),
-        ("discrimination_ci_low", "DOUBLE"),
-        ("discrimination_ci_high", "DOUBLE"),
-        ("n_timed", "BIGINT"),
-        ("median_seconds", "DOUBLE"),
-        ("rapid_guess_rate", "DOUBLE"),
-    ),
-    "quiz_option_stats": (
-        ("quiz_id", "BIGINT"),
-        ("question_id", "BIGINT"),
-        ("option_id", "BIGINT"),
-        ("option_order", "INTEGER"),
-        ("attempt_set", "VARCHAR"),
-        ("is_correct", "BOOLEAN"),
-        ("chosen_count", "BIGINT"),
-        ("chosen_rate", "DOUBLE"),
-        ("point_biserial", "DOUBLE"),
-        ("attractive", "BOOLEAN"),
-    ),
-}
+# The marts written here (their columns: pipelines.marts_contract), each in its row order.
 MART_ORDER = {
     "quiz_stats": "quiz_id, attempt_set",
     "quiz_item_stats": "quiz_id, question_order, question_id, attempt_set",
@@ -313,12 +264,11 @@ class _Scope:
 def _marts_current(db: duckdb.DuckDBPyConnection) -> bool:
     """Whether every existing quiz mart has today's columns: rows can only be replaced in a
     table of the same shape (a warehouse from before a column was added needs a rebuild)."""
-    found = db.execute(
-        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = 'marts' "
-        "AND table_name IN ('quiz_stats', 'quiz_item_stats', 'quiz_option_stats') GROUP BY 1"
-    ).fetchall()
-    return all(columns == [name for name, _ in MART_COLUMNS[table]] for table, columns in found)
+    for table in MART_ORDER:
+        found = [name for name, _ in columns_in(db, table)]
+        if found and found != [name for name, _ in MARTS[table]]:
+            return False
+    return True
 
 
 def _begin(db: duckdb.DuckDBPyConnection) -> bool:
@@ -972,17 +922,16 @@ def _build_option_stats(
 def _publish(db: duckdb.DuckDBPyConnection, scope: _Scope) -> dict[str, int]:
     """Write the computed rows into the marts: replace them all, or those of the scope."""
     counts = {}
-    for table, columns in MART_COLUMNS.items():
-        ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
-        names = ", ".join(name for name, _ in columns)
+    for table, order in MART_ORDER.items():
+        names = ", ".join(name for name, _ in MARTS[table])
         if scope.table is None:
-            db.execute(f"CREATE OR REPLACE TABLE marts.{table} ({ddl})")
+            db.execute(create_table_sql(table, "CREATE OR REPLACE TABLE"))
         else:
-            db.execute(f"CREATE TABLE IF NOT EXISTS marts.{table} ({ddl})")
+            db.execute(create_table_sql(table, "CREATE TABLE IF NOT EXISTS"))
             db.execute(f"DELETE FROM marts.{table} WHERE {scope.where('quiz_id')}")
         db.execute(
             f"INSERT INTO marts.{table} ({names}) SELECT {names} FROM _quiz_stats_out_{table}"
-            f" ORDER BY {MART_ORDER[table]}"
+            f" ORDER BY {order}"
         )
         counts[table] = db.execute(f"SELECT count(*) FROM _quiz_stats_out_{table}").fetchone()[0]
     return counts

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from docs import generate
+from hub.settings import HubSettings
+from lms_api.config import Settings as LmsApiSettings
 
 REPO = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -79,3 +81,14 @@ def test_check_names_the_stale_file_and_write_fixes_it(tmp_path, monkeypatch, ca
     assert generate.main([], root=tmp_path) == 0
     assert "| routes |\n<!-- end generated: routes -->" in page.read_text()
     assert generate.main(["--check"], root=tmp_path) == 0
+
+
+@pytest.mark.parametrize("settings", [HubSettings, LmsApiSettings], ids=lambda cls: cls.__module__)
+def test_every_setting_has_a_description(settings):
+    """The settings table's meaning column comes from these: a new setting needs one."""
+    missing = [
+        name
+        for name, field in settings.model_fields.items()
+        if not (field.description or "").strip()
+    ]
+    assert not missing, f"{settings.__module__}.{settings.__name__}: no description for {missing}"

@@ -13,10 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# The enums live in `enums` (no SQLAlchemy: the notebook client uses them); re-exported here.
-from lms_api.curriculum.enums import DeliverableKind as DeliverableKind
 from lms_api.curriculum.enums import ProjectType
-from lms_api.curriculum.enums import WorkspaceKind as WorkspaceKind
 from lms_api.database import Base
 
 

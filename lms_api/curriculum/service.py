@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.errors import Conflict, HasSubmissions, NotEnrolledInTrack, NotFound
 from lms_api.outbox import record_event
 from lms_api.payments.models import Payment

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.auth import AdminUser, CurrentUser
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.enrollments import service
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.schemas import (
     EnrollmentDetail,
     EnrollmentEventOut,

@@ -9,12 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from lms_api.access import may_see_records_of, visible_records
 from lms_api.curriculum.models import Track
-from lms_api.enrollments.models import (
-    Enrollment,
-    EnrollmentEvent,
-    EnrollmentSource,
-    EnrollmentStatus,
-)
+from lms_api.enrollments.enums import EnrollmentSource, EnrollmentStatus
+from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.errors import Conflict, NotFound
 from lms_api.outbox import record_event
 from lms_api.people.models import Person

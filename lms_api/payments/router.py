@@ -10,8 +10,9 @@ from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import USER_ROUTE_ERRORS, error_doc, error_responses
 from lms_api.pagination import PageDep, paginate
 from lms_api.payments import service
+from lms_api.payments.enums import PaymentKind, PaymentStatus
 from lms_api.payments.gateway import StripeFailed, StripeGateway
-from lms_api.payments.models import Payment, PaymentKind, PaymentStatus
+from lms_api.payments.models import Payment
 from lms_api.payments.schemas import (
     CheckoutOut,
     IntentOut,

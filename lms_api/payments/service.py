@@ -31,18 +31,12 @@ from sqlalchemy.orm import selectinload
 from lms_api.config import Settings
 from lms_api.curriculum.models import Track
 from lms_api.enrollments import service as enrollments
-from lms_api.enrollments.models import EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.errors import Conflict, DomainError, ErrorCode, NotFound
 from lms_api.outbox import record_event
+from lms_api.payments.enums import PaymentKind, PaymentStatus
 from lms_api.payments.gateway import StripeGateway
-from lms_api.payments.models import (
-    Payment,
-    PaymentCustomer,
-    PaymentEvent,
-    PaymentKind,
-    PaymentStatus,
-    WebhookEvent,
-)
+from lms_api.payments.models import Payment, PaymentCustomer, PaymentEvent, WebhookEvent
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import ADMIN_ROLES, Principal

@@ -15,15 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from lms_api.curriculum.models import (
-    Deliverable,
-    DeliverableKind,
-    Project,
-    ProjectStep,
-    ProjectType,
-    Track,
-    WorkspaceKind,
-)
+from lms_api.curriculum.enums import DeliverableKind, ProjectType, WorkspaceKind
+from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.portal.workspaces import KIND_NAMES
 from lms_api.types import LINE_PATTERN, TEXT_PATTERN
 

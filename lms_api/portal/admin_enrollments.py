@@ -22,7 +22,8 @@ from lms_api.curriculum.models import Track
 from lms_api.curriculum.service import tracks_query
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.enrollments import service
-from lms_api.enrollments.models import Enrollment, EnrollmentEvent, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.enrollments.schemas import GrantIn, RevokeIn
 from lms_api.enrollments.service import EnrollmentConflict, UnknownTrack
 from lms_api.errors import InvalidInput

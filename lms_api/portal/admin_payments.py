@@ -21,10 +21,11 @@ from lms_api.auth import admin_user
 from lms_api.curriculum import service as curriculum
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.enrollments import service as enrollments
-from lms_api.enrollments.models import EnrollmentSource, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentSource, EnrollmentStatus
 from lms_api.payments import service
+from lms_api.payments.enums import PaymentStatus
 from lms_api.payments.gateway import PaymentsNotConfigured, StripeFailed
-from lms_api.payments.models import Payment, PaymentStatus
+from lms_api.payments.models import Payment
 from lms_api.payments.router import payments_gateway
 from lms_api.portal.admin_people import done_redirect
 from lms_api.portal.catalog import format_price

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.auth import admin_user
 from lms_api.curriculum.models import Track
 from lms_api.database import MAX_ID, SessionDep
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import enrollments_of
 from lms_api.errors import Conflict, InvalidInput, NotFound, TrainerFull
 from lms_api.people import service as people

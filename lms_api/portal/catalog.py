@@ -16,7 +16,7 @@ from lms_api.config import Settings, get_settings
 from lms_api.curriculum.models import Track
 from lms_api.curriculum.service import catalog
 from lms_api.database import SessionDep
-from lms_api.enrollments.models import EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of, is_offer
 from lms_api.portal.rendering import render
 from lms_api.portal.signin import PageUser

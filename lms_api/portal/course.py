@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms_api.curriculum.models import Deliverable, Project, Track
 from lms_api.database import SessionDep
-from lms_api.enrollments.models import EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of
 from lms_api.portal import catalog, staff_home, workspaces
 from lms_api.portal.deliverables import DeliverableState, my_states
@@ -20,7 +20,7 @@ from lms_api.portal.rendering import portal_url, render
 from lms_api.portal.signin import PageUser
 from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.progress.service import progress_of
-from lms_api.submissions.models import SubmissionStatus
+from lms_api.submissions.enums import SubmissionStatus
 
 router = APIRouter()
 

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from lms_api.curriculum import service as curriculum
-from lms_api.curriculum.models import Deliverable, DeliverableKind, Project, ProjectStep
+from lms_api.curriculum.enums import DeliverableKind
+from lms_api.curriculum.models import Deliverable, Project, ProjectStep
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import Conflict, DomainError, InvalidInput, TooLarge, UnsupportedFileType
 from lms_api.portal.markdown import to_html
@@ -32,11 +33,12 @@ from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.progress.service import progress_of
 from lms_api.submissions import router as api
 from lms_api.submissions import service
+from lms_api.submissions.enums import SubmissionStatus
 from lms_api.submissions.files import (
     FILE_EXTENSIONS,
     human_size,
 )
-from lms_api.submissions.models import Submission, SubmissionStatus
+from lms_api.submissions.models import Submission
 from lms_api.submissions.schemas import LinkSubmissionIn, SubmissionDetail
 from lms_api.types import Text
 

@@ -20,7 +20,8 @@ from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.progress.service import progress_of
 from lms_api.quizzes import attempts
 from lms_api.quizzes import service as quiz_service
-from lms_api.quizzes.models import AttemptStatus, Quiz, QuizAttempt
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import Quiz, QuizAttempt
 from lms_api.quizzes.presenters import my_record
 from lms_api.quizzes.schemas import MyQuizRecord
 from lms_api.timestamps import as_utc

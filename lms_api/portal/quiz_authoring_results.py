@@ -16,7 +16,8 @@ from lms_api.portal.signin import PageUser
 from lms_api.principal import Principal
 from lms_api.quizzes import attempt_views, attempts
 from lms_api.quizzes.attempt_access import REVEAL_NOTES
-from lms_api.quizzes.models import AttemptStatus, Quiz
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import Quiz
 from lms_api.quizzes.schemas import AttemptDetail, AttemptOption, AttemptQuestion
 from lms_api.timestamps import as_utc, utcnow
 

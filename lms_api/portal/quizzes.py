@@ -33,7 +33,8 @@ from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.quizzes import attempt_views, attempts, service
 from lms_api.quizzes.attempt_access import REVEAL_NOTES, own_attempt, visible_attempt
 from lms_api.quizzes.content import RevealPolicy
-from lms_api.quizzes.models import AttemptStatus, QuizAttempt
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import QuizAttempt
 from lms_api.quizzes.presenters import my_record, quiz_summary
 from lms_api.quizzes.schemas import AnswerIn, AttemptDetail
 from lms_api.timestamps import as_utc

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from lms_api.auth import staff_user
-from lms_api.curriculum.models import DeliverableKind
+from lms_api.curriculum.enums import DeliverableKind
 from lms_api.database import MAX_ID, SessionDep
 from lms_api.errors import Conflict, FileMissing, NotFound, StaleVersion
 from lms_api.portal.deliverables import EVENT_WORDS, STATE_WORDS, _number, when
@@ -35,13 +35,9 @@ from lms_api.portal.signin import PageUser
 from lms_api.principal import Principal
 from lms_api.submissions import router as api
 from lms_api.submissions import service
+from lms_api.submissions.enums import ReviewDecision, SubmissionStatus
 from lms_api.submissions.files import human_size
-from lms_api.submissions.models import (
-    ReviewDecision,
-    Submission,
-    SubmissionStatus,
-    SubmissionVersion,
-)
+from lms_api.submissions.models import Submission, SubmissionVersion
 from lms_api.submissions.schemas import ReviewIn
 
 router = APIRouter()

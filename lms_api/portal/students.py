@@ -33,7 +33,8 @@ from lms_api.progress.schemas import TrackProgress
 from lms_api.progress.service import progress_of, visible_student
 from lms_api.quizzes import attempts
 from lms_api.quizzes.attempt_views import list_attempts
-from lms_api.quizzes.models import AttemptStatus, QuizAttempt
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import QuizAttempt
 from lms_api.submissions import service as submissions
 from lms_api.submissions.models import Submission, SubmissionVersion
 from lms_api.timestamps import as_utc

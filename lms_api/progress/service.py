@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from lms_api.access import may_see_records_of
 from lms_api.curriculum.models import Project, ProjectStep, Track
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import NotEnrolledInTrack, NotFound
 from lms_api.outbox import record_event

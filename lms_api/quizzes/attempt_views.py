@@ -13,7 +13,8 @@ from lms_api.principal import ADMIN_ROLES, Principal, Role
 from lms_api.quizzes.attempt_access import REVEAL_NOTES, answers_revealed
 from lms_api.quizzes.attempts import FINAL, Clock, answers_of, with_student_and_quiz
 from lms_api.quizzes.content import QuestionType, RevealPolicy
-from lms_api.quizzes.models import AttemptStatus, Quiz, QuizAttempt, StudentAnswer
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import Quiz, QuizAttempt, StudentAnswer
 from lms_api.quizzes.schemas import (
     AnswerKey,
     AttemptDetail,

@@ -39,14 +39,9 @@ from lms_api.outbox import record_event
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.quizzes.content import QuestionType, QuizStatus
+from lms_api.quizzes.enums import AttemptStatus
 from lms_api.quizzes.grading import Mark, mark_answer
-from lms_api.quizzes.models import (
-    AttemptStatus,
-    Quiz,
-    QuizAnswerEvent,
-    QuizAttempt,
-    StudentAnswer,
-)
+from lms_api.quizzes.models import Quiz, QuizAnswerEvent, QuizAttempt, StudentAnswer
 from lms_api.quizzes.snapshot import QuestionData, QuizContent, content_of
 from lms_api.timestamps import as_utc, utcnow
 

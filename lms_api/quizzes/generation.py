@@ -15,11 +15,9 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
-from google import genai
-from google.genai import errors, types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lms_api.config import Settings
@@ -33,6 +31,10 @@ from lms_api.quizzes.content import (
     QuestionType,
     Source,
 )
+
+if TYPE_CHECKING:  # the SDK takes ~0.8 s to import: the app imports it on the first generation
+    from google import genai
+    from google.genai import types
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +190,7 @@ class QuizGenerator:
             max_attempts=settings.gemini_max_attempts,
         )
 
-    def _sdk(self) -> genai.Client:
+    def _sdk(self) -> "genai.Client":
         """The SDK client, built once.
 
         An empty key is refused here rather than passed on: the SDK would fall back to the
@@ -205,6 +207,9 @@ class QuizGenerator:
                 "Until then, write or import quizzes by hand."
             )
         if self._client is None:
+            from google import genai
+            from google.genai import types
+
             self._client = genai.Client(
                 api_key=self.api_key,
                 http_options=types.HttpOptions(
@@ -255,14 +260,16 @@ class QuizGenerator:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def _call(
-        self, client: genai.Client, request: GenerateQuizIn, problem: str | None
-    ) -> types.GenerateContentResponse:
+        self, client: "genai.Client", request: GenerateQuizIn, problem: str | None
+    ) -> "types.GenerateContentResponse":
         """One Gemini call, its failures sorted into retryable or not.
 
         `asyncio.timeout` is the hard deadline of the whole call (the SDK's HTTP timeout
         covers only the request itself); a timeout is not retried, since the trainer has
         already waited the full time once.
         """
+        from google.genai import errors
+
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 return await client.aio.models.generate_content(
@@ -291,7 +298,7 @@ def _tries(attempts: int) -> str:
 # ----- the request ---------------------------------------------------------------------------
 
 
-def _config(request: GenerateQuizIn) -> types.GenerateContentConfig:
+def _config(request: GenerateQuizIn) -> "types.GenerateContentConfig":
     """PROMPT: structured output (JSON constrained to GeneratedQuestions), the most reliable.
 
     WEB_SEARCH: the Google Search tool, and JSON asked for in the prompt instead. Gemini 2.x
@@ -299,6 +306,8 @@ def _config(request: GenerateQuizIn) -> types.GenerateContentConfig:
     with google_search ("controlled generation is not supported with google_search tool");
     only Gemini 3 allows both, and this must work on either.
     """
+    from google.genai import types
+
     if request.generation_type == GenerationType.WEB_SEARCH:
         return types.GenerateContentConfig(
             system_instruction=SYSTEM_INSTRUCTION,
@@ -342,7 +351,7 @@ def _prompt(request: GenerateQuizIn, problem: str | None) -> str:
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 
 
-def _text(response: types.GenerateContentResponse) -> str:
+def _text(response: "types.GenerateContentResponse") -> str:
     """The first candidate's text, or _Invalid saying why there is none usable."""
     if not response.candidates:
         feedback = response.prompt_feedback
@@ -396,7 +405,7 @@ def _errors(error: ValidationError, limit: int = 3) -> str:
 
 
 def _questions(
-    response: types.GenerateContentResponse, request: GenerateQuizIn
+    response: "types.GenerateContentResponse", request: GenerateQuizIn
 ) -> list[QuestionIn]:
     """The answer as QuestionIn, checked like any quiz plus the requested counts."""
     try:
@@ -424,7 +433,7 @@ def _questions(
     return questions
 
 
-def _sources(response: types.GenerateContentResponse) -> list[Source]:
+def _sources(response: "types.GenerateContentResponse") -> list[Source]:
     """The web pages Google Search grounded the answer on, each url once, in order."""
     metadata = response.candidates[0].grounding_metadata if response.candidates else None
     sources: dict[str, Source] = {}

@@ -5,7 +5,8 @@ stored, to answer with it), apart from the routes that call them and the rules b
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.quizzes import service
-from lms_api.quizzes.models import AttemptStatus, Quiz, QuizAttempt
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import Quiz, QuizAttempt
 from lms_api.quizzes.schemas import MyQuizRecord, OptionOut, QuestionOut, QuizDetail, QuizSummary
 
 

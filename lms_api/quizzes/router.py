@@ -19,7 +19,8 @@ from lms_api.principal import STAFF_ROLES, Principal
 from lms_api.quizzes import attempt_views, attempts, generation_runs, service, transfer
 from lms_api.quizzes.attempt_access import own_attempt, visible_attempt
 from lms_api.quizzes.content import GenerateQuizIn, QuizStatus
-from lms_api.quizzes.models import AttemptStatus, Quiz
+from lms_api.quizzes.enums import AttemptStatus
+from lms_api.quizzes.models import Quiz
 from lms_api.quizzes.presenters import fresh_detail, my_record, quiz_detail, quiz_summary
 from lms_api.quizzes.schemas import (
     AnswerIn,

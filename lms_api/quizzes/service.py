@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms_api.curriculum.models import Project, Track
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.errors import (
     Forbidden,
     InvalidInput,

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import nbformat
 from starlette.datastructures import UploadFile
 
-from lms_api.curriculum.models import DeliverableKind
+from lms_api.curriculum.enums import DeliverableKind
 from lms_api.errors import (
     EmptyFile,
     FileTooLarge,

@@ -22,9 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms_api.curriculum.models import Deliverable
 from lms_api.database import Base
 from lms_api.people.models import Person
-
-# The enums live in `enums` (no SQLAlchemy: the notebook client uses them); re-exported here.
-from lms_api.submissions.enums import ReviewDecision as ReviewDecision
 from lms_api.submissions.enums import SubmissionStatus
 from lms_api.timestamps import CreatedAt, utcnow
 

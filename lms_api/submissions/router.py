@@ -14,11 +14,12 @@ from lms_api.links import public_url_for
 from lms_api.pagination import PageDep, paginate
 from lms_api.principal import Principal
 from lms_api.submissions import service
+from lms_api.submissions.enums import SubmissionStatus
 from lms_api.submissions.files import (
     FileStore,
     visible_name,
 )
-from lms_api.submissions.models import Submission, SubmissionStatus
+from lms_api.submissions.models import Submission
 from lms_api.submissions.schemas import (
     LinkSubmissionIn,
     ReviewIn,

@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from lms_api.access import may_see_records_of, visible_records
-from lms_api.curriculum.models import Deliverable, DeliverableKind, Project, Track
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.curriculum.enums import DeliverableKind
+from lms_api.curriculum.models import Deliverable, Project, Track
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import (
     AlreadyApproved,
@@ -35,6 +37,7 @@ from lms_api.outbox import record_event
 from lms_api.people.models import Person
 from lms_api.people.service import get_or_create_person
 from lms_api.principal import ADMIN_ROLES, Principal, Role
+from lms_api.submissions.enums import ReviewDecision, SubmissionStatus
 from lms_api.submissions.files import (
     CheckedFile,
     FileStore,
@@ -42,13 +45,7 @@ from lms_api.submissions.files import (
     read_limited,
     too_large,
 )
-from lms_api.submissions.models import (
-    ReviewDecision,
-    Submission,
-    SubmissionEvent,
-    SubmissionStatus,
-    SubmissionVersion,
-)
+from lms_api.submissions.models import Submission, SubmissionEvent, SubmissionVersion
 from lms_api.timestamps import utcnow
 
 LINK_KINDS = (DeliverableKind.URL, DeliverableKind.GITHUB_PR)

@@ -3,7 +3,7 @@
 Nothing here is random; the generators pick from these lists with seeded generators.
 """
 
-from lms_api.curriculum.models import WorkspaceKind
+from lms_api.curriculum.enums import WorkspaceKind
 from lms_api.demo import TRACKS as DEMO_TRACKS
 
 # Usernames the generator owns: `student` / `trainer` followed by digits only.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from lms_api.curriculum.models import DeliverableKind, ProjectType
+from lms_api.curriculum.enums import DeliverableKind, ProjectType
 from lms_api.synthetic.catalog import TRACK_SPECS
 from lms_api.synthetic.store import Store
 

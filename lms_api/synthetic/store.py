@@ -17,8 +17,7 @@ import pyarrow.csv as pa_csv
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from lms_api.database import sync_url
-from lms_api.models import Base
+from lms_api.database import Base, sync_url
 
 CHUNK_ROWS = 200_000
 

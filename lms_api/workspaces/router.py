@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 from lms_api.auth import TrustedService
 from lms_api.curriculum.models import Track
 from lms_api.database import SessionDep
-from lms_api.enrollments.models import Enrollment, EnrollmentStatus
+from lms_api.enrollments.enums import EnrollmentStatus
+from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import allowed_workspace_kinds, enrollments_of, is_offer
 from lms_api.errors import error_responses
 from lms_api.people.models import Person

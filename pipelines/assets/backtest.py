@@ -220,10 +220,9 @@ def last_backtest(db) -> datetime | None:
         AssetKey(["raw", "submissions"]),
         AssetKey(["raw", "people"]),
     ],
-    description="`marts.at_risk_backtest(track, as_of, min_risk_score, in_use, enrollments, "
-    "flagged, positives, true_positives, precision, recall, base_rate, lift, flagged_share, "
-    "horizon_days, <thresholds>)`: the at-risk rules run as of past weekly cutoffs against "
-    "who dropped out within the horizon after each.",
+    description="One row per track, weekly cutoff and minimum risk score: the at-risk rules "
+    "run as of that cutoff against who dropped out within the horizon after it (the thresholds "
+    "used are columns too).",
 )
 def at_risk_backtest(
     context: AssetExecutionContext, warehouse: Warehouse, settings: AnalyticsSettings

@@ -39,22 +39,20 @@ QUIZ_CATALOG_DEPS = [*staging("quiz_results"), AssetKey(["raw", "quizzes"])]
             QUIZZES,
             group_name="marts",
             deps=[*QUIZ_CATALOG_DEPS, AssetKey(["raw", "tracks"])],
-            description="`marts.quizzes(quiz_id, track, title, status, project_id, "
-            "published_at, n_questions, max_mark)`: one row per quiz, whatever its status.",
+            description="One row per quiz, whatever its status (track NULL if none; max_mark "
+            "the sum of its questions' points).",
         ),
         AssetSpec(
             QUIZ_QUESTIONS,
             group_name="marts",
             deps=QUIZ_CATALOG_DEPS,
-            description="`marts.quiz_questions(quiz_id, question_id, question_order, prompt, "
-            "type, max_mark)`: one row per question, with its text.",
+            description="One row per question, with its text.",
         ),
         AssetSpec(
             QUIZ_OPTIONS,
             group_name="marts",
             deps=QUIZ_CATALOG_DEPS,
-            description="`marts.quiz_options(quiz_id, question_id, option_id, option_order, "
-            "label, is_correct)`: one row per answer option, with its text.",
+            description="One row per answer option, with its text.",
         ),
     ],
 )
@@ -102,9 +100,7 @@ def quiz_catalog(warehouse: Warehouse):
     key=QUIZ_ATTEMPTS,
     group_name="marts",
     deps=[*staging("quiz_results", "enrollments"), AssetKey(["raw", "quizzes"])],
-    description="`marts.quiz_attempts(attempt_id, student, track, trainer, quiz_id, "
-    "quiz_title, attempt_number, points, max_points, score, submitted_at)`: one row per "
-    "graded attempt (score = points / max_points).",
+    description="One row per graded attempt (score = points / max_points).",
 )
 def quiz_attempts(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     # A quiz refresh (the sensor's job, every few seconds of new attempts) patches in the
@@ -159,9 +155,7 @@ REBUILT_WITH = {AssetKey(["staging", "enrollments"]), AssetKey(["raw", "quizzes"
     key=STEP_COMPLETIONS,
     group_name="marts",
     deps=staging("progress", "curriculum", "enrollments"),
-    description="`marts.step_completions(student, track, trainer, project_id, project_number, "
-    "project_title, step_id, step_number, step_title, step_order, completed_at)`: one row per "
-    "step a student completed.",
+    description="One row per step a student completed.",
 )
 def step_completions(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
@@ -189,9 +183,7 @@ def step_completions(warehouse: Warehouse) -> MaterializeResult:
         AssetKey(["raw", "submissions"]),
         AssetKey(["raw", "deliverables"]),
     ],
-    description="`marts.submissions(submission_id, student, track, trainer, project_id, "
-    "project_number, project_title, deliverable_id, deliverable, required, status, "
-    "submitted_at, updated_at)`: one row per submission, with its review status.",
+    description="One row per submission, with its review status.",
 )
 def submissions(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:

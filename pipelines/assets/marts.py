@@ -1,5 +1,5 @@
-"""Marts: the documented tables the dashboards read. Names and columns are a contract
-(README, "Analytics marts"); columns may be added, never renamed or removed.
+"""Marts: the documented tables the dashboards read. Names, columns and types are a contract
+(pipelines.marts_contract); columns may be added, never renamed or removed.
 
 All times are UTC: naive TIMESTAMP in the marts below, TIMESTAMPTZ in the detail marts
 (pipelines.assets.detail) and at_risk_history. "Now" is AnalyticsSettings.now() (a setting, so
@@ -97,8 +97,7 @@ def build(db, name: str, sql: str, params: list | dict | None = None) -> int:
     key=ENROLLMENTS,
     group_name="marts",
     deps=staging("enrollments"),
-    description="`marts.enrollments(student, track, track_name, status, source, enrolled_at, "
-    "updated_at, trainer)`: one row per student and track.",
+    description="One row per student and track.",
 )
 def enrollments_mart(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
@@ -120,9 +119,7 @@ def enrollments_mart(warehouse: Warehouse) -> MaterializeResult:
     key=STUDENT_PROGRESS,
     group_name="marts",
     deps=[*staging("enrollments", "curriculum", "progress"), AssetKey(["raw", "hub_activity"])],
-    description="`marts.student_progress(student, track, project_id, steps_done, steps_total, "
-    "pct_complete, last_step_at, last_workspace_activity_at, ...)`: one row per enrolled "
-    "student and project of the track.",
+    description="One row per enrolled student and project of the track.",
 )
 def student_progress(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as db:
@@ -165,8 +162,8 @@ def student_progress(warehouse: Warehouse) -> MaterializeResult:
     key=COHORT_FUNNEL,
     group_name="marts",
     deps=staging("enrollments", "curriculum", "progress"),
-    description="`marts.cohort_funnel(track, project_id, step_id, step_order, students_reached, "
-    "students_completed, ...)`: active students of each track, step by step.",
+    description="One row per step of each track (step_order: its position in the whole "
+    "track): the active students who reached it and who completed it.",
 )
 def cohort_funnel(warehouse: Warehouse) -> MaterializeResult:
     # step_order is the step's position in the whole track (projects in order, then steps).
@@ -212,12 +209,29 @@ def cohort_funnel(warehouse: Warehouse) -> MaterializeResult:
 
 @multi_asset(
     specs=[
-        AssetSpec(QUIZ_STATS, group_name="marts", deps=staging("quiz_results")),
-        AssetSpec(QUIZ_ITEM_STATS, group_name="marts", deps=staging("quiz_results")),
-        AssetSpec(QUIZ_OPTION_STATS, group_name="marts", deps=staging("quiz_results")),
+        AssetSpec(
+            QUIZ_STATS,
+            group_name="marts",
+            deps=staging("quiz_results"),
+            description="One row per quiz and attempt set (first, last, highest, all): the "
+            "score distribution and the test's reliability (pipelines.quiz_statistics).",
+        ),
+        AssetSpec(
+            QUIZ_ITEM_STATS,
+            group_name="marts",
+            deps=staging("quiz_results"),
+            description="One row per question and attempt set: facility, discrimination, "
+            "their intervals, timing and a flag in words (pipelines.quiz_statistics).",
+        ),
+        AssetSpec(
+            QUIZ_OPTION_STATS,
+            group_name="marts",
+            deps=staging("quiz_results"),
+            description="One row per answer option and attempt set: how often it was chosen "
+            "and how that relates to the score (pipelines.quiz_statistics).",
+        ),
     ],
-    description="Quiz, item and option statistics per attempt set (pipelines.quiz_statistics "
-    "documents each formula); only the quizzes with new attempts are recomputed.",
+    # Only the quizzes with new attempts are recomputed.
 )
 def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
     with warehouse.connect() as db:
@@ -251,8 +265,8 @@ def quiz_statistics(warehouse: Warehouse, settings: AnalyticsSettings):
     key=WORKSPACE_ACTIVITY,
     group_name="marts",
     deps=staging("workspace_buckets"),
-    description="`marts.workspace_activity(student, day, active_minutes, sessions)`: minutes "
-    "with workspace activity (5-minute buckets) and workspace sessions per student and day.",
+    description="Minutes with workspace activity (5-minute buckets) and workspace sessions "
+    "per student and day.",
 )
 def workspace_activity(warehouse: Warehouse) -> MaterializeResult:
     # The hub updates a server's last_activity about every 5 minutes while its user works:
@@ -279,8 +293,8 @@ def workspace_activity(warehouse: Warehouse) -> MaterializeResult:
     key=REVENUE,
     group_name="marts",
     deps=staging("payments"),
-    description="`marts.revenue(track, month, payments, amount, refunds, ...)`: money in and "
-    "out per track and month, in the currency's main unit.",
+    description="One row per track, month and currency: money in and out, in the "
+    "currency's main unit.",
 )
 def revenue(warehouse: Warehouse) -> MaterializeResult:
     # A payment counts in the month it was paid; a refund in the month it was refunded
@@ -334,16 +348,17 @@ AT_RISK_DEPS = [
             AT_RISK,
             group_name="marts",
             deps=AT_RISK_DEPS,
-            description="`marts.at_risk_students(student, track, trainer, risk_score, reasons, "
-            "...)`: active students with at least one warning sign, the reasons in words.",
+            description="One row per active enrollment with a warning sign whose "
+            "risk_score (0..1, the signs weighted) is at least min_risk_score; reasons names "
+            "the signs in words. Students quiet (no workspace activity, step or quiz) for "
+            "dropped_after_days are left out: they are gone already.",
         ),
         AssetSpec(
             AT_RISK_HISTORY,
             group_name="marts",
             deps=AT_RISK_DEPS,
-            description="`marts.at_risk_history(as_of, student, track, trainer, risk_score)`: "
-            "the at-risk rows now (the same as marts.at_risk_students) and 7 days earlier, "
-            "counting only what had happened by then.",
+            description="One row per at-risk enrollment now (the same as "
+            "marts.at_risk_students) and 7 days earlier, counting only what had happened by then.",
         ),
     ],
 )

@@ -5,6 +5,7 @@ out by hand, on SQLite and PostgreSQL. The read-only tests share one run per bac
 
 from datetime import UTC, date, datetime
 
+import duckdb
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from lms_api.curriculum.models import Deliverable
 from lms_api.database import sync_url
 from lms_api.quizzes.models import Quiz
 from lms_api.submissions.models import Submission
+from pipelines.assets.marts import ALL_MARTS
+from pipelines.checks import COLUMNS_CHECK
+from pipelines.marts_contract import differences
 from tests.pipelines.school import at
 
 pytestmark = pytest.mark.slow
@@ -140,6 +144,10 @@ def test_every_check_passes_and_the_refresh_time_is_published(built):
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) >= 20
     assert [e.check_name for e in evaluations if not e.passed] == []
+    checked = {e.asset_key for e in evaluations if e.check_name == COLUMNS_CHECK}
+    assert checked == set(ALL_MARTS)
+    with duckdb.connect(str(pipeline.path), read_only=True) as db:
+        assert differences(db) == []  # _refresh and _sources too, which no asset builds
     [(run_id, as_of)] = pipeline.rows("SELECT run_id, as_of FROM marts._refresh")
     assert run_id == result.run_id
     # The instant the marts describe: the pipeline's "now" (APRANOVA_ANALYTICS_AS_OF here).

@@ -18,6 +18,7 @@ import pytest
 
 from lms_api.quizzes.grading import mark_answer
 from pipelines.assets.staging import answer_seconds_sql
+from pipelines.marts_contract import differences
 from pipelines.quiz_statistics import (
     FLAG_DISTRACTOR,
     FLAG_NEGATIVE,
@@ -736,31 +737,7 @@ def test_incremental_refresh_gives_the_rows_of_a_full_rebuild(db):
 
 def test_mart_columns_and_types(db):
     refresh_quiz_statistics(db, None, LOW)
-    columns = db.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns"
-        " WHERE table_schema = 'marts' ORDER BY table_name, ordinal_position"
-    ).fetchall()
-    by_table = defaultdict(list)
-    for table, column, kind in columns:
-        by_table[table].append((column, kind))
-    assert [c for c, _ in by_table["quiz_stats"]] == [
-        "quiz_id", "attempt_set", "n_attempts", "n_questions", "max_mark", "mean", "median",
-        "sd", "skewness", "kurtosis", "cronbach_alpha", "error_ratio", "standard_error",
-    ]  # fmt: skip
-    assert [c for c, _ in by_table["quiz_item_stats"]] == [
-        "quiz_id", "question_id", "question_order", "attempt_set", "n", "facility_index", "sd",
-        "random_guess_score", "intended_weight", "effective_weight", "discrimination_index",
-        "discriminative_efficiency", "ci_low", "ci_high", "flag",
-        # added by issue 17, after the original columns
-        "discrimination_ci_low", "discrimination_ci_high", "n_timed", "median_seconds",
-        "rapid_guess_rate",
-    ]  # fmt: skip
-    assert [c for c, _ in by_table["quiz_option_stats"]] == [
-        "quiz_id", "question_id", "option_id", "option_order", "attempt_set", "is_correct",
-        "chosen_count", "chosen_rate", "point_biserial", "attractive",
-    ]  # fmt: skip
-    assert dict(by_table["quiz_item_stats"])["flag"] == "VARCHAR"
-    assert dict(by_table["quiz_stats"])["n_attempts"] == "BIGINT"
+    assert differences(db, ["quiz_stats", "quiz_item_stats", "quiz_option_stats"]) == []
 
 
 def test_runs_inside_the_callers_transaction(db):
