@@ -77,6 +77,11 @@ def pytest_generate_tests(metafunc) -> None:
 @pytest.fixture
 def database_url(request, tmp_path) -> str:
     """An empty LMS database of the backend the test is parametrized with."""
+    return empty_database_url(request, tmp_path)
+
+
+def empty_database_url(request, tmp_path: Path) -> str:
+    """The root `database_url`, for the directories' fixtures that override it."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'lms.db'}"
     return request.getfixturevalue("postgres_url")

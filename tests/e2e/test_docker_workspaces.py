@@ -27,6 +27,7 @@ from bench.harness.docker_workspaces import (
     wait_ready,
 )
 from tests.conftest import require
+from tests.e2e.portal_browser import PHONE, check_page, chromium, log_in  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -97,6 +98,14 @@ def test_the_spawn_page_offers_the_kinds_of_each_students_track(platform):
 
     grace = platform.browser("grace").get("/hub/spawn")
     assert grace.status_code == 403 and "not enrolled" in grace.text
+
+
+def test_the_spawn_form_at_phone_width(platform, chromium):  # noqa: F811
+    context, page = log_in(chromium, platform, "ada", viewport=PHONE)
+    page.goto(f"{platform.url}/hub/spawn")
+    assert page.locator("input[name=kind]").count() == 2
+    check_page(page, "phone-docker-spawn-ada")
+    context.close()
 
 
 def test_ada_launches_jupyterlab_from_the_browser_in_a_locked_down_container(platform, run):

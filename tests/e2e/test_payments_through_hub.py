@@ -160,3 +160,6 @@ def test_without_stripe_the_hub_says_to_ask_the_office(platform):
     refused = grace.get("/hub/spawn")
     assert refused.status_code == 403 and "Enroll and pay" not in refused.text
     assert 'id="see-catalog" href="/services/lms-api/portal/catalog"' in refused.text
+    # the refusal is said once, under a short heading (hub/templates/error.html)
+    assert refused.text.count("You are not enrolled in a track with a workspace") == 1
+    assert "<h1>Not allowed <small" in refused.text

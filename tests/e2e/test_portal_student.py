@@ -164,6 +164,17 @@ def test_a_student_without_enrollment_sees_the_catalog(chromium, platform):  # n
         context.close()
 
 
+def test_the_hubs_refusal_to_start_a_workspace_reads_well_on_a_phone(chromium, platform):  # noqa: F811
+    context, page = log_in(chromium, platform, "grace", viewport=PHONE)
+    try:
+        page.goto(f"{platform.url}/hub/spawn")
+        assert page.locator("h1").inner_text().startswith("Not allowed")
+        assert page.locator("main, .error").first.inner_text().count("not enrolled") == 1
+        check_page(page, "phone-grace-spawn-refused")
+    finally:
+        context.close()
+
+
 def test_staff_land_on_their_start_page_with_the_same_navigation(chromium, platform):  # noqa: F811
     context, page = log_in(chromium, platform, "coach")  # a trainer with no students
     try:

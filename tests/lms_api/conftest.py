@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from lms_api.config import Settings
 from lms_api.database import sync_url
 from lms_api.main import create_app
-from tests.conftest import postgres_admin_url
+from tests.conftest import empty_database_url, postgres_admin_url
 from tests.fakes.hub import FakeHub
 from tests.lms_api.seeded import SeededTemplates
 
@@ -62,10 +62,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
         with request.getfixturevalue("seeded").lease(postgres_admin_url()) as url:
             yield url
         return
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lms.db'}"
-        return
-    yield request.getfixturevalue("postgres_url")
+    yield empty_database_url(request, tmp_path)
 
 
 @pytest.fixture

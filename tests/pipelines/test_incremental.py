@@ -29,8 +29,8 @@ def quiz_selection():
 
 
 @pytest.mark.dialects
-def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(pipeline, school):
-    pipeline.run()
+def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(after_first_run):
+    pipeline, school = after_first_run
     school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
     result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
 
@@ -50,8 +50,8 @@ def test_incremental_run_reads_only_new_attempts_and_updates_the_stats(pipeline,
     assert pipeline.rows("SELECT count(*) FROM marts.revenue") == [(2,)]
 
 
-def test_incremental_gives_the_same_marts_as_a_full_rebuild(pipeline, school, tmp_path):
-    pipeline.run()
+def test_incremental_gives_the_same_marts_as_a_full_rebuild(after_first_run):
+    pipeline, school = after_first_run
     school.add_attempt("ben", 2, [0, 1, 0], "06-29 10:00")
     school.add_attempt("cat", 2, [0, 0, 1], "06-29 11:00")
     pipeline.run(selection=list(quiz_selection()), mode="incremental")
@@ -64,8 +64,8 @@ def test_incremental_gives_the_same_marts_as_a_full_rebuild(pipeline, school, tm
     assert incremental == [pipeline.rows(query) for query in queries]
 
 
-def test_an_incremental_quiz_run_updates_marts_quiz_attempts(pipeline, school):
-    pipeline.run()
+def test_an_incremental_quiz_run_updates_marts_quiz_attempts(after_first_run):
+    pipeline, school = after_first_run
     assert AssetKey(["marts", "quiz_attempts"]) in quiz_selection()
     school.add_attempt("ben", 2, [0, 0, 0], "06-29 10:00")  # ben improves to 3/3
     result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
@@ -227,8 +227,8 @@ def test_an_attempt_graded_late_reaches_the_marts_incrementally(pipeline, school
     ]
 
 
-def test_a_dashboard_read_during_a_run_never_fails(pipeline):
-    pipeline.run()
+def test_a_dashboard_read_during_a_run_never_fails(after_first_run):
+    pipeline, _ = after_first_run
     errors: list[Exception] = []
     counts: set[int] = set()
     stop = threading.Event()
@@ -277,8 +277,8 @@ def test_landing_files_are_compacted_without_losing_a_sample(pipeline, monkeypat
 
 
 @pytest.mark.dialects
-def test_attempts_imported_with_past_times_are_picked_up_incrementally(pipeline, school):
-    pipeline.run()
+def test_attempts_imported_with_past_times_are_picked_up_incrementally(after_first_run):
+    pipeline, school = after_first_run
     # Finished on 06-01, before every attempt already in the warehouse: new by its id only.
     school.add_attempt("ben", 2, [0, 0, 0], "06-01 10:00")
     result = pipeline.run(selection=list(quiz_selection()), mode="incremental")
@@ -288,8 +288,8 @@ def test_attempts_imported_with_past_times_are_picked_up_incrementally(pipeline,
     ]
 
 
-def test_quiz_refreshes_keep_the_week_ago_rows_for_an_hour(pipeline, school):
-    pipeline.run()
+def test_quiz_refreshes_keep_the_week_ago_rows_for_an_hour(after_first_run):
+    pipeline, school = after_first_run
     week_ago = "SELECT as_of, student, risk_score FROM marts.at_risk_history WHERE as_of < "
     week_ago += "(SELECT as_of FROM marts._refresh) ORDER BY student"
     before = pipeline.rows(week_ago)
