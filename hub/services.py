@@ -39,6 +39,7 @@ def hub_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
                 "command": [
                     PY,
                     "-m",
+                    "hub.interruptible",  # stops on the hub's SIGINT even if SIGINT was ignored
                     "jupyterhub_idle_culler",
                     f"--timeout={s.cull_idle_seconds}",
                     f"--cull-every={s.cull_every_seconds or max(60, s.cull_idle_seconds // 10)}",
