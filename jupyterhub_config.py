@@ -65,6 +65,8 @@ else:
     c.OAuthenticator.allowed_users = set(s.oauth_allowed_users)
     c.OAuthenticator.admin_users = set(s.oauth_admin_users)
     c.GitHubOAuthenticator.allowed_organizations = set(s.oauth_allowed_orgs)
+    # Without read:org, GitHub shows only public memberships: private members were refused.
+    c.GitHubOAuthenticator.scope = ["read:org"] if s.oauth_allowed_orgs else []
     c.GenericOAuthenticator.authorize_url = s.oidc_authorize_url
     c.GenericOAuthenticator.token_url = s.oidc_token_url
     c.GenericOAuthenticator.userdata_url = s.oidc_userdata_url

@@ -144,7 +144,7 @@ class HubSettings(BaseSettings):
     oauth_allowed_orgs: list[str] = Field(
         default_factory=list,
         description="GitHub logins: organizations (or org:team) whose members may log in, "
-        "as a JSON list.",
+        "as a JSON list; the hub then asks for the read:org scope, to see private memberships.",
     )
     oauth_admin_users: list[str] = Field(
         default_factory=list,

@@ -20,6 +20,7 @@ def load_config(tmp_path, **env: str) -> dict:
         "spawner": c["JupyterHub"]["spawner_class"],
         "client_id": c.get("OAuthenticator", {}).get("client_id"),
         "orgs": c.get("GitHubOAuthenticator", {}).get("allowed_organizations", []),
+        "github_scope": c.get("GitHubOAuthenticator", {}).get("scope"),
         "admins": c.get("Authenticator", {}).get("admin_users", []),
         "groups": c["JupyterHub"].get("load_groups"),
         "refresh_age": c.get("Authenticator", {}).get("auth_refresh_age"),
@@ -74,6 +75,8 @@ def test_oauth_providers_are_selected_by_settings(tmp_path, provider):
     assert config["authenticator"] == oauthenticator_class(provider)
     assert config["client_id"] == "client-123"
     assert config["orgs"] == ["school"]
+    # GitHub tells the hub about private organization memberships only with read:org
+    assert config["github_scope"] == ["read:org"]
     # OAuth: the role groups exist, empty; the hub's admins add members in the control panel
     assert config["groups"] == {"trainers": {"users": []}, "admins": {"users": []}}
     assert "dagster" not in config["services"]
