@@ -12,10 +12,10 @@ import pytest
 from dagster import materialize
 from sqlalchemy.engine import make_url
 
-from bench.harness.databases import copied_postgres_database
+from bench.harness.databases import fresh_postgres_database
 from pipelines.definitions import defs, resources
 from pipelines.resources import Warehouse
-from tests.conftest import empty_database, empty_database_url
+from tests.conftest import empty_database, empty_database_url, postgres_admin_url
 from tests.pipelines.school import AS_OF, School, build_school, write_activity
 
 
@@ -99,7 +99,8 @@ class FirstRuns:
             shutil.copyfile(make_url(school.url).database, folder / "lms.db")
             yield f"sqlite:///{folder / 'lms.db'}"
             return
-        with copied_postgres_database(school.url) as url:
+        template = make_url(school.url).database
+        with fresh_postgres_database(postgres_admin_url(), template=template) as url:
             yield url
 
     def warehouse(self, backend: str, folder: Path) -> Path:
