@@ -1,7 +1,7 @@
 """JupyterHub configuration: a thin list of settings; all logic lives in the `hub` package."""
 
 from hub.auth import TEMPLATES_DIR, oauthenticator_class
-from hub.docker_network import hub_addresses
+from hub.docker_network import hub_addresses, workspace_lms_api_url
 from hub.local_accounts import protect_platform_files
 from hub.passwords import PasswordStore
 from hub.services import (
@@ -100,7 +100,9 @@ else:
     c.DockerTrackSpawner.workspace_resources = {
         key: limits.model_dump() for key, limits in s.workspace_resources.items()
     }
-    c.DockerTrackSpawner.environment = {"APRANOVA_LMS_API_URL": s.workspace_lms_api_url}
+    c.DockerTrackSpawner.environment = {
+        "APRANOVA_LMS_API_URL": workspace_lms_api_url(s, c.JupyterHub.hub_connect_ip)
+    }
     c.DockerTrackSpawner.network_name = s.docker_network
     c.DockerTrackSpawner.use_internal_ip = True
     c.DockerTrackSpawner.prefix = s.docker_name_prefix

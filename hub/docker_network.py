@@ -49,3 +49,14 @@ def hub_addresses(s: HubSettings) -> tuple[str, str]:
         gateway = ensure_workspace_network(s.docker_network)
         return gateway, s.hub_connect_ip or gateway
     return "0.0.0.0", s.hub_connect_ip or "hub"
+
+
+def workspace_lms_api_url(s: HubSettings, connect_ip: str) -> str:
+    """The LMS API base URL for the notebook client in a workspace container: the setting when
+    given; under compose lms-api's own URL (a container on the same network); with the hub on
+    the Docker host the gateway, where the hub also starts lms-api (`lms_api_hosts`)."""
+    if s.workspace_lms_api_url:
+        return s.workspace_lms_api_url
+    if s.hub_on_docker_host:
+        return f"http://{connect_ip}:{s.lms_api_port}/services/lms-api/api/v1"
+    return s.lms_api_base

@@ -135,6 +135,13 @@ def lms_api_environment(s: HubSettings, hub_ip: str = "127.0.0.1") -> dict[str, 
     }
 
 
+def lms_api_hosts(hub_ip: str) -> list[str]:
+    """Where a hub-started lms-api listens: loopback (the hub, its proxy and local notebooks),
+    and with the hub on the Docker host also the workspace network's gateway, where the hub
+    API listens too, so that notebooks in containers reach it (`workspace_lms_api_url`)."""
+    return ["127.0.0.1"] if hub_ip in ("127.0.0.1", "0.0.0.0") else ["127.0.0.1", hub_ip]
+
+
 def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
     """`make up`: the hub starts and supervises every service as a local process."""
     env = shared_environment(s)
@@ -143,7 +150,10 @@ def managed_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
             "name": "lms-api",
             "url": f"http://127.0.0.1:{s.lms_api_port}",
             "api_token": s.lms_api_token.get_secret_value(),
-            "command": [PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)],
+            "command": [
+                *(PY, "-m", "lms_api.cli", "serve", "--port", str(s.lms_api_port)),
+                *(f"--host={host}" for host in lms_api_hosts(hub_ip)),
+            ],
             "environment": lms_api_environment(s, hub_ip),
             "display": False,
             **PORTAL_OAUTH,

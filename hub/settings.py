@@ -244,8 +244,10 @@ class HubSettings(BaseSettings):
     )
     workspace_lms_api_url: str = Field(
         "",
-        description="The LMS API base URL as workspaces reach it (for lms_api.client); default: "
-        "lms-api's own URL, or APRANOVA_PUBLIC_URL's when the hub runs on the Docker host.",
+        description="Docker mode: the LMS API base URL as workspaces reach it (for "
+        "lms_api.client); default: lms-api's own URL under compose, or, with "
+        "APRANOVA_HUB_ON_DOCKER_HOST, the workspace network's gateway, where the hub then also "
+        "starts lms-api.",
     )
     workspace_guard_seconds: float = Field(
         15,
@@ -285,12 +287,6 @@ class HubSettings(BaseSettings):
                 "/home/apranova" if os.geteuid() == 0 else str(self.state_dir / "homes")
             )
         self.lms_api_url = (self.lms_api_url or f"http://127.0.0.1:{self.lms_api_port}").rstrip("/")
-        if not self.workspace_lms_api_url:
-            self.workspace_lms_api_url = (
-                f"{self.hub_public_url.rstrip('/')}/services/lms-api/api/v1"
-                if self.hub_on_docker_host
-                else self.lms_api_base
-            )
         if self.external_services:
             needed = {"dashboards_url": self.enable_dashboards, "dagster_url": self.enable_dagster}
             missing = [

@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         help="keep files younger than this, so uploads in flight survive (default: a day)",
     )
     serve = sub.add_parser("serve", help="run the API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host",
+        action="append",
+        help="an address to listen on; repeat it for several (default: 127.0.0.1)",
+    )
     serve.add_argument("--port", type=int, default=8010)
     args = parser.parse_args(argv)
 
@@ -117,17 +121,23 @@ def main(argv: list[str] | None = None) -> int:
         deleted = sweep_uploads(settings.database_url, settings.upload_dir, args.grace_seconds)
         print(f"Deleted {len(deleted)} unreferenced file(s) from {settings.upload_dir}.")
     elif args.command == "serve":
-        import uvicorn
-
-        uvicorn.run(
-            "lms_api.main:asgi_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            proxy_headers=True,
-            log_level="info",
-        )
+        serve_api(args.host or ["127.0.0.1"], args.port)
     return 0
+
+
+def serve_api(hosts: list[str], port: int) -> None:
+    """uvicorn on every address in `hosts`: one process, one socket per address (e.g. loopback
+    for the hub and its proxy, and the workspace network's gateway for notebooks in Docker)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        "lms_api.main:asgi_app", factory=True, port=port, proxy_headers=True, log_level="info"
+    )
+    sockets = []
+    for host in hosts:
+        config.host = host
+        sockets.append(config.bind_socket())
+    uvicorn.Server(config).run(sockets=sockets)
 
 
 def sweep_uploads(database_url: str, upload_dir, grace_seconds: float) -> list:

@@ -59,6 +59,7 @@ class DockerRun:
         self.tag = f"apranova-{label}{uuid.uuid4().hex[:6]}"
         self.network = f"{self.tag}-net"
         self.volume_template = f"{self.tag}-home-{{username}}"
+        self.gateway = ""  # the network's gateway address, once the network exists
 
     def volume(self, username: str) -> str:
         return self.volume_template.format(username=username)
@@ -108,7 +109,7 @@ def docker_platform(
     run = DockerRun(client, label)
     platform = Platform(state_dir, analytics=False)
     try:
-        gateway = ensure_workspace_network(run.network)
+        run.gateway = gateway = ensure_workspace_network(run.network)
         platform.hub_api = f"http://{gateway}:{platform.ports['hub_api_port']}/hub/api"
         platform.env.update(run.env(), **(extra_env or {}))
         platform.start()

@@ -143,13 +143,20 @@ def test_ada_launches_jupyterlab_from_the_browser_in_a_locked_down_container(pla
         "print(json.dumps({'uid': os.getuid(), 'home': os.path.expanduser('~'), "
         "'orders': db.execute('select count(*) from orders').fetchone()[0], "
         "'lms': os.environ['APRANOVA_LMS_API_URL'], 'track': os.environ['APRANOVA_TRACK'], "
+        "'me': c.me().model_dump(mode='json'), "
         "'writable_docker_sock': os.path.exists('/var/run/docker.sock'), "
         "'welcome': os.path.isfile(os.path.expanduser('~/Welcome.ipynb'))}))",
     )
     assert seen["uid"] == 1000 and seen["home"] == "/home/jovyan"
     assert seen["welcome"], "the first start puts the welcome notebook in the home"
     assert seen["orders"] == 3000 and seen["track"] == "DP"
-    assert seen["lms"].endswith("/services/lms-api/api/v1")
+    # The notebook client answers from inside the container, with the server's own token, at
+    # the workspace network's gateway (lms-api listens there and on loopback, nowhere else).
+    assert seen["me"]["username"] == "ada" and seen["me"]["role"] == "student"
+    assert [e["track_code"] for e in seen["me"]["enrollments"]] == ["DP"], seen["me"]
+    assert seen["lms"] == f"http://{run.gateway}:{platform.ports['lms_api_port']}" + (
+        "/services/lms-api/api/v1"
+    )
     assert seen["writable_docker_sock"] is False
 
 
