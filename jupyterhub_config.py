@@ -85,6 +85,10 @@ c.Spawner.http_timeout = s.workspace_start_timeout
 c.JupyterHub.allow_named_servers = True  # e.g. a JupyterLab and a Superset at once
 c.Spawner.servers_per_user = s.workspace_servers_per_user  # running at once, default included
 c.JupyterHub.named_server_limit_per_user = 10  # kept, running or stopped (the culler removes)
+# A class start: starts beyond this wait in line with their place shown (hub.start_queue),
+# so JupyterHub's own limit, which answers 429 "try again later", is off.
+c.Spawner.starts_at_once = s.workspace_starts_at_once
+c.JupyterHub.concurrent_spawn_limit = 0
 if s.mode == "local":
     c.JupyterHub.spawner_class = "hub.spawners.LocalTrackSpawner"
     c.LocalTrackSpawner.home_dir_template = f"{s.workspace_home_root}/{{username}}"

@@ -25,13 +25,18 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 class SchoolPagesMixin:
-    """What every login method gets: the username rule, and the pages for enrolling in a
-    track and paying for it."""
+    """What every login method gets: the username rule, the pages for enrolling in a track
+    and paying for it, and the admins' view of the workspace start line."""
 
     def get_handlers(self, app):
         from hub.payment_pages import payment_handlers
+        from hub.start_queue_page import StartQueueHandler
 
-        return [*super().get_handlers(app), *payment_handlers()]
+        return [
+            *super().get_handlers(app),
+            *payment_handlers(),
+            ("/start-queue", StartQueueHandler),
+        ]
 
     def normalize_username(self, username):
         """NFKC and lowercase (then any username_map), so look-alike forms are one name."""

@@ -202,6 +202,14 @@ class HubSettings(BaseSettings):
     workspace_servers_per_user: int = Field(
         2, ge=1, le=10, description="Workspaces one student may run at once (named servers)."
     )
+    workspace_starts_at_once: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="Workspaces that start at the same time, all students together; later "
+        "starts wait in line in order, each student shown their place and an estimate "
+        "(instead of JupyterHub's 429). About 4 per CPU core of the workspace host.",
+    )
     workspace_resources: dict[str, WorkspaceResources] = Field(
         default_factory=lambda: dict(DEFAULT_RESOURCES),
         description="CPU and memory limits by 'TRACK/kind', 'TRACK', 'kind' or 'default' "

@@ -14,10 +14,12 @@ import docker
 import httpx
 from dockerspawner import DockerSpawner
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
+from jupyterhub.utils import maybe_future
 from tornado import web
 from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from hub import start_queue
 from hub.fragments import render_fragment
 from hub.lms_client import HubLmsClient, LmsUnavailable, WorkspaceRule
 from hub.local_accounts import (
@@ -125,6 +127,13 @@ class TrackAwareMixin(LoggingConfigurable):
         "JupyterHub's own named_server_limit_per_user does not count the default server.",
     ).tag(config=True)
 
+    starts_at_once = Integer(
+        8,
+        min=1,
+        help="Workspaces that start at the same time (the hub's, all users together); later "
+        "starts wait in line, first come first served, their place shown on the spawn page.",
+    ).tag(config=True)
+
     _clients: dict[tuple[str, str], HubLmsClient] = {}
 
     @property
@@ -228,6 +237,61 @@ class TrackAwareMixin(LoggingConfigurable):
 
     workspace_kind = ""
     workspace_track = ""
+    _checked_kind = ""
+    _turn_of = None  # the spawn (JupyterHub's future) whose turn in the line came last
+
+    @property
+    def _queue_key(self) -> str:
+        return f"{self.user.name}/{self.name}"
+
+    async def run_pre_spawn_hook(self):
+        """Before JupyterHub's start timeout runs: refuse what the rule refuses, then wait
+        for this start's turn in the hub's start line (`hub.start_queue`)."""
+        await maybe_future(super().run_pre_spawn_hook())
+        self._checked_kind = await self.resolve_kind()
+        queue = start_queue.START_QUEUE
+        queue.limit = self.starts_at_once
+        key = self._queue_key
+        entry = start_queue.Entry(
+            self.user.name,
+            self.name,
+            self._checked_kind,
+            hold_seconds=self.start_timeout + self.http_timeout + 60,
+        )
+        await queue.wait_for_turn(key, entry)
+        finished = getattr(self, "_spawn_future", None)  # the whole spawn, proxy route included
+        self._turn_of = finished
+        if finished is None:
+            return  # not started by a handler: the slot is given back at its deadline
+        finished.add_done_callback(
+            lambda f: queue.done(key, succeeded=not f.cancelled() and f.exception() is None)
+        )
+
+    async def checked_kind(self) -> str:
+        """The kind the pre-spawn hook checked for this start, else checked now."""
+        kind, self._checked_kind = self._checked_kind, ""
+        return kind or await self.resolve_kind()
+
+    async def progress(self):
+        """The student's place in the start line while waiting, then the start's own steps."""
+        queue = start_queue.START_QUEUE
+        spawn = getattr(self, "_spawn_future", None)
+        shown = ""
+        # Until this spawn's turn came (the page may ask before the spawn joined the line).
+        while spawn is not None and not spawn.done() and self._turn_of is not spawn:
+            place = queue.place(self._queue_key)
+            if place is not None:
+                message = start_queue.waiting_message(place, queue.estimated_wait_seconds(place))
+                if message != shown:
+                    yield {"progress": 1, "message": message}
+                    shown = message
+            await asyncio.sleep(0.25)
+        async for event in self.start_progress():
+            yield event
+
+    async def start_progress(self):
+        async for event in super().progress():
+            yield event
 
     def _forget_options(self) -> None:
         """JupyterHub reuses the last options of a server when a spawn names none: refused
@@ -307,7 +371,7 @@ class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
     account: SystemAccount | None = None
 
     async def start(self):
-        await self.resolve_kind()
+        await self.checked_kind()
         if self.isolate_users:
             self.account = await self._own_account()
         elif not self.allow_unisolated:
@@ -450,7 +514,7 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
         self.log.info("%s: %s", self._log_name, message)
         self._events.append({"progress": percent, "message": message})
 
-    async def progress(self):
+    async def start_progress(self):
         """What the spawn page shows while the container starts."""
         sent = 0
         while True:
@@ -471,7 +535,7 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
     async def start(self):
         self._events_reset()
         self._emit(5, "Checking your enrollment")
-        kind = await self.resolve_kind()
+        kind = await self.checked_kind()
         image = self.workspace_images[kind]
         try:
             await self.docker("inspect_image", image)

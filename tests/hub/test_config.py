@@ -107,3 +107,16 @@ def test_docker_mode_uses_the_docker_spawner_and_keeps_workspaces(tmp_path):
     config = load_config(tmp_path, mode="docker")
     assert config["spawner"] == "hub.spawners.DockerTrackSpawner"
     assert config["cleanup"] is False
+
+
+def test_starts_beyond_the_setting_queue_instead_of_a_429(tmp_path):
+    c = load_hub_config(
+        {
+            "PATH": "/usr/bin:/bin",
+            "APRANOVA_STATE_DIR": str(tmp_path),
+            "APRANOVA_COOKIE_SECRET": "ab" * 32,
+            "APRANOVA_WORKSPACE_STARTS_AT_ONCE": "3",
+        }
+    )
+    assert c["Spawner"]["starts_at_once"] == 3
+    assert c["JupyterHub"]["concurrent_spawn_limit"] == 0  # the line orders them instead

@@ -1,15 +1,18 @@
 """The Docker spawner's own rules, without an engine (the real-engine tests are in
 tests/e2e/test_docker_workspaces.py)."""
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 from tornado import web
 
+from hub import start_queue
 from hub.lms_client import WorkspaceRule
 from hub.settings import HubSettings, WorkspaceResources, resources_for
 from hub.spawners import DockerTrackSpawner
+from hub.start_queue import StartQueue
 
 TABLE = {
     "default": WorkspaceResources(cpu=1, memory="2G"),
@@ -153,3 +156,37 @@ def test_host_paths_and_the_docker_socket_are_never_mounted(volumes):
 
 def test_named_volumes_are_fine():
     spawner_for("ada", volumes={"apranova-home-{username}": "/home/jovyan"})._check_mounts()
+
+
+@pytest.fixture
+def one_at_a_time(monkeypatch):
+    """A start line of its own, one start at a time."""
+    queue = StartQueue(limit=1)
+    monkeypatch.setattr(start_queue, "START_QUEUE", queue)
+    return queue
+
+
+async def test_a_start_waits_its_turn_with_its_place_on_the_spawn_page(one_at_a_time):
+    await one_at_a_time.wait_for_turn("linus/", start_queue.Entry("linus", "", "jupyterlab"))
+    spawner = spawner_for("ada", starts_at_once=1)
+    spawner._spawn_future = asyncio.get_running_loop().create_future()
+    hook = asyncio.create_task(spawner.run_pre_spawn_hook())
+    events = aiter(spawner.progress())
+    first = await asyncio.wait_for(anext(events), 5)
+    assert "You are next; yours starts in about 10 seconds" in first["message"]
+    assert not hook.done()
+    one_at_a_time.done("linus/", succeeded=True)
+    await asyncio.wait_for(hook, 5)
+    assert list(one_at_a_time.starting) == ["ada/"]
+    assert await spawner.checked_kind() == "jupyterlab"  # checked once, before the line
+    spawner._spawn_future.set_result(None)  # the spawn finished: the slot goes back
+    await asyncio.sleep(0)
+    assert not one_at_a_time.starting and len(one_at_a_time.durations) == 2  # linus, ada
+
+
+async def test_a_refused_start_is_refused_before_it_joins_the_line(one_at_a_time):
+    spawner = spawner_for("ada", options={"kind": "code-server"})
+    with pytest.raises(web.HTTPError) as refused:
+        await spawner.run_pre_spawn_hook()
+    assert refused.value.status_code == 403
+    assert not one_at_a_time.starting and not one_at_a_time.waiting

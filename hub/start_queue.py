@@ -1,0 +1,151 @@
+"""Workspace starts in order: at most N at once, the rest wait in line with their place shown.
+
+At a class start hundreds of students click Start within a minute. Each start costs CPU (a
+container or process, a Jupyter server booting), so starting all at once makes every one of
+them slow, and JupyterHub's own answer past `concurrent_spawn_limit` is a 429 "try again
+later". Instead a spawner waits for its turn here before `start()` (in its pre-spawn hook,
+outside JupyterHub's start timeout), first come first served; the hub's spawn page shows the
+student their place and an estimate (`TrackAwareMixin.progress`), and admins see the line at
+/hub/start-queue.
+"""
+
+import asyncio
+import math
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+ASSUMED_START_SECONDS = 10.0  # the estimate before any start was measured
+RECENT_STARTS = 20  # the estimate is the median of the last this many starts
+
+
+@dataclass
+class Entry:
+    """One workspace start, waiting or under way."""
+
+    user: str
+    server: str
+    kind: str
+    queued_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    hold_seconds: float = math.inf  # a start that never reports its end gives its slot back
+    turn: asyncio.Future | None = None
+    deadline: float = math.inf
+
+
+class StartQueue:
+    """First come, first served, `limit` starts at a time (one per hub process)."""
+
+    def __init__(self, limit: int = 8, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.waiting: dict[str, Entry] = {}  # in order of arrival
+        self.starting: dict[str, Entry] = {}
+        self.durations: deque[float] = deque(maxlen=RECENT_STARTS)
+        self._began: dict[str, float] = {}
+
+    # --- a start's life ----------------------------------------------------------------
+    async def wait_for_turn(self, key: str, entry: Entry) -> None:
+        """Return when this start may go ahead; it holds a slot until `done(key)` or, at the
+        latest, `entry.hold_seconds` later."""
+        if key in self.waiting or key in self.starting:
+            raise RuntimeError(f"{key} is already in the start queue")
+        self._reclaim_overdue()
+        if len(self.starting) < self.limit and not self.waiting:
+            self._begin(key, entry)
+            return
+        entry.turn = asyncio.get_running_loop().create_future()
+        self.waiting[key] = entry
+        try:
+            await entry.turn
+        except asyncio.CancelledError:
+            if self.waiting.pop(key, None) is None:  # its turn had come: give the slot back
+                self.done(key, succeeded=False)
+            raise
+
+    def done(self, key: str, *, succeeded: bool) -> None:
+        """The start ended (running, failed or cancelled): its slot goes to the next in line.
+        Only finished starts count toward the estimate."""
+        entry = self.starting.pop(key, None)
+        began = self._began.pop(key, None)
+        if entry is not None and succeeded and began is not None:
+            self.durations.append(self.clock() - began)
+        self._admit()
+
+    def _begin(self, key: str, entry: Entry) -> None:
+        now = self.clock()
+        entry.started_at = time.time()
+        entry.deadline = now + entry.hold_seconds
+        self.starting[key] = entry
+        self._began[key] = now
+
+    def _admit(self) -> None:
+        while self.waiting and len(self.starting) < self.limit:
+            key = next(iter(self.waiting))
+            entry = self.waiting.pop(key)
+            self._begin(key, entry)
+            if entry.turn is not None and not entry.turn.done():
+                entry.turn.set_result(None)
+
+    def _reclaim_overdue(self) -> None:
+        now = self.clock()
+        for key in [k for k, e in self.starting.items() if e.deadline < now]:
+            self.done(key, succeeded=False)
+
+    # --- what people see ------------------------------------------------------------------
+    def place(self, key: str) -> int | None:
+        """1 for the next to start; None when not waiting."""
+        for number, waiting in enumerate(self.waiting, start=1):
+            if waiting == key:
+                return number
+        return None
+
+    def typical_start_seconds(self) -> float:
+        return statistics.median(self.durations) if self.durations else ASSUMED_START_SECONDS
+
+    def estimated_wait_seconds(self, place: int) -> float:
+        """Until this place's start begins: every `limit` starts ahead take one start's time."""
+        return math.ceil(place / max(self.limit, 1)) * self.typical_start_seconds()
+
+    def snapshot(self) -> dict:
+        """The line as admins see it: starting first, then waiting in order."""
+        now = time.time()
+
+        def row(entry: Entry, place: int | None) -> dict:
+            return {
+                "user": entry.user,
+                "server": entry.server,
+                "kind": entry.kind,
+                "place": place,
+                "waiting_seconds": round((entry.started_at or now) - entry.queued_at),
+                "starting_seconds": round(now - entry.started_at) if entry.started_at else None,
+                "estimate_seconds": round(self.estimated_wait_seconds(place)) if place else None,
+            }
+
+        return {
+            "limit": self.limit,
+            "typical_start_seconds": round(self.typical_start_seconds(), 1),
+            "starting": [row(e, None) for e in self.starting.values()],
+            "waiting": [row(e, n) for n, e in enumerate(self.waiting.values(), start=1)],
+        }
+
+
+def in_words(seconds: float) -> str:
+    """'about 20 seconds', 'about 3 minutes': rounded up, never 'about 0 seconds'."""
+    if seconds <= 55:
+        return f"about {max(5, math.ceil(seconds / 5) * 5)} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "about a minute" if minutes == 1 else f"about {minutes} minutes"
+
+
+def waiting_message(place: int, wait_seconds: float) -> str:
+    ahead = "You are next" if place == 1 else f"You are number {place} in line"
+    return (
+        f"Many workspaces are starting right now. {ahead}; yours starts in "
+        f"{in_words(wait_seconds)}. Keep this page open: it starts by itself."
+    )
+
+
+START_QUEUE = StartQueue()

@@ -1,0 +1,120 @@
+"""A class start through the real hub: more starts than the hub takes at once wait in line,
+in order, each student shown their place, instead of a 429; admins see the line.
+
+A hub of its own (no analytics) that starts one workspace at a time, so three students'
+starts must queue: ada's, then linus's, then ada's second server, asked for in that order.
+"""
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bench.harness.docker_workspaces import server_path, spawn, stop, wait_ready
+from bench.harness.platform import Platform
+from tests.e2e.portal_browser import DESKTOP, PHONE, check_page, chromium, log_in  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+STARTS = [("ada", ""), ("linus", ""), ("ada", "second")]  # in the order they are asked for
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory) -> Iterator[Platform]:
+    running = Platform(tmp_path_factory.mktemp("queue-hub"), analytics=False)
+    running.env["APRANOVA_WORKSPACE_STARTS_AT_ONCE"] = "1"
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def follow_progress(platform: Platform, token: str, user: str, server: str, seen: list) -> None:
+    """The spawn page's event stream for one start, from its start to `ready` (retrying
+    until the hub has the spawn pending)."""
+    url = f"{platform.hub_api}{server_path(user, server)}/progress"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with httpx.stream(
+            "GET", url, headers={"Authorization": f"token {token}"}, timeout=120
+        ) as stream:
+            if stream.status_code != 200:
+                time.sleep(0.05)
+                continue
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    seen.append(event)
+                    if event.get("ready") or event.get("failed"):
+                        return
+        return
+
+
+def test_a_class_start_queues_in_order_with_places_and_admins_see_the_line(hub, chromium):  # noqa: F811
+    tokens = {user: hub.new_token(user)[0] for user in ("ada", "linus")}
+    office = hub.browser("office")
+    assert office.get("/hub/start-queue").status_code == 200  # nothing in line yet
+    assert hub.browser("ada").get("/hub/start-queue").status_code == 403  # students: no
+
+    answers: dict[tuple[str, str], int] = {}
+    events: dict[tuple[str, str], list] = {start: [] for start in STARTS}
+    threads = []
+    for user, server in STARTS:
+
+        def ask(user=user, server=server) -> None:
+            answers[user, server] = spawn(hub, tokens[user], user, server).status_code
+
+        def watch(user=user, server=server) -> None:
+            follow_progress(hub, tokens[user], user, server, events[user, server])
+
+        threads += [threading.Thread(target=ask), threading.Thread(target=watch)]
+        threads[-2].start()
+        threads[-1].start()
+        time.sleep(0.4)  # asked one after the other, as students clicking in turn
+
+    line_page = ""  # the admins' page while someone waits
+    deadline = time.monotonic() + 60
+    while not line_page and time.monotonic() < deadline:
+        page = office.get("/hub/start-queue")
+        if 'id="waiting"' in page.text:
+            line_page = page.text
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(180)
+    for user, server in STARTS:
+        wait_ready(hub, user, server)
+
+    # No one was turned away, and the ones who waited were told their place.
+    assert len(answers) == 3 and set(answers.values()) <= {201, 202}, answers
+    messages = [e.get("message", "") for start in STARTS for e in events[start]]
+    told = [m for m in messages if "in line" in m or "You are next" in m]
+    assert told, events
+    assert all("Keep this page open" in message for message in told)
+    assert not any(e.get("failed") for start in STARTS for e in events[start]), events
+    # First asked, first started: the hub's log of finished starts, in order.
+    finished = re.findall(r"User (\S+) took [\d.]+ seconds to start", hub.log_path.read_text())
+    assert finished == ["ada", "linus", "ada:second"], finished
+    # The admins' page showed who waited, in places.
+    assert line_page, "the line was never seen from the admins' page"
+    assert re.search(r"<td>1</td><td>(ada|linus)</td>", line_page), line_page
+    assert "Starting now (1)" in line_page
+
+    # That page as it was, in a browser: readable and accessible, on a desktop and a phone.
+    for viewport, name in ((DESKTOP, "start-queue"), (PHONE, "phone-start-queue")):
+        context, page = log_in(chromium, hub, "office", viewport=viewport)
+        page.route(
+            f"{hub.url}/hub/start-queue",
+            lambda route: route.fulfill(body=line_page, content_type="text/html"),
+        )
+        page.goto(f"{hub.url}/hub/start-queue")
+        assert page.get_by_role("heading", name="Workspace starts").is_visible()
+        check_page(page, name)
+        context.close()
+
+    for user, server in STARTS:
+        stop(hub, user, server)
