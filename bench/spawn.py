@@ -14,10 +14,16 @@ Per round: p50 / p95 / max seconds from the request to ready, and failures. Afte
 largest round, with every workspace idle for `--idle-seconds`: memory per workspace
 container (cgroup usage minus inactive page cache, as `docker stats`).
 Target (issue 5): p50 < 5 s for one student; zero failures for 30 at once.
+
+Class start (`--class-start N`): N students click Start spread over `--within` seconds, once
+per value of `--starts-at-once` (the hub's start line, `APRANOVA_WORKSPACE_STARTS_AT_ONCE`,
+restarting the hub between values): time from each click to a ready workspace (p50 / p95 /
+max), failures, and the host's CPU seconds per start (all processes, from /proc/stat).
 """
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -87,6 +93,32 @@ def run_round(platform: Platform, tokens: dict[str, str], timeout: float) -> lis
         return list(pool.map(one, tokens.items()))
 
 
+def run_class_start(
+    platform: Platform, tokens: dict[str, str], within: float, timeout: float
+) -> tuple[list[dict], float]:
+    """Students click one after another, evenly over `within` seconds; the results, and the
+    CPU seconds the whole host spent meanwhile."""
+    step = within / max(len(tokens) - 1, 1)
+    began = time.monotonic()
+
+    def one(numbered: tuple[int, tuple[str, str]]) -> dict:
+        number, (name, token) = numbered
+        time.sleep(max(0.0, began + number * step - time.monotonic()))
+        return {"user": name, **spawn_and_wait(platform, name, token, timeout)}
+
+    cpu_before = host_cpu_seconds()
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        results = list(pool.map(one, enumerate(tokens.items())))
+    return results, host_cpu_seconds() - cpu_before
+
+
+def host_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far (every process: hub, proxy, containers)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_all(platform: Platform, names: list[str]) -> None:
     with ThreadPoolExecutor(min(10, len(names))) as pool:
         list(pool.map(lambda name: stop(platform, name), names))
@@ -111,7 +143,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--idle-seconds", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=180, help="per spawn, seconds")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--class-start", type=int, default=0, help="N students click Start within --within s"
+    )
+    parser.add_argument("--within", type=float, default=10, help="class start: click spread, s")
+    parser.add_argument(
+        "--starts-at-once",
+        default="8",
+        help="class start: the hub's start line sizes to compare, e.g. 60,8,4",
+    )
     args = parser.parse_args(argv)
+    if args.class_start:
+        return class_start(args)
     rounds = [int(n) for n in args.rounds.split(",")]
 
     client = docker_client()
@@ -160,6 +203,49 @@ def main(argv: list[str] | None = None) -> dict:
         print(
             f"idle workspace memory: median {last['idle_memory_mib_median']} MiB, "
             f"max {last['idle_memory_mib_max']} MiB ({last['ready']} containers)"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def class_start(args) -> dict:
+    """Each start line size in turn, the same N students clicking within `within` seconds."""
+    sizes = [int(n) for n in args.starts_at_once.split(",")]
+    client = docker_client()
+    if client is None:
+        raise SystemExit("no Docker engine answers (start dockerd)")
+    if missing := missing_images(client, ("jupyterlab",)):
+        raise SystemExit(f"missing images {missing}: run images/build-local.sh jupyterlab")
+    result: dict = {"class_start": args.class_start, "within_s": args.within, "runs": []}
+    state = Path(tempfile.mkdtemp(prefix="apranova-bench-class-start-"))
+    settings = {"APRANOVA_CULL_IDLE_SECONDS": "0", "APRANOVA_WORKSPACE_STARTS_AT_ONCE": "1"}
+    with docker_platform(state, client, label="b", extra_env=settings) as (platform, _run):
+        tokens = make_students(platform, args.class_start)
+        names = list(tokens)
+        warm = run_round(platform, {names[0]: tokens[names[0]]}, args.timeout)
+        assert warm[0]["ok"], warm
+        stop_all(platform, names[:1])
+        for size in sizes:
+            platform.env["APRANOVA_WORKSPACE_STARTS_AT_ONCE"] = str(size)
+            platform.restart_hub()
+            results, cpu = run_class_start(platform, tokens, args.within, args.timeout)
+            line = {"starts_at_once": size, **summary(results)}
+            line["cpu_s_per_start"] = round(cpu / max(line["ready"], 1), 2)
+            result["runs"].append(line)
+            print(json.dumps(line), flush=True)
+            stop_all(platform, [r["user"] for r in results if r["ok"]])
+    print(
+        f"\n{args.class_start} students clicking Start within {args.within:g} s "
+        f"({os.cpu_count()} CPU cores), time from click to a ready workspace:"
+    )
+    header = ("at once", "ready", "fail", "p50 s", "p95 s", "max s", "CPU s/start")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, (8, 6, 5, 7, 7, 7, 12), strict=True)))
+    for line in result["runs"]:
+        print(
+            f"{line['starts_at_once']:>8} {line['ready']:>6} {line['failures']:>5} "
+            f"{line['p50_s']!s:>7} {line['p95_s']!s:>7} {line['max_s']!s:>7} "
+            f"{line['cpu_s_per_start']:>12}"
         )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

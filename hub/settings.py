@@ -203,12 +203,13 @@ class HubSettings(BaseSettings):
         2, ge=1, le=10, description="Workspaces one student may run at once (named servers)."
     )
     workspace_starts_at_once: int = Field(
-        8,
-        ge=1,
+        0,
+        ge=0,
         le=1000,
         description="Workspaces that start at the same time, all students together; later "
         "starts wait in line in order, each student shown their place and an estimate "
-        "(instead of JupyterHub's 429). About 4 per CPU core of the workspace host.",
+        "(instead of JupyterHub's 429). 0: 2 per CPU core of the hub's host, the fastest "
+        "measured (`make bench-spawn`, class start).",
     )
     workspace_resources: dict[str, WorkspaceResources] = Field(
         default_factory=lambda: dict(DEFAULT_RESOURCES),
@@ -290,6 +291,8 @@ class HubSettings(BaseSettings):
                 Path(__file__).resolve().parent.parent / "node_modules/.bin/configurable-http-proxy"
             )
             self.proxy_command = str(local) if local.exists() else "configurable-http-proxy"
+        if not self.workspace_starts_at_once:
+            self.workspace_starts_at_once = 2 * (os.cpu_count() or 1)
         if not self.workspace_home_root:
             self.workspace_home_root = (
                 "/home/apranova" if os.geteuid() == 0 else str(self.state_dir / "homes")

@@ -128,7 +128,7 @@ class TrackAwareMixin(LoggingConfigurable):
     ).tag(config=True)
 
     starts_at_once = Integer(
-        8,
+        4,
         min=1,
         help="Workspaces that start at the same time (the hub's, all users together); later "
         "starts wait in line, first come first served, their place shown on the spawn page.",

@@ -44,3 +44,23 @@ def test_a_small_spawn_run_in_docker_mode(tmp_path):
     assert [(r["students"], r["ready"], r["failures"]) for r in rounds] == [(1, 1, 0), (2, 2, 0)]
     assert 0 < rounds[-1]["idle_memory_mib_median"] < 2048  # under the 2G limit
     assert "idle workspace memory" in done.stdout
+
+
+@pytest.mark.e2e
+def test_a_small_class_start_in_docker_mode(tmp_path):
+    """Two students click within a second on a hub that starts one at a time: both start."""
+    require_docker(require, kinds=("jupyterlab",))
+    out = tmp_path / "class.json"
+    args = ["--class-start", "2", "--within", "1", "--starts-at-once", "1", "--json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.spawn", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [run] = json.loads(out.read_text())["runs"]
+    assert (run["starts_at_once"], run["students"], run["ready"], run["failures"]) == (1, 2, 2, 0)
+    assert run["cpu_s_per_start"] > 0
+    assert "time from click to a ready workspace" in done.stdout

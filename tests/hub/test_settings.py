@@ -66,3 +66,9 @@ def test_external_services_need_their_urls(tmp_path):
         dagster_url="http://dagster-webserver:8030",
     )
     assert settings.lms_api_base == "http://lms-api:8010/services/lms-api/api/v1"
+
+
+def test_the_start_line_takes_two_starts_per_core_unless_set(tmp_path, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert HubSettings(state_dir=tmp_path).workspace_starts_at_once == 12
+    assert HubSettings(state_dir=tmp_path, workspace_starts_at_once=3).workspace_starts_at_once == 3
