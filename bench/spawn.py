@@ -119,6 +119,16 @@ def host_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def engine_with_jupyterlab():
+    """The Docker engine, refusing to run without it or the jupyterlab image."""
+    client = docker_client()
+    if client is None:
+        raise SystemExit("no Docker engine answers (start dockerd)")
+    if missing := missing_images(client, ("jupyterlab",)):
+        raise SystemExit(f"missing images {missing}: run images/build-local.sh jupyterlab")
+    return client
+
+
 def stop_all(platform: Platform, names: list[str]) -> None:
     with ThreadPoolExecutor(min(10, len(names))) as pool:
         list(pool.map(lambda name: stop(platform, name), names))
@@ -149,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--within", type=float, default=10, help="class start: click spread, s")
     parser.add_argument(
         "--starts-at-once",
-        default="8",
+        default="4",
         help="class start: the hub's start line sizes to compare, e.g. 60,8,4",
     )
     args = parser.parse_args(argv)
@@ -157,11 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
         return class_start(args)
     rounds = [int(n) for n in args.rounds.split(",")]
 
-    client = docker_client()
-    if client is None:
-        raise SystemExit("no Docker engine answers (start dockerd)")
-    if missing := missing_images(client, ("jupyterlab",)):
-        raise SystemExit(f"missing images {missing}: run images/build-local.sh jupyterlab")
+    client = engine_with_jupyterlab()
 
     result: dict = {"rounds": [], "kind": "jupyterlab"}
     state = Path(tempfile.mkdtemp(prefix="apranova-bench-spawn-"))
@@ -212,11 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
 def class_start(args) -> dict:
     """Each start line size in turn, the same N students clicking within `within` seconds."""
     sizes = [int(n) for n in args.starts_at_once.split(",")]
-    client = docker_client()
-    if client is None:
-        raise SystemExit("no Docker engine answers (start dockerd)")
-    if missing := missing_images(client, ("jupyterlab",)):
-        raise SystemExit(f"missing images {missing}: run images/build-local.sh jupyterlab")
+    client = engine_with_jupyterlab()
     result: dict = {"class_start": args.class_start, "within_s": args.within, "runs": []}
     state = Path(tempfile.mkdtemp(prefix="apranova-bench-class-start-"))
     settings = {"APRANOVA_CULL_IDLE_SECONDS": "0", "APRANOVA_WORKSPACE_STARTS_AT_ONCE": "1"}

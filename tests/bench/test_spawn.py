@@ -27,11 +27,9 @@ def test_summary_counts_failures_apart_from_the_timings():
     assert line["errors"] == ["503 image missing"]
 
 
-@pytest.mark.e2e
-def test_a_small_spawn_run_in_docker_mode(tmp_path):
+def bench_spawn(*args: str) -> subprocess.CompletedProcess:
+    """`python -m bench.spawn ARGS`, which must succeed (needs the engine and the image)."""
     require_docker(require, kinds=("jupyterlab",))
-    out = tmp_path / "spawn.json"
-    args = ["--rounds", "1,2", "--idle-seconds", "2", "--json", str(out)]
     done = subprocess.run(
         [sys.executable, "-m", "bench.spawn", *args],
         cwd=REPO_ROOT,
@@ -40,6 +38,13 @@ def test_a_small_spawn_run_in_docker_mode(tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.e2e
+def test_a_small_spawn_run_in_docker_mode(tmp_path):
+    out = tmp_path / "spawn.json"
+    done = bench_spawn("--rounds", "1,2", "--idle-seconds", "2", "--json", str(out))
     rounds = json.loads(out.read_text())["rounds"]
     assert [(r["students"], r["ready"], r["failures"]) for r in rounds] == [(1, 1, 0), (2, 2, 0)]
     assert 0 < rounds[-1]["idle_memory_mib_median"] < 2048  # under the 2G limit
@@ -49,17 +54,9 @@ def test_a_small_spawn_run_in_docker_mode(tmp_path):
 @pytest.mark.e2e
 def test_a_small_class_start_in_docker_mode(tmp_path):
     """Two students click within a second on a hub that starts one at a time: both start."""
-    require_docker(require, kinds=("jupyterlab",))
     out = tmp_path / "class.json"
     args = ["--class-start", "2", "--within", "1", "--starts-at-once", "1", "--json", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.spawn", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = bench_spawn(*args)
     [run] = json.loads(out.read_text())["runs"]
     assert (run["starts_at_once"], run["students"], run["ready"], run["failures"]) == (1, 2, 2, 0)
     assert run["cpu_s_per_start"] > 0
