@@ -95,18 +95,22 @@ if s.mode == "local":
     c.LocalTrackSpawner.system_user_prefix = s.local_user_prefix
     c.LocalTrackSpawner.allow_unisolated = s.local_unisolated_workspaces
 else:
-    c.JupyterHub.spawner_class = "hub.spawners.DockerTrackSpawner"
-    c.DockerTrackSpawner.workspace_images = {
+    # Containers or pods: the same images, limits and notebook client address.
+    c.ContainerWorkspaceMixin.workspace_images = {
         "jupyterlab": s.docker_image_jupyterlab,
         "code-server": s.docker_image_code_server,
         "superset": s.docker_image_superset,
     }
-    c.DockerTrackSpawner.workspace_resources = {
+    c.ContainerWorkspaceMixin.workspace_resources = {
         key: limits.model_dump() for key, limits in s.workspace_resources.items()
     }
-    c.DockerTrackSpawner.environment = {
+    c.Spawner.environment = {
         "APRANOVA_LMS_API_URL": workspace_lms_api_url(s, c.JupyterHub.hub_connect_ip)
     }
+if s.mode == "kubernetes":
+    c.JupyterHub.spawner_class = "hub.kube_spawner.KubeTrackSpawner"
+elif s.mode == "docker":
+    c.JupyterHub.spawner_class = "hub.spawners.DockerTrackSpawner"
     c.DockerTrackSpawner.network_name = s.docker_network
     c.DockerTrackSpawner.use_internal_ip = True
     c.DockerTrackSpawner.prefix = s.docker_name_prefix

@@ -70,6 +70,8 @@ def workspace_isolation(s) -> str:
     """One line on how workspaces are kept apart, loud when they are not."""
     if s.mode == "docker":
         return "one container per student (docker mode)"
+    if s.mode == "kubernetes":
+        return "one pod per student (kubernetes mode)"
     if os.geteuid() == 0:
         return f"each student's own system account ({s.local_user_prefix}NAME)"
     if s.local_unisolated_workspaces:

@@ -40,8 +40,10 @@ def resources_for(
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APRANOVA_", extra="ignore")
 
-    mode: Literal["local", "docker"] = Field(
-        "local", description="Workspaces as processes or containers."
+    mode: Literal["local", "docker", "kubernetes"] = Field(
+        "local",
+        description="Workspaces as local processes, Docker containers, or Kubernetes pods "
+        "(KubeSpawner; the hub then runs in the cluster, e.g. with Zero to JupyterHub).",
     )
     production: bool = Field(
         False,

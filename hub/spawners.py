@@ -457,13 +457,9 @@ class LocalTrackSpawner(TrackAwareMixin, LocalProcessSpawner):
         return paths  # internal TLS is not used
 
 
-class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
-    """Docker mode: one container per student and workspace, home on the student's volume.
-
-    Every container runs as the image's non-root user with no capabilities, CPU and memory
-    limits from the student's track and kind, no Docker socket and no host path: only named
-    volumes are mounted. It is removed when the server stops; the home volume stays.
-    """
+class ContainerWorkspaceMixin(TrackAwareMixin):
+    """What Docker containers and Kubernetes pods share: one image per workspace kind, CPU and
+    memory limits from the student's track and kind, the track's datasets."""
 
     workspace_images = Dict(
         {"jupyterlab": "apranova/workspace-jupyterlab:latest"},
@@ -481,13 +477,36 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
         help="Where the images keep the course datasets, one folder per track code.",
     ).tag(config=True)
 
-    workspace_user = Unicode(
-        "1000:100", help="uid:gid the workspace runs as (never root; the images' jovyan)."
-    ).tag(config=True)
-
     @default("launchable_kinds")
     def _default_launchable(self) -> list[str]:
         return list(self.workspace_images)
+
+    def workspace_limits(self, kind: str) -> WorkspaceResources:
+        """The limits of this start (after `checked_kind`, which sets the track)."""
+        return resources_for(
+            {k: WorkspaceResources(**v) for k, v in self.workspace_resources.items()},
+            self.workspace_track,
+            kind,
+        )
+
+    def get_env(self):
+        env = super().get_env()
+        if self.workspace_track:
+            env["APRANOVA_DATASETS"] = f"{self.datasets_root}/{self.workspace_track}"
+        return env
+
+
+class DockerTrackSpawner(ContainerWorkspaceMixin, DockerSpawner):
+    """Docker mode: one container per student and workspace, home on the student's volume.
+
+    Every container runs as the image's non-root user with no capabilities, CPU and memory
+    limits from the student's track and kind, no Docker socket and no host path: only named
+    volumes are mounted. It is removed when the server stops; the home volume stays.
+    """
+
+    workspace_user = Unicode(
+        "1000:100", help="uid:gid the workspace runs as (never root; the images' jovyan)."
+    ).tag(config=True)
 
     @default("remove")
     def _default_remove(self) -> bool:
@@ -547,11 +566,7 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
                 "Please tell the school's admins.",
             ) from exc
         self.image = image
-        limits = resources_for(
-            {k: WorkspaceResources(**v) for k, v in self.workspace_resources.items()},
-            self.workspace_track,
-            kind,
-        )
+        limits = self.workspace_limits(kind)
         self.cpu_limit, self.mem_limit = limits.cpu, limits.memory
         self.extra_create_kwargs = {
             **self.extra_create_kwargs,
@@ -601,12 +616,6 @@ class DockerTrackSpawner(TrackAwareMixin, DockerSpawner):
                             500, f"Your workspace stopped while starting ({status})."
                         )
                 await asyncio.sleep(self.answer_poll_seconds)
-
-    def get_env(self):
-        env = super().get_env()
-        if self.workspace_track:
-            env["APRANOVA_DATASETS"] = f"{self.datasets_root}/{self.workspace_track}"
-        return env
 
     async def poll(self):
         """As DockerSpawner's, with the last lines the workspace printed when it exited, so a

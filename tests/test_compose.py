@@ -377,17 +377,17 @@ def hub_config(services: dict, tmp_path: Path) -> dict:
         {"PATH": os.environ["PATH"], **environment, "APRANOVA_STATE_DIR": str(tmp_path)},
         cwd=tmp_path,
     )
-    spawner = c["DockerTrackSpawner"]
+    spawner, containers = c["DockerTrackSpawner"], c["ContainerWorkspaceMixin"]
     return {
         "ip": c["JupyterHub"]["ip"],
         "port": c["JupyterHub"]["port"],
         "hub_connect_ip": c["JupyterHub"]["hub_connect_ip"],
         "spawner": c["JupyterHub"]["spawner_class"],
         "network": spawner["network_name"],
-        "images": spawner["workspace_images"],
+        "images": containers["workspace_images"],
         "volumes": spawner["volumes"],
         "lms_api_url": c["Spawner"]["lms_api_url"],
-        "workspace_env": spawner["environment"],
+        "workspace_env": c["Spawner"]["environment"],
         "services": c["JupyterHub"]["services"],
     }
 

@@ -120,3 +120,24 @@ def test_starts_beyond_the_setting_queue_instead_of_a_429(tmp_path):
     )
     assert c["Spawner"]["starts_at_once"] == 3
     assert c["JupyterHub"]["concurrent_spawn_limit"] == 0  # the line orders them instead
+
+
+def test_kubernetes_mode_spawns_pods_with_the_docker_modes_images_and_limits(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "APRANOVA_STATE_DIR": str(tmp_path),
+        "APRANOVA_COOKIE_SECRET": "ab" * 32,
+        "APRANOVA_MODE": "kubernetes",
+        "APRANOVA_LMS_API_URL": "http://lms-api:8010",
+        "APRANOVA_DOCKER_IMAGE_JUPYTERLAB": "registry.example/lab:1",
+    }
+    c = load_hub_config(env)
+    assert c["JupyterHub"]["spawner_class"] == "hub.kube_spawner.KubeTrackSpawner"
+    assert c["JupyterHub"]["cleanup_servers"] is False  # a hub restart keeps the pods
+    assert c["JupyterHub"]["hub_connect_ip"] == "hub"  # Zero to JupyterHub's hub service
+    assert (
+        c["ContainerWorkspaceMixin"]["workspace_images"]["jupyterlab"] == "registry.example/lab:1"
+    )
+    assert c["Spawner"]["environment"] == {
+        "APRANOVA_LMS_API_URL": "http://lms-api:8010/services/lms-api/api/v1"
+    }
