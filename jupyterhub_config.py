@@ -89,6 +89,9 @@ c.JupyterHub.named_server_limit_per_user = 10  # kept, running or stopped (the c
 # so JupyterHub's own limit, which answers 429 "try again later", is off.
 c.Spawner.starts_at_once = s.workspace_starts_at_once
 c.JupyterHub.concurrent_spawn_limit = 0
+# The spawn page with its progress (a place in line included) at once, not after 10 s of a
+# browser that seems to hang.
+c.JupyterHub.slow_spawn_timeout = 0
 if s.mode == "local":
     c.JupyterHub.spawner_class = "hub.spawners.LocalTrackSpawner"
     c.LocalTrackSpawner.home_dir_template = f"{s.workspace_home_root}/{{username}}"

@@ -118,3 +118,28 @@ def test_a_class_start_queues_in_order_with_places_and_admins_see_the_line(hub, 
 
     for user, server in STARTS:
         stop(hub, user, server)
+
+
+def test_a_student_in_line_sees_her_place_on_the_spawn_page(hub, chromium):  # noqa: F811
+    """Two starts ahead of her (asked through the API), ada clicks Start in the browser."""
+    tokens = {user: hub.new_token(user)[0] for user in ("ada", "linus")}
+    ahead = [
+        threading.Thread(target=spawn, args=(hub, tokens[user], user, server))
+        for user, server in (("linus", ""), ("ada", ""))
+    ]
+    for thread in ahead:
+        thread.start()
+        time.sleep(0.3)
+    context, page = log_in(chromium, hub, "ada", viewport=PHONE)
+    page.goto(f"{hub.url}/hub/spawn/ada/second")  # one kind: the start is asked at once
+    message = page.locator("#progress-message")
+    message.get_by_text(re.compile("You are (next|number . in line)")).wait_for(timeout=30_000)
+    check_page(page, "phone-spawn-in-line")
+    # and the page takes her to her workspace by itself once it runs
+    page.wait_for_url(re.compile(r"/user/ada/second/"), timeout=120_000)
+    context.close()
+    for thread in ahead:
+        thread.join(120)
+    for user, server in (("linus", ""), ("ada", ""), ("ada", "second")):
+        wait_ready(hub, user, server)
+        stop(hub, user, server)
