@@ -50,8 +50,10 @@ class StartQueue:
     async def wait_for_turn(self, key: str, entry: Entry) -> None:
         """Return when this start may go ahead; it holds a slot until `done(key)` or, at the
         latest, `entry.hold_seconds` later."""
-        if key in self.waiting or key in self.starting:
-            raise RuntimeError(f"{key} is already in the start queue")
+        if key in self.waiting:
+            raise RuntimeError(f"{key} is already waiting in the start queue")
+        if key in self.starting:  # JupyterHub starts a server again only once its start ended
+            self.done(key, succeeded=False)
         self._reclaim_overdue()
         if len(self.starting) < self.limit and not self.waiting:
             self._begin(key, entry)

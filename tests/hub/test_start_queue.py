@@ -87,11 +87,20 @@ async def test_a_start_that_never_reports_its_end_gives_its_slot_back_at_its_dea
     assert list(queue.starting) == ["ben"]
 
 
-async def test_the_same_server_cannot_be_in_line_twice():
+async def test_the_same_server_waits_once_and_a_new_start_replaces_an_unreported_one():
     queue = StartQueue(limit=1)
     await queue.wait_for_turn("amy/", entry("amy"))
-    with pytest.raises(RuntimeError, match="already"):
-        await queue.wait_for_turn("amy/", entry("amy"))
+    ben = asyncio.create_task(queue.wait_for_turn("ben/", entry("ben")))
+    await settle()
+    with pytest.raises(RuntimeError, match="already waiting"):
+        await queue.wait_for_turn("ben/", entry("ben"))
+    # amy's first start ended unreported (JupyterHub starts her again only after it ended):
+    # its slot is freed, ben goes first, and her new start queues behind him.
+    again = asyncio.create_task(queue.wait_for_turn("amy/", entry("amy")))
+    await settle()
+    assert ben.done() and list(queue.starting) == ["ben/"] and queue.place("amy/") == 1
+    queue.done("ben/", succeeded=True)
+    await asyncio.wait_for(again, 1)
 
 
 async def test_the_estimate_follows_the_measured_starts():
