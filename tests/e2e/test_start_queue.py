@@ -143,3 +143,24 @@ def test_a_student_in_line_sees_her_place_on_the_spawn_page(hub, chromium):  # n
     for user, server in (("linus", ""), ("ada", ""), ("ada", "second")):
         wait_ready(hub, user, server)
         stop(hub, user, server)
+
+
+def test_a_start_stopped_while_in_line_leaves_the_line(hub):
+    """The spawn page's Stop button (a DELETE of the pending server) while ada waits: her
+    place is given up, linus's start goes on, and her next start is not blocked."""
+    tokens = {user: hub.new_token(user)[0] for user in ("ada", "linus")}
+    ahead = threading.Thread(target=spawn, args=(hub, tokens["linus"], "linus"))
+    ahead.start()
+    time.sleep(0.3)
+    waiting = threading.Thread(target=spawn, args=(hub, tokens["ada"], "ada"))
+    waiting.start()
+    time.sleep(0.5)
+    assert hub.api("DELETE", server_path("ada")).status_code in (202, 204)
+    ahead.join(120)
+    waiting.join(120)
+    wait_ready(hub, "linus")
+    assert hub.api("GET", "/users/ada").json()["servers"] == {}
+    assert spawn(hub, tokens["ada"], "ada").status_code in (201, 202)
+    wait_ready(hub, "ada")
+    for user in ("ada", "linus"):
+        stop(hub, user)
