@@ -44,6 +44,7 @@ c.JupyterHub.template_vars = {
     "local_accounts": s.authenticator == "local",
     "portal_url": PORTAL_PATH,
     "running_servers_per_user": s.workspace_servers_per_user,
+    "workspace_starts_at_once": s.workspace_starts_at_once,  # the start line's page
 }
 
 # --- login -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ASSUMED_START_SECONDS = 10.0  # the estimate before any start was measured
 RECENT_STARTS = 20  # the estimate is the median of the last this many starts
@@ -28,11 +28,14 @@ class Entry:
     user: str
     server: str
     kind: str
-    queued_at: float = field(default_factory=time.time)
-    started_at: float | None = None
     hold_seconds: float = math.inf  # a start that never reports its end gives its slot back
+    queued_at: float = 0.0  # on the queue's clock, as `began`
+    began: float | None = None
     turn: asyncio.Future | None = None
-    deadline: float = math.inf
+
+    @property
+    def deadline(self) -> float:
+        return math.inf if self.began is None else self.began + self.hold_seconds
 
 
 class StartQueue:
@@ -44,7 +47,6 @@ class StartQueue:
         self.waiting: dict[str, Entry] = {}  # in order of arrival
         self.starting: dict[str, Entry] = {}
         self.durations: deque[float] = deque(maxlen=RECENT_STARTS)
-        self._began: dict[str, float] = {}
 
     # --- a start's life ----------------------------------------------------------------
     async def wait_for_turn(self, key: str, entry: Entry) -> None:
@@ -55,6 +57,7 @@ class StartQueue:
         if key in self.starting:  # JupyterHub starts a server again only once its start ended
             self.done(key, succeeded=False)
         self._reclaim_overdue()
+        entry.queued_at = self.clock()
         if len(self.starting) < self.limit and not self.waiting:
             self._begin(key, entry)
             return
@@ -71,17 +74,13 @@ class StartQueue:
         """The start ended (running, failed or cancelled): its slot goes to the next in line.
         Only finished starts count toward the estimate."""
         entry = self.starting.pop(key, None)
-        began = self._began.pop(key, None)
-        if entry is not None and succeeded and began is not None:
-            self.durations.append(self.clock() - began)
+        if entry is not None and succeeded:
+            self.durations.append(self.clock() - entry.began)
         self._admit()
 
     def _begin(self, key: str, entry: Entry) -> None:
-        now = self.clock()
-        entry.started_at = time.time()
-        entry.deadline = now + entry.hold_seconds
+        entry.began = self.clock()
         self.starting[key] = entry
-        self._began[key] = now
 
     def _admit(self) -> None:
         while self.waiting and len(self.starting) < self.limit:
@@ -113,21 +112,21 @@ class StartQueue:
 
     def snapshot(self) -> dict:
         """The line as admins see it: starting first, then waiting in order."""
-        now = time.time()
+        now = self.clock()
 
         def row(entry: Entry, place: int | None) -> dict:
+            began = entry.began
             return {
                 "user": entry.user,
                 "server": entry.server,
                 "kind": entry.kind,
                 "place": place,
-                "waiting_seconds": round((entry.started_at or now) - entry.queued_at),
-                "starting_seconds": round(now - entry.started_at) if entry.started_at else None,
+                "waiting_seconds": round((now if began is None else began) - entry.queued_at),
+                "starting_seconds": None if began is None else round(now - began),
                 "estimate_seconds": round(self.estimated_wait_seconds(place)) if place else None,
             }
 
         return {
-            "limit": self.limit,
             "typical_start_seconds": round(self.typical_start_seconds(), 1),
             "starting": [row(e, None) for e in self.starting.values()],
             "waiting": [row(e, n) for n, e in enumerate(self.waiting.values(), start=1)],

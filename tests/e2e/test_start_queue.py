@@ -58,7 +58,8 @@ def follow_progress(platform: Platform, token: str, user: str, server: str, seen
 def test_a_class_start_queues_in_order_with_places_and_admins_see_the_line(hub, chromium):  # noqa: F811
     tokens = {user: hub.new_token(user)[0] for user in ("ada", "linus")}
     office = hub.browser("office")
-    assert office.get("/hub/start-queue").status_code == 200  # nothing in line yet
+    empty = office.get("/hub/start-queue")  # nothing in line yet, and no start since the hub's
+    assert empty.status_code == 200 and "at most <strong>1</strong> at a time" in empty.text
     assert hub.browser("ada").get("/hub/start-queue").status_code == 403  # students: no
 
     answers: dict[tuple[str, str], int] = {}
