@@ -32,6 +32,7 @@ class Entry:
     queued_at: float = 0.0  # on the queue's clock, as `began`
     began: float | None = None
     turn: asyncio.Future | None = None
+    ready: bool = True  # False while the start is still being checked (`hold_place`)
 
     @property
     def deadline(self) -> float:
@@ -49,26 +50,40 @@ class StartQueue:
         self.durations: deque[float] = deque(maxlen=RECENT_STARTS)
 
     # --- a start's life ----------------------------------------------------------------
+    def hold_place(self, key: str, entry: Entry) -> None:
+        """Take this start's place in line at the moment it is asked for, while its checks
+        (the LMS's rule) still run: first asked is first started even when a later start's
+        checks answer sooner. The line does not move past a held place until
+        `wait_for_turn` (checked) or `leave` (refused)."""
+        entry.ready = False
+        self._join(key, entry)
+
     async def wait_for_turn(self, key: str, entry: Entry) -> None:
         """Return when this start may go ahead; it holds a slot until `done(key)` or, at the
-        latest, `entry.hold_seconds` later."""
-        if key in self.waiting:
-            raise RuntimeError(f"{key} is already waiting in the start queue")
-        if key in self.starting:  # JupyterHub starts a server again only once its start ended
-            self.done(key, succeeded=False)
-        self._reclaim_overdue()
-        entry.queued_at = self.clock()
-        if len(self.starting) < self.limit and not self.waiting:
-            self._begin(key, entry)
-            return
+        latest, `entry.hold_seconds` later. A place taken with `hold_place` is kept."""
+        held = self.waiting.get(key)
+        if held is not None and not held.ready:
+            held.kind, held.hold_seconds = entry.kind, entry.hold_seconds
+            entry = held
+        else:
+            self._join(key, entry)
+        entry.ready = True
         entry.turn = asyncio.get_running_loop().create_future()
-        self.waiting[key] = entry
+        self._admit()
+        if entry.began is not None:
+            return
         try:
             await entry.turn
         except asyncio.CancelledError:
             if self.waiting.pop(key, None) is None:  # its turn had come: give the slot back
                 self.done(key, succeeded=False)
+            self._admit()
             raise
+
+    def leave(self, key: str) -> None:
+        """A start refused or abandoned before its turn: its place goes, the line moves on."""
+        if self.waiting.pop(key, None) is not None:
+            self._admit()
 
     def done(self, key: str, *, succeeded: bool) -> None:
         """The start ended (running, failed or cancelled): its slot goes to the next in line.
@@ -78,14 +93,27 @@ class StartQueue:
             self.durations.append(self.clock() - entry.began)
         self._admit()
 
+    def _join(self, key: str, entry: Entry) -> None:
+        if key in self.waiting:
+            raise RuntimeError(f"{key} is already waiting in the start queue")
+        if key in self.starting:  # JupyterHub starts a server again only once its start ended
+            self.done(key, succeeded=False)
+        self._reclaim_overdue()
+        entry.queued_at = self.clock()
+        self.waiting[key] = entry
+
     def _begin(self, key: str, entry: Entry) -> None:
         entry.began = self.clock()
         self.starting[key] = entry
 
     def _admit(self) -> None:
+        """Strictly in order: a place still being checked holds up the ones behind it."""
         while self.waiting and len(self.starting) < self.limit:
             key = next(iter(self.waiting))
-            entry = self.waiting.pop(key)
+            entry = self.waiting[key]
+            if not entry.ready:
+                return
+            del self.waiting[key]
             self._begin(key, entry)
             if entry.turn is not None and not entry.turn.done():
                 entry.turn.set_result(None)

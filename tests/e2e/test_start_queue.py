@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.harness.docker_workspaces import server_path, spawn, stop, wait_ready
+from bench.harness.docker_workspaces import server_path, spawn, stop, wait_gone, wait_ready
 from bench.harness.platform import Platform
 from tests.e2e.portal_browser import DESKTOP, PHONE, check_page, chromium, log_in  # noqa: F401
 
@@ -32,6 +32,16 @@ def hub(tmp_path_factory) -> Iterator[Platform]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_servers_left(hub) -> Iterator[None]:
+    """Each test starts from a hub with nothing running, whatever the last one left."""
+    yield
+    for user in hub.api("GET", "/users").json():
+        for server in user.get("servers") or {}:
+            if hub.api("DELETE", server_path(user["name"], server)).status_code in (202, 204):
+                wait_gone(hub, user["name"], server)
 
 
 def follow_progress(platform: Platform, token: str, user: str, server: str, seen: list) -> None:

@@ -184,9 +184,44 @@ async def test_a_start_waits_its_turn_with_its_place_on_the_spawn_page(one_at_a_
     assert not one_at_a_time.starting and len(one_at_a_time.durations) == 2  # linus, ada
 
 
-async def test_a_refused_start_is_refused_before_it_joins_the_line(one_at_a_time):
+async def test_a_refused_start_leaves_the_line_without_holding_it_up(one_at_a_time):
+    await one_at_a_time.wait_for_turn("linus/", start_queue.Entry("linus", "", "jupyterlab"))
     spawner = spawner_for("ada", options={"kind": "code-server"})
     with pytest.raises(web.HTTPError) as refused:
         await spawner.run_pre_spawn_hook()
     assert refused.value.status_code == 403
-    assert not one_at_a_time.starting and not one_at_a_time.waiting
+    assert list(one_at_a_time.starting) == ["linus/"] and not one_at_a_time.waiting
+
+
+async def test_the_place_is_taken_when_asked_before_the_lms_answers(one_at_a_time, monkeypatch):
+    """ada asks first but the LMS answers grace sooner: ada still starts first."""
+    answered = {user: asyncio.Event() for user in ("ada", "grace")}
+    spawners = {user: spawner_for(user, starts_at_once=1) for user in answered}
+
+    def slow_resolve(user):
+        async def resolve_kind():
+            await answered[user].wait()
+            return "jupyterlab"
+
+        return resolve_kind
+
+    began = []
+    for user, spawner in spawners.items():
+        monkeypatch.setattr(spawner, "resolve_kind", slow_resolve(user))
+
+    async def start(user):
+        await spawners[user].run_pre_spawn_hook()
+        began.append(user)
+
+    tasks = [asyncio.create_task(start(user)) for user in ("ada", "grace")]
+    await asyncio.sleep(0.01)
+    assert [one_at_a_time.place(k) for k in ("ada/", "grace/")] == [1, 2]
+    answered["grace"].set()
+    await asyncio.sleep(0.01)
+    assert began == []  # grace is checked, but ada's place is ahead of hers
+    answered["ada"].set()
+    await asyncio.sleep(0.01)
+    assert began == ["ada"]
+    one_at_a_time.done("ada/", succeeded=True)
+    await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert began == ["ada", "grace"]
