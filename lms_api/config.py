@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         le=300,
         description="Network slack after a quiz's time limit before answers are refused.",
     )
+    session_late_after_minutes: int = Field(
+        10,
+        ge=0,
+        le=720,
+        description="Attendance of a class session: a student whose first activity (workspace "
+        "or LMS) comes more than this many minutes after the start is late, not present.",
+    )
     stripe_secret_key: SecretStr = Field(
         SecretStr(""),
         description="Stripe secret key (sk_live_... / sk_test_...); without it the payment "

@@ -69,6 +69,9 @@ class ErrorCode(StrEnum):
     PAYMENT_NOT_KNOWN = "payment_not_known"
     INVALID_SIGNATURE = "invalid_signature"
     INVALID_PAYLOAD = "invalid_payload"
+    # class sessions
+    SESSION_ENDED = "session_ended"
+    SESSION_CANCELLED = "session_cancelled"
 
 
 _DEFAULT_CODES = {
@@ -269,6 +272,18 @@ class QuizNotPublished(Conflict):
     """The quiz is not published."""
 
     code = ErrorCode.QUIZ_NOT_PUBLISHED
+
+
+class SessionEnded(Conflict):
+    """The class session has ended: it is a record now."""
+
+    code = ErrorCode.SESSION_ENDED
+
+
+class SessionCancelled(Conflict):
+    """The class session was cancelled."""
+
+    code = ErrorCode.SESSION_CANCELLED
 
 
 class TooLarge(DomainError):

@@ -1,5 +1,6 @@
 """Imports every model so Alembic and create_all see the whole schema."""
 
+from lms_api.class_sessions.models import ClassSession, ClassSessionStudent, WorkspaceActivity
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.database import Base
 from lms_api.enrollments.models import Enrollment, EnrollmentEvent
@@ -21,6 +22,8 @@ from lms_api.submissions.models import Submission, SubmissionEvent, SubmissionVe
 __all__ = [
     "AnswerOption",
     "Base",
+    "ClassSession",
+    "ClassSessionStudent",
     "Deliverable",
     "Enrollment",
     "EnrollmentEvent",
@@ -44,4 +47,5 @@ __all__ = [
     "Track",
     "TrainerAssignment",
     "WebhookEvent",
+    "WorkspaceActivity",
 ]

@@ -25,6 +25,9 @@ TABLES = {
     "submissions",
     "submission_versions",
     "submission_events",
+    "class_sessions",
+    "class_session_students",
+    "workspace_activity",
 }
 
 
