@@ -14,6 +14,7 @@ the error body (`status`, `code`, `message`, `details`).
 """
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -21,6 +22,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
+from lms_api.class_sessions.schemas import (
+    ActivityRecorded,
+    AttendanceOut,
+    ClassSessionOut,
+    ClassSessionPage,
+    WarmUpOut,
+)
 from lms_api.curriculum.schemas import (
     CatalogTrack,
     DeliverableOut,
@@ -73,6 +81,19 @@ def _seg(value: str) -> str:
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _moment(value: datetime | str | None) -> str | None:
+    """A moment as the API reads it: ISO 8601 with its zone (a datetime must carry one)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise LmsApiError(0, "invalid_input", "A datetime needs a time zone (e.g. UTC).")
+        return value.isoformat()
+    return value
+
+
+def _moments(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _moment(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 class LmsClient:
@@ -235,6 +256,67 @@ class LmsClient:
             f"enrollments/{enrollment_id}/revoke",
             json={"reason": reason},
         )
+
+    # --- class sessions ------------------------------------------------------------------
+    def class_sessions(
+        self,
+        *,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        track: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ClassSessionPage:
+        """Sessions by start: ending at or after `since`, starting before `until`."""
+        filters = {"from": _moment(since), "to": _moment(until), "track": track}
+        params = self._page(limit, offset, **filters)
+        return self._model(ClassSessionPage, "GET", "class-sessions", params=params)
+
+    def class_session(self, session_id: int) -> ClassSessionOut:
+        return self._model(ClassSessionOut, "GET", f"class-sessions/{session_id}")
+
+    def schedule_session(
+        self,
+        title: str,
+        track: str,
+        starts_at: datetime | str,
+        ends_at: datetime | str,
+        workspace_kind: str,
+        students: list[str] | None = None,
+    ) -> ClassSessionOut:
+        """Trainers (for their students) and admins: schedule a class session."""
+        body = {
+            "title": title,
+            "track": track,
+            "starts_at": _moment(starts_at),
+            "ends_at": _moment(ends_at),
+            "workspace_kind": workspace_kind,
+            "students": students or [],
+        }
+        return self._model(ClassSessionOut, "POST", "class-sessions", json=body)
+
+    def update_session(self, session_id: int, **changes: Any) -> ClassSessionOut:
+        return self._model(
+            ClassSessionOut, "PATCH", f"class-sessions/{session_id}", json=_moments(changes)
+        )
+
+    def cancel_session(self, session_id: int) -> ClassSessionOut:
+        return self._model(ClassSessionOut, "POST", f"class-sessions/{session_id}/cancel")
+
+    def attendance(self, session_id: int) -> AttendanceOut:
+        return self._model(AttendanceOut, "GET", f"class-sessions/{session_id}/attendance")
+
+    def warm_up(self, lead_minutes: int) -> WarmUpOut:
+        """The hub: sessions whose students' workspaces should run now."""
+        params = {"lead_minutes": lead_minutes}
+        return self._model(WarmUpOut, "GET", "class-sessions/warm-up", params=params)
+
+    def report_workspace_activity(
+        self, activity: list[tuple[str, datetime | str]]
+    ) -> ActivityRecorded:
+        """The hub: (user, moment) pairs of workspaces seen in use."""
+        body = {"activity": [{"user": user, "at": _moment(at)} for user, at in activity]}
+        return self._model(ActivityRecorded, "POST", "class-sessions/workspace-activity", json=body)
 
     # --- progress ------------------------------------------------------------------------
     def mark_step_done(self, step_id: int) -> StepCompletionOut:

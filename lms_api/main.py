@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lms_api.api_docs import install_api_docs
 from lms_api.auth import HubTokenValidator
 from lms_api.body_limit import BodySizeLimit
+from lms_api.class_sessions.router import router as class_sessions_router
 from lms_api.config import Settings, get_settings
 from lms_api.curriculum.router import router as curriculum_router
 from lms_api.database import Database, SessionDep
@@ -125,6 +126,7 @@ API_ROUTERS = (
     quizzes_router,
     payments_router,
     workspaces_router,
+    class_sessions_router,
 )
 
 

@@ -5,6 +5,7 @@ and the test can prove that the client has a method for every route.
 """
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import nbformat
 import pytest
@@ -181,6 +182,22 @@ def test_a_school_day_through_the_client_reaches_every_route(clients, fake_strip
     assert [p.id for p in grace.payments().results] == [started.payment.id, intent.payment.id]
     assert office.refund_payment(started.payment.id).status == "succeeded"  # until Stripe says
     assert [p.username for p in office.payments(status="pending").results] == ["grace"]
+
+    # class sessions: the trainer schedules one for their students; the hub warms it up and
+    # reports ada's workspace; the trainer reads who came
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    lesson = trainer.schedule_session(
+        "Joins, live", "DP", starts, starts + timedelta(hours=1), "jupyterlab"
+    )
+    assert (lesson.status, lesson.expected_students) == ("scheduled", ["ada"])
+    moved = trainer.update_session(lesson.id, ends_at=starts + timedelta(hours=2))
+    assert moved.ends_at == starts + timedelta(hours=2)
+    assert [s.id for s in ada.class_sessions(since=starts, track="DP").results] == [lesson.id]
+    assert ada.class_session(lesson.id).expected_students == ["ada"]
+    assert [s.id for s in hub.warm_up(10).sessions] == [lesson.id]
+    assert hub.report_workspace_activity([("ada", starts + timedelta(minutes=1))]).recorded == 1
+    assert [r.status for r in trainer.attendance(lesson.id).students] == ["upcoming"]
+    assert trainer.cancel_session(lesson.id).status == "cancelled"
 
     # the admin ends it
     assert office.revoke(granted.id, reason="Finished").status == "cancelled"

@@ -13,6 +13,7 @@ row here fails `test_the_matrix_covers_every_route`.
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nbformat
@@ -52,6 +53,11 @@ STAFF_CREATE = expect(401, 403, 403, 403, 201, 201, 201, 201)
 AUTHOR = expect(401, 403, 403, 403, 200, 403, 200, 200)
 # Ada's own attempt: only she answers it; those who may read it get 403, others 404.
 ADAS_ATTEMPT = expect(401, 403, 200, 404, 403, 404, 403, 403)
+# A class session `trainer` scheduled for their students (ada in DP): students may not change
+# it (403); coach, who does not see it, gets 404; its trainer and admins change it.
+TRAINERS_SESSION = expect(401, 403, 403, 403, 200, 404, 200, 200)
+# The hub's service token, and admins.
+HUB_ONLY = expect(401, 200, 403, 403, 403, 403, 200, 200)
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Ids:
     attempt: int = 0  # ada's attempt at `quiz`, in progress
     question: int = 0  # its first question
     payment: int = 0  # ada's pending FSD payment, when the case needs one
+    class_session: int = 0  # a DP session `trainer` scheduled (expects ada), when needed
 
 
 QUIZ = {
@@ -95,6 +102,17 @@ QUIZ = {
             ],
         }
     ],
+}
+
+
+# A class session tomorrow: the matrix runs long after import, but not for a day.
+TOMORROW = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+CLASS_SESSION = {
+    "title": "Joins, live",
+    "track": "DP",
+    "starts_at": TOMORROW.isoformat(),
+    "ends_at": (TOMORROW + timedelta(hours=2)).isoformat(),
+    "workspace_kind": "jupyterlab",
 }
 
 
@@ -356,6 +374,47 @@ CASES = [
         expect(401, 200, 403, 403, 403, 403, 200, 200),
         json={"users": ["ada", "linus"]},
     ),
+    # class sessions: staff schedule them (a trainer for their own students: coach has none in
+    # DP, 422); everyone reads those they may see; the hub asks what to warm up and reports
+    Case(
+        "POST",
+        "/class-sessions",
+        expect(401, 403, 403, 403, 201, 422, 201, 201),
+        json=CLASS_SESSION,
+    ),
+    Case("GET", "/class-sessions", ANY_USER),
+    Case(
+        "GET",
+        "/class-sessions/{session_id}",
+        ADAS_RECORD,
+        path=lambda i: f"/class-sessions/{i.class_session}",
+    ),
+    Case(
+        "PATCH",
+        "/class-sessions/{session_id}",
+        TRAINERS_SESSION,
+        path=lambda i: f"/class-sessions/{i.class_session}",
+        json={"title": "Joins, live (part 2)"},
+    ),
+    Case(
+        "POST",
+        "/class-sessions/{session_id}/cancel",
+        TRAINERS_SESSION,
+        path=lambda i: f"/class-sessions/{i.class_session}/cancel",
+    ),
+    Case(
+        "GET",
+        "/class-sessions/{session_id}/attendance",
+        TRAINERS_SESSION,
+        path=lambda i: f"/class-sessions/{i.class_session}/attendance",
+    ),
+    Case("GET", "/class-sessions/warm-up", HUB_ONLY, params={"lead_minutes": "10"}),
+    Case(
+        "POST",
+        "/class-sessions/workspace-activity",
+        HUB_ONLY,
+        json={"activity": [{"user": "ada", "at": TOMORROW.isoformat()}]},
+    ),
     # the hub deleted a user: its profile is closed (hub service and admins)
     Case(
         "POST",
@@ -478,6 +537,10 @@ def _set_up(api, auth, case: Case, ids: Ids) -> None:
         made = api.post("/api/v1/payments/intents", json={"track": "FSD"}, headers=auth("ada"))
         assert made.status_code == 201, made.text
         ids.payment = made.json()["payment"]["id"]
+    if case.route.startswith("/class-sessions/{session_id}"):
+        made = api.post("/api/v1/class-sessions", json=CLASS_SESSION, headers=auth("trainer"))
+        assert made.status_code == 201, made.text
+        ids.class_session = made.json()["id"]
     if case.method == "DELETE" and case.route == "/progress/steps/{step_id}":
         marked = api.put(f"/api/v1/progress/steps/{ids.step}", headers=auth("ada"))
         assert marked.status_code == 201, marked.text
