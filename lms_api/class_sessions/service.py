@@ -37,6 +37,7 @@ from lms_api.curriculum.models import Track
 from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.models import Enrollment
 from lms_api.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -245,6 +246,15 @@ def check_may_change(caller: Principal, class_session: ClassSession, now: dateti
         raise SessionCancelled("This session was cancelled; schedule a new one instead.")
     if status_of(class_session, now) == SessionStatus.ENDED:
         raise SessionEnded("This session has ended; its record cannot be changed.")
+
+
+def may_change(caller: Principal, class_session: ClassSession, now: datetime) -> bool:
+    """Whether `check_may_change` lets `caller` change or cancel it now (for a page's button)."""
+    try:
+        check_may_change(caller, class_session, now)
+    except (Forbidden, Conflict):
+        return False
+    return True
 
 
 def _check_window(

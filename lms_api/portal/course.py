@@ -13,7 +13,7 @@ from lms_api.curriculum.models import Deliverable, Project, Track
 from lms_api.database import SessionDep
 from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.service import enrollments_of
-from lms_api.portal import catalog, staff_home, workspaces
+from lms_api.portal import catalog, class_sessions, staff_home, workspaces
 from lms_api.portal.deliverables import DeliverableState, my_states
 from lms_api.portal.progress import QuizHistory, quiz_history
 from lms_api.portal.rendering import portal_url, render
@@ -134,6 +134,10 @@ async def my_course(request: Request, user: PageUser, session: SessionDep) -> Re
             "descriptions": descriptions,
             "project_types": project_types,
             "workspaces": workspaces.buttons(settings, user.name, active, servers),
+            "class_sessions": await class_sessions.upcoming_for(session, user),
+            "session_words": class_sessions.STATUS_WORDS,
+            "window": class_sessions.window,
+            "kind_name": class_sessions.kind_name,
             "notice": request.query_params.get("notice", "")[:200],
         },
         user=user,

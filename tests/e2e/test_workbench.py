@@ -241,6 +241,8 @@ STAFF_PAGES = [
     "review",
     "students",
     "students/ada",
+    "sessions",
+    "sessions/new",
     "manage/quizzes",
     "manage/quizzes/new",
     "manage/quizzes/import",
