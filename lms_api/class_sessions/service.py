@@ -637,18 +637,7 @@ async def attendance(
             for _, username in students
         ]
     ids = [person_id for person_id, _ in students]
-    workspace = dict(
-        (
-            await session.execute(
-                select(WorkspaceActivity.person_id, WorkspaceActivity.first_seen_at).where(
-                    WorkspaceActivity.class_session_id == class_session.id,
-                    WorkspaceActivity.person_id.in_(ids),
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
+    workspace = await _workspace_firsts(session, class_session.id, ids, starts_at, ends_at)
     moments = _lms_moments(ids, starts_at, ends_at)
     lms = dict(
         (
@@ -663,6 +652,34 @@ async def attendance(
         _row(username, workspace.get(person_id), lms.get(person_id), starts_at + late_after)
         for person_id, username in students
     ]
+
+
+async def _workspace_firsts(
+    session: AsyncSession,
+    session_id: int,
+    person_ids: list[int],
+    starts_at: datetime,
+    ends_at: datetime,
+) -> dict[int, datetime]:
+    """Person id -> the first moment their workspace was seen in use inside the window. The
+    rows were written for the window as it was then: after a change of its times, a student
+    seen before and after the new start counts from the start, one seen only outside not."""
+    rows = await session.execute(
+        select(
+            WorkspaceActivity.person_id,
+            WorkspaceActivity.first_seen_at,
+            WorkspaceActivity.last_seen_at,
+        ).where(
+            WorkspaceActivity.class_session_id == session_id,
+            WorkspaceActivity.person_id.in_(person_ids),
+        )
+    )
+    firsts = {}
+    for person_id, first, last in rows:
+        first, last = as_utc(first), as_utc(last)
+        if last >= starts_at and first <= ends_at:
+            firsts[person_id] = max(first, starts_at)
+    return firsts
 
 
 def _row(

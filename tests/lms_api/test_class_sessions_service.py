@@ -485,11 +485,12 @@ async def test_attendance_from_workspace_and_lms_activity(db):
         name: (AttendanceStatus.UPCOMING, None, ActivitySource.NONE) for name in students
     }
     at = {name: START + timedelta(minutes=i) for i, name in enumerate(students)}
+    ada_lms = START + timedelta(minutes=2)
     async with db.tx() as session:
         await report_in(session, [("ada", START + timedelta(minutes=4))])
         for kind in ("step", "attempt", "answer", "submitted", "hand-in", "expired"):
             await add_lms_moments(session, people[f"s-{kind}"], kind, at[f"s-{kind}"])
-        await add_lms_moments(session, people["ada"], "step", START + timedelta(minutes=2))
+        await add_lms_moments(session, people["ada"], "step", ada_lms)
         await add_lms_moments(
             session, people["s-late"], "step", START + LATE_AFTER + timedelta(seconds=1)
         )
@@ -498,7 +499,7 @@ async def test_attendance_from_workspace_and_lms_activity(db):
     present, late, absent = AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT
     lms, workspace, none = ActivitySource.LMS, ActivitySource.WORKSPACE, ActivitySource.NONE
     assert found == {
-        "ada": (present, START + timedelta(minutes=2), lms),  # the earlier of both sources
+        "ada": (present, ada_lms, lms),  # the earlier of both sources
         "s-step": (present, at["s-step"], lms),
         "s-attempt": (present, at["s-attempt"], lms),
         "s-answer": (present, at["s-answer"], lms),
@@ -517,6 +518,17 @@ async def test_attendance_from_workspace_and_lms_activity(db):
         START + timedelta(minutes=1),
         workspace,
     )
+    # rows written for the window as it was before its times changed: a workspace seen across
+    # the start counts from the start; one seen only before it does not count
+    for first, last, ada in (
+        (START - timedelta(minutes=20), START + timedelta(minutes=30), (present, START, workspace)),
+        (START - timedelta(minutes=20), START - timedelta(minutes=5), (present, ada_lms, lms)),
+    ):
+        async with db.tx() as session:
+            await session.execute(
+                update(WorkspaceActivity).values(first_seen_at=first, last_seen_at=last)
+            )
+        assert (await attendance(db, session_id, END))["ada"] == ada
 
 
 async def report_in(session, entries) -> None:
