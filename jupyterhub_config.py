@@ -80,6 +80,9 @@ c.JupyterHub.extra_user_scopes = {LMS_API_ACCESS}
 c.Spawner.lms_api_url = s.lms_api_base
 c.Spawner.lms_api_token = s.hub_service_token.get_secret_value()
 c.Spawner.environment = {"APRANOVA_LMS_API_URL": s.lms_api_base}  # for lms_api.client
+# How late the hub learns of activity (proxy traffic; each workspace's own report): the idle
+# culler and sessions' attendance see it at most this late.
+c.JupyterHub.last_activity_interval = s.activity_seconds
 c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES  # the notebook's token may use lms-api
 c.Spawner.start_timeout = s.workspace_start_timeout
 c.Spawner.http_timeout = s.workspace_start_timeout
@@ -111,6 +114,7 @@ else:
     c.Spawner.environment = {
         "APRANOVA_LMS_API_URL": workspace_lms_api_url(s, c.JupyterHub.hub_connect_ip)
     }
+c.Spawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] = str(s.activity_seconds)
 if s.mode == "kubernetes":
     c.JupyterHub.spawner_class = "hub.kube_spawner.KubeTrackSpawner"
 elif s.mode == "docker":

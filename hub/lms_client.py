@@ -105,6 +105,25 @@ class HubLmsClient:
             raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
         return {name: list(kinds) for name, kinds in response.json()["kinds"].items()}
 
+    async def class_sessions_to_warm(self, lead_minutes: int) -> dict[str, Any]:
+        """Sessions starting within `lead_minutes` or in progress, whom each expects, and the
+        students in a running timed quiz (`GET /class-sessions/warm-up`)."""
+        response = await self._request(
+            "GET", "/class-sessions/warm-up", self.token, params={"lead_minutes": lead_minutes}
+        )
+        if response.status_code != 200:
+            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        return response.json()
+
+    async def report_workspace_activity(self, activity: list[dict[str, str]]) -> dict[str, Any]:
+        """Moments students were seen in their workspaces, for sessions' attendance."""
+        response = await self._request(
+            "POST", "/class-sessions/workspace-activity", self.token, json={"activity": activity}
+        )
+        if response.status_code != 200:
+            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        return response.json()
+
     async def close_person(self, username: str) -> None:
         """The hub deleted this user: lms-api closes their profile (LmsRefused 404: none)."""
         response = await self._request(

@@ -54,7 +54,8 @@ def hub_services(s: HubSettings, hub_ip: str = "127.0.0.1") -> list[dict]:
 
 def apranova_hub_service(s: HubSettings) -> dict:
     """The hub's own service: its token asks lms-api the workspace rule at each spawn, and its
-    process, `hub.workspace_guard`, stops running workspaces that rule no longer allows."""
+    process, `hub.workspace_guard`, stops running workspaces that rule no longer allows and
+    warms up class sessions (`hub.session_warmup`)."""
     return {
         "name": "apranova-hub",
         "api_token": s.hub_service_token.get_secret_value(),
@@ -67,6 +68,12 @@ def apranova_hub_service(s: HubSettings) -> dict:
             s.lms_api_base,
             "--every",
             str(s.workspace_guard_seconds),
+            "--warm-up-minutes",
+            str(s.session_warm_up_minutes),
+            "--warm-up-every",
+            str(s.session_warm_up_every_seconds),
+            "--cull-idle-seconds",
+            str(s.cull_idle_seconds),
         ],
     }
 
@@ -262,14 +269,16 @@ def hub_roles(s: HubSettings) -> list[dict]:
         },
         {
             "name": "apranova-hub",
-            "description": "The hub asking lms-api about enrollments, and stopping the "
-            "workspaces lms-api no longer allows (hub.workspace_guard).",
+            "description": "The hub asking lms-api about enrollments, stopping the "
+            "workspaces lms-api no longer allows (hub.workspace_guard), and starting, keeping "
+            "and stopping class sessions' workspaces (hub.session_warmup).",
             "scopes": [
                 "read:users:name",
                 LMS_API_ACCESS,
                 "list:users",
-                "read:servers",
-                "delete:servers",
+                "read:users:activity",
+                "users:activity",
+                "servers",
             ],
             "services": ["apranova-hub"],
         },

@@ -267,6 +267,29 @@ class HubSettings(BaseSettings):
         description="How often running workspaces are compared with lms-api's rule: a "
         "deactivation, revocation or refund stops them within this time.",
     )
+    session_warm_up_minutes: int = Field(
+        10,
+        ge=0,
+        le=120,
+        description="How long before a class session starts its students' workspaces are "
+        "started (0: no warm-up, and sessions neither keep workspaces from the culler nor "
+        "report attendance from them).",
+    )
+    session_warm_up_every_seconds: float = Field(
+        30,
+        gt=0,
+        le=600,
+        description="How often the hub asks lms-api for sessions to warm up, keeps their "
+        "workspaces from the idle culler and reports workspace activity for attendance.",
+    )
+    activity_seconds: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="How often the hub collects workspace activity (the proxy's traffic and "
+        "each workspace's own report): the idle culler and sessions' attendance see activity "
+        "at most this late. 300 is JupyterHub's default.",
+    )
     cull_idle_seconds: int = Field(3600, description="Stop workspaces idle this long (0: never).")
     cull_every_seconds: int = Field(
         0, ge=0, description="How often the culler looks; 0: a tenth of the idle timeout, >= 60 s."

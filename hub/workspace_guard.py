@@ -1,4 +1,5 @@
-"""Stops the workspaces lms-api no longer allows (deactivation, revocation, refund).
+"""Stops the workspaces lms-api no longer allows (deactivation, revocation, refund); with
+`--warm-up-minutes`, also runs the class sessions' warm-up (`hub.session_warmup`).
 
 The hub owns the servers and lms-api owns the rule, and lms-api never calls the hub. So this
 small hub service (run by the hub as `apranova-hub`, with that service's token) compares,
@@ -26,6 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from hub.lms_client import HubLmsClient, LmsUnavailable
+from hub.session_warmup import SessionWarmup
 
 log = logging.getLogger("apranova.workspace_guard")
 PAGE = 200  # JupyterHub's largest page of users
@@ -127,6 +129,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="workspace-guard", description=__doc__)
     parser.add_argument("--lms-api-url", required=True, help="lms-api's /api/v1 base URL")
     parser.add_argument("--every", type=float, default=15.0, help="seconds between rounds")
+    parser.add_argument(
+        "--warm-up-minutes",
+        type=int,
+        default=0,
+        help="start class sessions' workspaces this long before (0: no session warm-up)",
+    )
+    parser.add_argument(
+        "--warm-up-every", type=float, default=30.0, help="seconds between warm-up rounds"
+    )
+    parser.add_argument(
+        "--cull-idle-seconds", type=int, default=0, help="the idle culler's timeout (0: none)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
     token = os.environ["JUPYTERHUB_API_TOKEN"]
@@ -139,7 +153,17 @@ def main(argv: list[str] | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
         log.info("checking running workspaces against lms-api every %gs", args.every)
-        await guard.run(args.every, stopping)
+        jobs = [guard.run(args.every, stopping)]
+        if args.warm_up_minutes > 0:
+            warmup = SessionWarmup(
+                os.environ["JUPYTERHUB_API_URL"],
+                token,
+                lms,
+                args.warm_up_minutes,
+                args.cull_idle_seconds,
+            )
+            jobs.append(warmup.run(args.warm_up_every, stopping))
+        await asyncio.gather(*jobs)
 
     asyncio.run(run())
 

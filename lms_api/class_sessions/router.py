@@ -143,6 +143,7 @@ async def warm_up(
             )
             for s in found
         ],
+        in_timed_attempts=await service.in_timed_attempts(session, now),
     )
 
 

@@ -223,6 +223,12 @@ class WarmUpOut(BaseModel):
     )
     lead_minutes: int = Field(examples=[10])
     sessions: list[WarmUpSession]
+    in_timed_attempts: list[str] = Field(
+        default_factory=list,
+        description="Students in a timed quiz attempt that is still running: their "
+        "workspaces are not culled, session or not",
+        examples=[["grace"]],
+    )
 
 
 class ActivityEntry(BaseModel):

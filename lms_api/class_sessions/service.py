@@ -480,6 +480,24 @@ async def warm_up(
     return found, await expected_students(session, [s.id for s in found])
 
 
+async def in_timed_attempts(session: AsyncSession, now: datetime) -> list[str]:
+    """Students with a timed quiz attempt still running: the hub keeps their workspaces from
+    the idle culler until the attempt's deadline, whatever the sessions."""
+    return list(
+        await session.scalars(
+            select(Person.username)
+            .join(QuizAttempt, QuizAttempt.person_id == Person.id)
+            .where(
+                QuizAttempt.status == AttemptStatus.IN_PROGRESS,
+                QuizAttempt.deadline_at.is_not(None),
+                QuizAttempt.deadline_at > now,
+            )
+            .distinct()
+            .order_by(Person.username)
+        )
+    )
+
+
 @dataclass
 class _Seen:
     first: datetime

@@ -139,5 +139,6 @@ def test_kubernetes_mode_spawns_pods_with_the_docker_modes_images_and_limits(tmp
         c["ContainerWorkspaceMixin"]["workspace_images"]["jupyterlab"] == "registry.example/lab:1"
     )
     assert c["Spawner"]["environment"] == {
-        "APRANOVA_LMS_API_URL": "http://lms-api:8010/services/lms-api/api/v1"
+        "APRANOVA_LMS_API_URL": "http://lms-api:8010/services/lms-api/api/v1",
+        "JUPYTERHUB_ACTIVITY_INTERVAL": "300",  # as often as the hub reads the proxy's
     }

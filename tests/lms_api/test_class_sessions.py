@@ -236,6 +236,7 @@ def test_the_hub_warms_up_reports_activity_and_the_trainer_reads_attendance(
     assert warm.status_code == 200, warm.text
     answer = warm.json()
     assert answer["lead_minutes"] == 10 and answer["now"]
+    assert answer["in_timed_attempts"] == []  # nobody is taking a timed quiz
     assert answer["sessions"] == [
         {
             "id": starting["id"],

@@ -327,6 +327,39 @@ async def test_warm_up_takes_sessions_starting_within_the_lead_or_in_progress(db
     assert {just_after, ending_now, cancelled}.isdisjoint(warm)
 
 
+async def test_students_in_a_running_timed_attempt_are_kept_from_the_culler(db):
+    """Only attempts in progress with a deadline still ahead: not untimed, not finished, not
+    past their deadline (expired but not yet graded)."""
+    async with db.tx() as session:
+        quiz = await session.scalar(select(Quiz.id).order_by(Quiz.id).limit(1))
+        for number, (name, deadline, status) in enumerate(
+            (
+                ("ada", START + timedelta(minutes=5), AttemptStatus.IN_PROGRESS),
+                ("linus", None, AttemptStatus.IN_PROGRESS),
+                ("grace", START - timedelta(seconds=1), AttemptStatus.IN_PROGRESS),
+                ("ada", START + timedelta(minutes=5), AttemptStatus.SUBMITTED),
+                ("linus", START + timedelta(minutes=5), AttemptStatus.EXPIRED),
+            ),
+            start=1,
+        ):
+            person = await get_or_create_person(session, name)
+            session.add(
+                QuizAttempt(
+                    quiz_id=quiz,
+                    person_id=person.id,
+                    number=number,
+                    max_score=1.0,
+                    question_order=[],
+                    option_order={},
+                    started_at=START - timedelta(minutes=10),
+                    deadline_at=deadline,
+                    status=status,
+                )
+            )
+    async with db.tx() as session:
+        assert await service.in_timed_attempts(session, START) == ["ada"]
+
+
 # --- workspace activity --------------------------------------------------------------------
 async def activity_rows(db) -> dict[tuple[int, str], tuple[datetime, datetime]]:
     async with db.tx() as session:
