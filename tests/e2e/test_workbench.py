@@ -292,3 +292,46 @@ def test_every_workbench_page_passes_axe_at_phone_width(chromium, school):  # no
         assert len(paths) >= len(STAFF_PAGES) + len(LINKED_PAGES), paths
     finally:
         context.close()
+
+
+def test_a_trainer_schedules_a_session_sees_who_is_expected_and_cancels_it(chromium, school):  # noqa: F811
+    """By keyboard and mouse, as a trainer on a phone and a desktop: a wrong end time is
+    shown next to its field with what she typed kept, the fixed form lands on the session's
+    page with its attendance, and a cancel asks first."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.e2e.portal_browser import PHONE
+
+    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    for viewport, name in ((PHONE, "phone-"), (None, "")):
+        context, page = (
+            log_in(chromium, school, "trainer", viewport=viewport)
+            if viewport
+            else log_in(chromium, school, "trainer")
+        )
+        page.goto(f"{school.url}{PORTAL}sessions")
+        page.get_by_role("link", name="Schedule a session").first.click()
+        page.fill("#title", f"Joins, live {name or 'desktop'}")
+        page.select_option("#track", "DP")
+        page.fill("#date", day)
+        page.fill("#start", "09:00")
+        page.fill("#end", "08:30")
+        page.select_option("#workspace_kind", "jupyterlab")
+        page.click("#schedule-submit")
+        error = page.locator("#end-error")
+        error.wait_for()
+        assert page.get_attribute("#end", "aria-invalid") == "true"
+        assert page.input_value("#title") == f"Joins, live {name or 'desktop'}"
+        check_page(page, f"{name}session-form-error")
+        page.fill("#end", "11:00")
+        page.click("#schedule-submit")
+        page.locator("#attendance-ada").wait_for()
+        assert "Upcoming" in page.locator("#attendance-ada").inner_text()
+        check_page(page, f"{name}session-page")
+        page.click("#cancel-link")
+        check_page(page, f"{name}session-cancel")
+        page.click("#cancel-submit")
+        page.locator("#attendance-cancelled").wait_for()
+        page.goto(f"{school.url}{PORTAL}sessions")
+        check_page(page, f"{name}sessions-list")
+        context.close()
