@@ -53,11 +53,20 @@ def test_a_small_spawn_run_in_docker_mode(tmp_path):
 
 @pytest.mark.e2e
 def test_a_small_class_start_in_docker_mode(tmp_path):
-    """Two students click within a second on a hub that starts one at a time: both start."""
+    """Two students click within a second on a hub that starts one at a time: both start;
+    then the same class with a session that warmed their workspaces: both open at once."""
     out = tmp_path / "class.json"
     args = ["--class-start", "2", "--within", "1", "--starts-at-once", "1", "--json", str(out)]
-    done = bench_spawn(*args)
-    [run] = json.loads(out.read_text())["runs"]
-    assert (run["starts_at_once"], run["students"], run["ready"], run["failures"]) == (1, 2, 2, 0)
-    assert run["cpu_s_per_start"] > 0
+    done = bench_spawn(*args, "--warm-up")
+    cold, warm = json.loads(out.read_text())["runs"]
+    assert (cold["starts_at_once"], cold["students"], cold["ready"], cold["failures"]) == (
+        1,
+        2,
+        2,
+        0,
+    )
+    assert cold["cpu_s_per_start"] > 0
+    assert warm["warm_up"] and (warm["ready"], warm["failures"]) == (2, 0), warm
+    assert warm["warm_s"] > 0 and warm["p95_s"] < cold["p50_s"], (warm, cold)
     assert "time from click to a ready workspace" in done.stdout
+    assert "warm-up: all 2 workspaces ran" in done.stdout

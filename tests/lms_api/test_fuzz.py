@@ -6,17 +6,17 @@ coverage phase (each constraint's boundaries and just past them: lengths, minimu
 patterns, missing and wrong-typed values) and random valid and invalid inputs. Bounded for
 CI: a few examples per operation, deterministic (the same inputs every run, so a failure is
 reproducible), about half a minute per caller on two cores, on PostgreSQL when it is
-configured (it refuses what SQLite lets through) and on SQLite otherwise; the run also fails
-if it takes longer than BUDGET_SECONDS. `POST /quizzes/generate` is fuzzed too, against a
-fake Gemini that answers any prompt with a valid quiz of the counts it asks for (the real
-google-genai client in between), so whatever the inputs, lms-api's own handling is what is
-tested: a refused input is a 4xx, a generation a 201.
+configured (it refuses what SQLite lets through) and on SQLite otherwise (its time is in
+bench/README.md's suite timings, not asserted here: a slow hour must not turn it red).
+`POST /quizzes/generate` is fuzzed too, against a fake Gemini that answers any prompt with
+a valid quiz of the counts it asks for (the real google-genai client in between), so
+whatever the inputs, lms-api's own handling is what is tested: a refused input is a 4xx, a
+generation a 201.
 """
 
 import json
 import os
 import re
-import time
 
 import pytest
 import schemathesis
@@ -39,7 +39,6 @@ pytestmark = pytest.mark.slow
 __all__ = ["fake_stripe"]  # the fixture, imported for pytest
 
 MAX_EXAMPLES = 3  # per operation, in each random phase
-BUDGET_SECONDS = 120  # per caller and backend
 COUNTS = re.compile(r"Exactly (\d+) questions: (\d+) SINGLE and (\d+) MULTIPLE")
 
 
@@ -102,12 +101,9 @@ def fuzz(app, headers: dict[str, str]) -> tuple[int, list[str], list[str]]:
 
 @pytest.mark.parametrize("caller", ["ada", "admin"])
 def test_no_input_gets_a_server_error(fuzzed_app, auth, caller):
-    started = time.monotonic()
     sent, server_errors, engine_errors = fuzz(fuzzed_app, auth(caller))
-    took = time.monotonic() - started
     assert not server_errors, f"{len(server_errors)} server errors:\n" + "\n".join(
         server_errors[:20]
     )
     assert not engine_errors, "\n".join(engine_errors[:10])
     assert sent > 500, f"only {sent} requests were generated"
-    assert took < BUDGET_SECONDS, f"fuzzing took {took:.0f} s"
