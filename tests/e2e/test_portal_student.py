@@ -184,7 +184,7 @@ def test_staff_land_on_their_start_page_with_the_same_navigation(chromium, platf
         page.get_by_role("link", name="Workspaces").click()
         page.wait_for_url("**/hub/home")
         nav = page.locator("nav .nav-link").all_inner_texts()
-        assert {"Home", "Review", "Students", "Quizzes", "Workspaces"} <= set(nav), nav
+        assert {"Home", "Review", "Students", "Sessions", "Quizzes", "Workspaces"} <= set(nav), nav
         assert "Course" not in nav and "Admin" not in nav
         # how many more may run at once (2 in all), not the limit of servers kept (10)
         text = " ".join(page.locator("main, .container").first.inner_text().split())
