@@ -174,6 +174,9 @@ def run_warm_class_start(
 
     with ThreadPoolExecutor(len(tokens)) as pool:
         results = list(pool.map(one, enumerate(tokens.items())))
+    # Stopped before the session is cancelled: the hub would otherwise stop the ones whose
+    # use it has not seen yet at the same time (JupyterHub answers a second stop with a 500).
+    stop_all(platform, list(tokens))
     lms.post(f"/class-sessions/{made.json()['id']}/cancel").raise_for_status()
     lms.close()
     return {
@@ -326,7 +329,6 @@ def class_start(args) -> dict:
             }
             result["runs"].append(line)
             print(json.dumps(line), flush=True)
-            stop_all(platform, names)
     print(
         f"\n{args.class_start} students clicking Start within {args.within:g} s "
         f"({os.cpu_count()} CPU cores), time from click to a ready workspace:"

@@ -137,7 +137,10 @@ def serve_api(hosts: list[str], port: int) -> None:
     for host in hosts:
         config.host = host
         sockets.append(config.bind_socket())
-    uvicorn.Server(config).run(sockets=sockets)
+    try:
+        uvicorn.Server(config).run(sockets=sockets)
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised Ctrl-C: no traceback
+        pass
 
 
 def sweep_uploads(database_url: str, upload_dir, grace_seconds: float) -> list:

@@ -55,7 +55,8 @@ def test_serve_answers_on_each_host_it_is_given_and_nowhere_else(tmp_path):
             stray = None
         assert stray is None, stray
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # Ctrl-C, or the hub stopping its services
         output = process.communicate(timeout=30)[0]
-    # uvicorn shuts down cleanly, then re-raises the SIGTERM it caught.
-    assert process.returncode in (0, -signal.SIGTERM) and "Finished server process" in output
+    # uvicorn shuts down cleanly; the Ctrl-C it re-raises then ends the process quietly.
+    assert process.returncode == 0 and "Finished server process" in output, output
+    assert "Traceback" not in output, output
