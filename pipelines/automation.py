@@ -4,7 +4,8 @@
   (pipelines.fingerprints) with the ones the published marts were built from
   (`marts._sources`) and asks for an incremental run of just the assets downstream of what
   changed: quizzes and attempts, progress, enrollments (payments, people, trainer
-  assignments), curriculum. A warehouse that `make pipeline` just built is not built again.
+  assignments), curriculum, class sessions. A warehouse that `make pipeline` just built is
+  not built again.
 - `collect_workspace_activity` (every 5 minutes) asks the hub for running servers and
   refreshes the activity-based marts.
 - `nightly_full_rebuild` (02:00 UTC) copies everything again (`apranova/refresh=full`).
@@ -42,10 +43,18 @@ def downstream_of(*tables: str) -> AssetSelection:
 # Which LMS tables each kind of change touches; the job refreshes them and all they feed.
 # Every table here has a fingerprint (pipelines.fingerprints).
 SOURCES: dict[str, tuple[str, ...]] = {
-    "quizzes": ("quiz_attempts", "quizzes", "quiz_questions", "quiz_options"),
-    "progress": ("step_completions", "submissions"),
+    "quizzes": (
+        "quiz_attempts",
+        "quizzes",
+        "quiz_questions",
+        "quiz_options",
+        "open_quiz_attempts",
+        "quiz_answer_saves",
+    ),
+    "progress": ("step_completions", "submissions", "submission_versions"),
     "enrollments": ("enrollments", "payments", "people", "trainer_assignments"),
     "curriculum": ("tracks", "projects", "project_steps", "deliverables"),
+    "sessions": ("class_sessions", "class_session_students", "workspace_activity"),
 }
 
 # A run prints INFO and above to its console (its process's stdout: the terminal of
@@ -95,7 +104,8 @@ def kinds_of(tables) -> list[str]:
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Incremental refresh of what a change in the LMS feeds: quizzes and attempts, "
-    "progress, enrollments, payments, people and trainer assignments, curriculum.",
+    "progress, enrollments, payments, people and trainer assignments, curriculum, class "
+    "sessions.",
 )
 def lms_changes(context: SensorEvaluationContext, lms: LmsDatabase, warehouse: Warehouse):
     changed = changed_tables(lms, warehouse)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # resources imports this module for COLUMNS
     from pipelines.resources import LmsDatabase
 
 FINISHED = "('SUBMITTED', 'EXPIRED')"
+IN_PROGRESS = "IN_PROGRESS"
+SAVE = "save"  # quiz_answer_events.kind of a saved answer
 
 FINGERPRINT_SQL: dict[str, str] = {
     # Graded attempts only: an in-progress one is not in the warehouse until it is graded.
@@ -42,6 +44,20 @@ FINGERPRINT_SQL: dict[str, str] = {
     "FROM project_steps",
     "deliverables": "SELECT count(*), max(id), sum(length(title)), "
     "sum(CASE WHEN required THEN id ELSE 0 END) FROM deliverables",
+    # Attendance. An attempt starts (new id) and leaves this set when it is graded.
+    "open_quiz_attempts": "SELECT count(*), max(id) FROM quiz_attempts "
+    f"WHERE status = '{IN_PROGRESS}'",
+    # Append-only and the biggest table: its newest id alone, which the index answers.
+    "quiz_answer_saves": f"SELECT max(id) FROM quiz_answer_events WHERE kind = '{SAVE}'",
+    "submission_versions": "SELECT count(*), max(id) FROM submission_versions",
+    # A change of times or a cancel moves updated_at.
+    "class_sessions": "SELECT count(*), max(id), max(updated_at) FROM class_sessions",
+    "class_session_students": "SELECT count(*), sum(class_session_id), "
+    "sum(CAST(person_id AS BIGINT) * class_session_id) FROM class_session_students",
+    # A report widens rows in place; its newest moment moves the latest last_seen_at (a
+    # late report of only earlier moments waits for the nightly rebuild).
+    "workspace_activity": "SELECT count(*), max(id), max(last_seen_at), min(first_seen_at) "
+    "FROM workspace_activity",
 }
 
 

@@ -9,6 +9,11 @@ tagged `apranova/refresh=full` (the nightly schedule) copies everything again, w
 catches what an incremental run cannot see: deleted rows. Attempts that ran out of time are
 graded lazily, long after their deadline (their `submitted_at`): the read goes by
 `graded_at`, so they arrive with the next run like any other.
+
+Attendance of class sessions (pipelines.assets.attendance) also needs what the LMS records
+students doing outside those tables: attempts still running (few at any time: copied whole)
+and answers saved (the append-only `quiz_answer_events`, the biggest table: read by id, the
+new rows only, except on the nightly full copy).
 """
 
 from dataclasses import dataclass
@@ -90,7 +95,21 @@ RAW_TABLES: dict[str, tuple[Column, ...]] = {
         'id BIGINT, question_id BIGINT, option_order INTEGER={p}"order", is_correct BOOLEAN,'
         ' text VARCHAR={p}"text"'
     ),
+    # Class sessions and what attendance reads besides the tables above.
+    "class_sessions": _columns(
+        "id BIGINT, title VARCHAR, track_id BIGINT, audience VARCHAR, starts_at TIMESTAMP,"
+        " ends_at TIMESTAMP, workspace_kind VARCHAR, created_by_id BIGINT,"
+        f" cancelled_at TIMESTAMP, {TIMESTAMPS}, updated_at TIMESTAMP"
+    ),
+    "class_session_students": _columns("class_session_id BIGINT, person_id BIGINT"),
+    "workspace_activity": _columns(
+        "id BIGINT, class_session_id BIGINT, person_id BIGINT, first_seen_at TIMESTAMP,"
+        " last_seen_at TIMESTAMP"
+    ),
+    "submission_versions": _columns(f"id BIGINT, submission_id BIGINT, {TIMESTAMPS}"),
 }
+OPEN_ATTEMPT_COLUMNS = _columns("id BIGINT, person_id BIGINT, started_at TIMESTAMP")
+ANSWER_SAVE_COLUMNS = _columns(f"id BIGINT, person_id BIGINT, {TIMESTAMPS}")
 ATTEMPT_COLUMNS = _columns(
     "id BIGINT, quiz_id BIGINT, person_id BIGINT, number INTEGER, status VARCHAR,"
     " started_at TIMESTAMP, submitted_at TIMESTAMP, score DOUBLE, max_score DOUBLE,"
@@ -103,6 +122,7 @@ ANSWER_COLUMNS = _columns(
     " is_correct BOOLEAN, score DOUBLE"
 )
 QUIZ_ATTEMPTS = AssetKey(["raw", "quiz_attempts"])
+QUIZ_ANSWER_SAVES = AssetKey(["raw", "quiz_answer_saves"])
 HUB_ACTIVITY = AssetKey(["raw", "hub_activity"])
 COMPACT_AFTER_FILES = 100
 
@@ -151,19 +171,29 @@ def _has_columns(db, schema: str, table: str, columns: tuple[Column, ...]) -> bo
     return {c.name for c in columns} <= have
 
 
-def raw_table(table: str, columns: tuple[Column, ...]) -> AssetsDefinition:
+def raw_table(
+    table: str,
+    columns: tuple[Column, ...],
+    source: str = "",
+    where: str = "",
+    description: str = "",
+) -> AssetsDefinition:
+    """raw.<table>: the LMS table `source` (default: the same name), or the rows `where`
+    picks from it, copied whole."""
+    source = source or table
+
     @asset(
         name=table,
         key_prefix="raw",
         group_name="raw",
-        description=f"LMS `{table}`, copied whole with fixed types.",
+        description=f"{description or f'LMS `{table}`'}, copied whole with fixed types.",
     )
     def _raw(
         context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
     ) -> MaterializeResult:
         # Before the copy: a change that lands during it makes the sensor run again.
         fingerprint = fingerprints.read(lms, table)
-        incoming = lms.read(select_sql(table, columns))
+        incoming = lms.read(select_sql(source, columns, where))
         with warehouse.connect() as db:
             db.register("incoming", incoming)
             db.execute(f"CREATE OR REPLACE TABLE raw.{table} AS {typed(columns, 'incoming')}")
@@ -348,6 +378,59 @@ def hub_activity(
     )
 
 
+@asset(
+    key=QUIZ_ANSWER_SAVES,
+    group_name="raw",
+    description="Answers saved during quiz attempts (LMS `quiz_answer_events` of kind "
+    "`save`: who, when), for attendance; the log only grows, so a run reads the rows after "
+    "the ones it has.",
+)
+def quiz_answer_saves(
+    context: AssetExecutionContext, lms: LmsDatabase, warehouse: Warehouse
+) -> MaterializeResult:
+    # The log is append-only and the biggest table of the LMS: a normal run reads the ids
+    # above the newest one it has, less those written in the INCREMENTAL_OVERLAP before it
+    # (a transaction that took an id early and committed late). The nightly full copy also
+    # drops rows deleted with their attempt.
+    with warehouse.connect() as db:
+        have = "quiz_answer_saves" in tables_in(db, "raw")
+        after = db.execute(SAVES_READ_AFTER).fetchone()[0] if have else None
+    full = is_full_refresh(context) or not have
+    fingerprint = fingerprints.read(lms, "quiz_answer_saves")
+    where = f"WHERE kind = '{fingerprints.SAVE}'"
+    if not full and after is not None:
+        where += f" AND id > {int(after)}"
+    incoming = lms.read(select_sql("quiz_answer_events", ANSWER_SAVE_COLUMNS, where))
+    with warehouse.connect() as db:
+        db.register("incoming", incoming)
+        typed_rows = typed(ANSWER_SAVE_COLUMNS, "incoming")
+        if full:
+            db.execute(f"CREATE OR REPLACE TABLE raw.quiz_answer_saves AS {typed_rows}")
+        else:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM raw.quiz_answer_saves WHERE id IN (SELECT id FROM incoming)")
+            db.execute(f"INSERT INTO raw.quiz_answer_saves {typed_rows}")
+            db.execute("COMMIT")
+        total = db.execute("SELECT count(*) FROM raw.quiz_answer_saves").fetchone()[0]
+        fingerprints.record(db, "quiz_answer_saves", fingerprint, context.run.run_id)
+    return MaterializeResult(
+        metadata={
+            "mode": "full" if full else "incremental",
+            "saves_read": incoming.num_rows,
+            "saves_total": total,
+        }
+    )
+
+
+# The id after which an incremental run reads again: the newest one written before the
+# overlap (NULL: every row is inside it, or none is here; then every id is read).
+SAVES_READ_AFTER = f"""
+    SELECT max(id) FROM raw.quiz_answer_saves
+    WHERE created_at < (SELECT max(created_at) FROM raw.quiz_answer_saves)
+                       - INTERVAL {int(INCREMENTAL_OVERLAP.total_seconds())} SECOND
+"""
+
+
 ACTIVITY_SCHEMA = pa.schema(
     [
         ("username", pa.string()),
@@ -368,4 +451,13 @@ def _write_parquet_atomically(table: pa.Table, path) -> None:
 
 
 raw_assets = [raw_table(table, columns) for table, columns in RAW_TABLES.items()]
-raw_assets += [quiz_attempts, hub_activity]
+# Graded attempts are raw.quiz_attempts; the ones still running are few at any time.
+open_quiz_attempts = raw_table(
+    "open_quiz_attempts",
+    OPEN_ATTEMPT_COLUMNS,
+    source="quiz_attempts",
+    where=f"WHERE status = '{fingerprints.IN_PROGRESS}'",
+    description="Quiz attempts still in progress (their start counts for attendance; "
+    "graded ones are raw.quiz_attempts)",
+)
+raw_assets += [open_quiz_attempts, quiz_attempts, quiz_answer_saves, hub_activity]
