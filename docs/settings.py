@@ -3,6 +3,7 @@ through their settings classes, with its default and the field's own description
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -18,16 +19,19 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = re.compile(r"(secret|token|password|key)$")
 
 
-def sources() -> list[tuple[str, str, type]]:
-    """(reader, environment prefix, settings class) for each process."""
+def sources() -> list[tuple[str, Callable[[str], str], type]]:
+    """(reader, the environment variable of a field's name, settings class) per process."""
     from hub.settings import HubSettings
     from lms_api.config import Settings
-    from pipelines.settings import PREFIX, AnalyticsSettings
+    from pipelines.settings import AnalyticsSettings, variable
+
+    def prefixed(prefix: str) -> Callable[[str], str]:
+        return lambda name: prefix + name.upper()
 
     return [
-        ("hub", HubSettings.model_config["env_prefix"], HubSettings),
-        ("lms-api", Settings.model_config["env_prefix"], Settings),
-        ("pipelines", PREFIX, AnalyticsSettings),
+        ("hub", prefixed(HubSettings.model_config["env_prefix"]), HubSettings),
+        ("lms-api", prefixed(Settings.model_config["env_prefix"]), Settings),
+        ("pipelines", variable, AnalyticsSettings),
     ]
 
 
@@ -77,9 +81,9 @@ def meaning(field: FieldInfo) -> str:
 def render() -> str:
     rows = []
     with throwaway() as cwd:
-        for reader, prefix, cls in sources():
+        for reader, variable_of, cls in sources():
             for name, field in cls.model_fields.items():
-                variable = prefix + name.upper()
+                variable = variable_of(name)
                 rows.append((variable, reader, default(name, field, cwd), meaning(field)))
     rows.sort()
     return table(

@@ -7,7 +7,7 @@
   assignments), curriculum, class sessions. A warehouse that `make pipeline` just built is
   not built again.
 - `collect_workspace_activity` (every 5 minutes) asks the hub for running servers and
-  refreshes the activity-based marts.
+  refreshes the activity-based marts, and the attendance of class sessions.
 - `nightly_full_rebuild` (02:00 UTC) copies everything again (`apranova/refresh=full`).
 """
 
@@ -28,6 +28,7 @@ from dagster import (
 )
 
 from pipelines import fingerprints
+from pipelines.assets.marts import SESSION_ATTENDANCE
 from pipelines.assets.raw import FULL_REFRESH_TAG, HUB_ACTIVITY
 from pipelines.resources import LmsDatabase, Warehouse
 
@@ -80,10 +81,14 @@ refresh_jobs = {
 }
 collect_activity_job = define_asset_job(
     "collect_workspace_activity",
-    selection=AssetSelection.assets(HUB_ACTIVITY).downstream(),
+    # Attendance moves with the clock too (upcoming, then absent at the start), with no
+    # change in the LMS to wake the sensor.
+    selection=AssetSelection.assets(HUB_ACTIVITY).downstream()
+    | AssetSelection.assets(SESSION_ATTENDANCE).downstream(),
     tags=INCREMENTAL,
     config=QUIET_CONSOLE,
-    description="Ask the hub for workspace activity and refresh what depends on it.",
+    description="Ask the hub for workspace activity and refresh what depends on it, and "
+    "the attendance of class sessions, whose statuses move with the clock.",
 )
 
 

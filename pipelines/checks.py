@@ -36,6 +36,7 @@ KEYS: dict[AssetKey, tuple[str, ...]] = {
     m.QUIZ_ATTEMPTS: ("attempt_id",),
     m.STEP_COMPLETIONS: ("student", "step_id"),
     m.SUBMISSIONS: ("submission_id",),
+    m.SESSION_ATTENDANCE: ("session_id", "student"),
 }
 
 # What must hold for every row (a NULL statistic is allowed: it means "too few data").
@@ -119,6 +120,17 @@ RANGES: dict[AssetKey, dict[str, str]] = {
     m.SUBMISSIONS: {
         "has a student and deliverable": "student IS NOT NULL AND deliverable IS NOT NULL",
         "updated at or after submitted": "updated_at >= submitted_at",
+    },
+    m.SESSION_ATTENDANCE: {
+        "status is present, late, absent or upcoming": "status IN "
+        "('present', 'late', 'absent', 'upcoming')",
+        "source is workspace, lms or none": "source IN ('workspace', 'lms', 'none')",
+        "seen exactly when present or late": "(first_seen_at IS NOT NULL) = "
+        "(status IN ('present', 'late')) AND (source <> 'none') = (first_seen_at IS NOT NULL)",
+        "first seen inside the window": "first_seen_at BETWEEN starts_at AND ends_at",
+        "present up to the threshold, late after it": "status NOT IN ('present', 'late') OR "
+        "(status = 'present') = (first_seen_at <= starts_at + to_minutes(late_after_minutes))",
+        "upcoming only before the start": "(status = 'upcoming') = (session_status = 'scheduled')",
     },
 }
 

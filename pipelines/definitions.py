@@ -8,7 +8,7 @@ into the file readers open, atomically). pipelines.automation says when each par
 from dagster import Definitions, in_process_executor, load_assets_from_modules, map_asset_specs
 
 from pipelines import automation, checks
-from pipelines.assets import backtest, detail, marts, publish, staging
+from pipelines.assets import attendance, backtest, detail, marts, publish, staging
 from pipelines.assets.raw import raw_assets
 from pipelines.marts_contract import with_column_schema
 from pipelines.resources import (
@@ -35,7 +35,10 @@ def resources(lms_url: str, warehouse_path: str, hub: HubApi | None = None, **se
 defs = Definitions(
     assets=map_asset_specs(
         with_column_schema,
-        [*raw_assets, *load_assets_from_modules([staging, marts, detail, backtest, publish])],
+        [
+            *raw_assets,
+            *load_assets_from_modules([staging, marts, detail, backtest, attendance, publish]),
+        ],
     ),
     asset_checks=checks.asset_checks,
     jobs=automation.jobs,

@@ -188,6 +188,21 @@ MARTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("failed", "INTEGER"),
         ("currency", "VARCHAR"),
     ),
+    "session_attendance": (
+        ("session_id", "BIGINT"),
+        ("title", "VARCHAR"),
+        ("track", "VARCHAR"),
+        ("starts_at", "TIMESTAMP WITH TIME ZONE"),
+        ("ends_at", "TIMESTAMP WITH TIME ZONE"),
+        ("session_status", "VARCHAR"),
+        ("scheduled_by", "VARCHAR"),
+        ("student", "VARCHAR"),
+        ("trainer", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("first_seen_at", "TIMESTAMP WITH TIME ZONE"),
+        ("source", "VARCHAR"),
+        ("late_after_minutes", "INTEGER"),
+    ),
     "step_completions": (
         ("student", "VARCHAR"),
         ("track", "VARCHAR"),
@@ -236,6 +251,26 @@ MARTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("active_minutes", "INTEGER"),
         ("sessions", "INTEGER"),
     ),
+}
+
+# What a column means, where its name does not say it all (the Dagster UI shows these).
+DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "session_attendance": {
+        "session_id": "The class session (LMS class_sessions.id); cancelled ones are left out.",
+        "title": "The session's title.",
+        "track": "Code of the session's track.",
+        "starts_at": "Start of the session's window (UTC).",
+        "ends_at": "End of the session's window (UTC).",
+        "session_status": "scheduled, in_progress or ended, at the pipeline's now.",
+        "scheduled_by": "Username of who scheduled the session.",
+        "student": "Username of a student the session expects.",
+        "trainer": "The student's assigned trainer (NULL if none).",
+        "status": "present, late, absent (so far, while in_progress) or upcoming.",
+        "first_seen_at": "First activity in the window (NULL if none, or upcoming).",
+        "source": "Where first_seen_at comes from: workspace, lms or none.",
+        "late_after_minutes": "Present when first seen at most this long after the start "
+        "(APRANOVA_SESSION_LATE_AFTER_MINUTES).",
+    },
 }
 
 
@@ -296,6 +331,10 @@ def with_column_schema(spec: AssetSpec) -> AssetSpec:
     and the generated docs show the columns from here."""
     if len(spec.key.path) != 2 or spec.key.path[0] != "marts" or spec.key.path[1] not in MARTS:
         return spec
-    columns = [TableColumn(name, kind) for name, kind in MARTS[spec.key.path[1]]]
+    table = spec.key.path[1]
+    described = DESCRIPTIONS.get(table, {})
+    columns = [
+        TableColumn(name, kind, description=described.get(name)) for name, kind in MARTS[table]
+    ]
     schema = MetadataValue.table_schema(TableSchema(columns=columns))
     return spec.merge_attributes(metadata={"dagster/column_schema": schema})

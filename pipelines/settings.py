@@ -1,7 +1,9 @@
 """Analytics settings: the thresholds trainers tune, as one Dagster resource.
 
 Every value can be set with an environment variable `APRANOVA_ANALYTICS_<NAME>` (e.g.
-APRANOVA_ANALYTICS_INACTIVE_DAYS=5), read when the code location loads.
+APRANOVA_ANALYTICS_INACTIVE_DAYS=5), read when the code location loads. A rule the pipelines
+compute again from the LMS's data reads the LMS's own variable (SHARED), so that the API and
+the dashboards cannot be configured to disagree.
 """
 
 import os
@@ -11,6 +13,13 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 PREFIX = "APRANOVA_ANALYTICS_"
+# Fields read from the variable lms-api reads for the same rule (lms_api.config.Settings).
+SHARED = {"session_late_after_minutes": "APRANOVA_SESSION_LATE_AFTER_MINUTES"}
+
+
+def variable(name: str) -> str:
+    """The environment variable of the field `name`."""
+    return SHARED.get(name, PREFIX + name.upper())
 
 
 class AnalyticsSettings(ConfigurableResource):
@@ -70,6 +79,13 @@ class AnalyticsSettings(ConfigurableResource):
         "previous one (or the start of the attempt) is a rapid guess "
         "(marts.quiz_item_stats.rapid_guess_rate).",
     )
+    session_late_after_minutes: int = Field(
+        default=10,
+        ge=0,
+        description="Attendance of a class session (marts.session_attendance): a first "
+        "activity more than this many minutes after the start is late, not present. The "
+        "variable lms-api reads for its attendance, so both give the same answers.",
+    )
     as_of: str = Field(
         default="",
         description="ISO time the marts are computed for (empty: now). Tests and replays.",
@@ -86,7 +102,7 @@ class AnalyticsSettings(ConfigurableResource):
     def from_env(cls) -> "AnalyticsSettings":
         values = {}
         for name, field in cls.model_fields.items():
-            raw = os.environ.get(PREFIX + name.upper())
+            raw = os.environ.get(variable(name))
             if raw is not None and raw != "":
                 values[name] = field.annotation(raw) if field.annotation is not str else raw
         return cls(**values)

@@ -50,6 +50,7 @@ QUIZ_OPTIONS = mart("quiz_options")
 QUIZ_ATTEMPTS = mart("quiz_attempts")
 STEP_COMPLETIONS = mart("step_completions")
 SUBMISSIONS = mart("submissions")
+SESSION_ATTENDANCE = mart("session_attendance")  # built in pipelines.assets.attendance
 ALL_MARTS = [
     ENROLLMENTS,
     STUDENT_PROGRESS,
@@ -68,6 +69,7 @@ ALL_MARTS = [
     QUIZ_ATTEMPTS,
     STEP_COMPLETIONS,
     SUBMISSIONS,
+    SESSION_ATTENDANCE,
 ]
 # at_risk_history: the at-risk rows now and this long before (the "last week" of a trend).
 HISTORY_LOOKBACK = timedelta(days=7)

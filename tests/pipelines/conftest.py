@@ -39,10 +39,10 @@ class Pipeline:
         assert result.success
         return result
 
-    def rows(self, sql: str) -> list[tuple]:
-        """Read the published file, read-only, as a dashboard does."""
+    def rows(self, sql: str, **params) -> list[tuple]:
+        """Read the published file, read-only, as a dashboard does ($name parameters)."""
         with duckdb.connect(str(self.path), read_only=True) as db:
-            return db.execute(sql).fetchall()
+            return db.execute(sql, params or None).fetchall()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
