@@ -39,6 +39,7 @@ pages = [
     page("flagged_questions", "Flagged questions", ":material/flag:"),
     page("at_risk", "At-risk students", ":material/warning:"),
     page("workspace_usage", "Workspace usage", ":material/computer:"),
+    page("attendance", "Attendance", ":material/event_available:"),
     page("enrollments", "Enrollments", ":material/school:"),
 ]
 if viewer.is_admin:

@@ -40,7 +40,7 @@ def sidebar(viewer: Viewer, refresh: data.Refresh) -> data.Scope:
             value=(end - timedelta(days=DEFAULT_DAYS - 1), end),
             max_value=max(end, date.today()),
             key="f_dates",
-            help="Workspace usage, quiz scores, revenue and a student's history. "
+            help="Workspace usage, quiz scores, attendance, revenue and a student's history. "
             "The overview compares the last 7 days with the 7 before.",
         )
         start, end = _range(picked, end)

@@ -644,3 +644,97 @@ def revenue(scope: Scope) -> pd.DataFrame:
         **params,
         **_only(scope.window, "start_day", "end_day"),
     )
+
+
+# --- attendance -------------------------------------------------------------------------
+
+# Absent first: the students to follow up.
+STATUS_ORDER = ("absent", "late", "present", "upcoming")
+
+
+def has_attendance() -> bool:
+    """Whether the published file has marts.session_attendance (a pipeline older than the
+    page published it)."""
+    return _has_mart("session_attendance")
+
+
+def sessions(scope: Scope) -> pd.DataFrame:
+    """Class sessions that expect a student in scope, those starting in the dates picked and
+    any running or still to come, by start; per status, how many of those students."""
+    where, params = scope.where()
+    counts = ",\n".join(
+        f"CAST(count(*) FILTER (WHERE status = '{status}') AS INTEGER) AS {status}"
+        for status in STATUS_ORDER
+    )
+    return query(
+        f"""
+        SELECT session_id, any_value(title) AS title, any_value(track) AS track,
+               any_value(starts_at) AS starts_at, any_value(ends_at) AS ends_at,
+               any_value(session_status) AS session_status,
+               any_value(scheduled_by) AS scheduled_by,
+               any_value(late_after_minutes) AS late_after_minutes,
+               CAST(count(*) AS INTEGER) AS expected,
+               {counts}
+        FROM marts.session_attendance
+        WHERE {where}
+          AND ((starts_at >= $start_ts AND starts_at < $end_ts) OR session_status <> 'ended')
+        GROUP BY session_id
+        ORDER BY starts_at, session_id
+        """,
+        **params,
+        **_only(scope.window, "start_ts", "end_ts"),
+    )
+
+
+def default_session(listed: pd.DataFrame) -> int:
+    """The session a trainer most likely wants (`listed` from `sessions()`): the one running,
+    else the last one that ended, else the next one."""
+    for status, pick in (("in_progress", 0), ("ended", -1), ("scheduled", 0)):
+        found = listed[listed["session_status"] == status]
+        if not found.empty:
+            return int(found["session_id"].iloc[pick])
+    return int(listed["session_id"].iloc[0])
+
+
+def session_roster(scope: Scope, session_id: int) -> pd.DataFrame:
+    """The students in scope one session expects, absent first: when they were first seen
+    and how many minutes after the start (rounded up: present is at most the threshold)."""
+    where, params = scope.where()
+    return query(
+        f"""
+        SELECT student, track, trainer, status, first_seen_at,
+               CAST(ceil((epoch_ms(first_seen_at) - epoch_ms(starts_at)) / 60000.0)
+                    AS INTEGER) AS minutes_after_start,
+               source
+        FROM marts.session_attendance
+        WHERE session_id = $session AND {where}
+        ORDER BY list_position($order, status), student
+        """,
+        session=session_id,
+        order=list(STATUS_ORDER),
+        **params,
+    )
+
+
+def attendance_rates(scope: Scope) -> pd.DataFrame:
+    """Per student in scope and track: the sessions in the dates picked that have ended and
+    expected them, how many they came to (on time or late), and that share; lowest first."""
+    where, params = scope.where()
+    return query(
+        f"""
+        SELECT student, track, any_value(trainer) AS trainer,
+               CAST(count(*) AS INTEGER) AS sessions,
+               CAST(count(*) FILTER (WHERE status = 'present') AS INTEGER) AS present,
+               CAST(count(*) FILTER (WHERE status = 'late') AS INTEGER) AS late,
+               CAST(count(*) FILTER (WHERE status = 'absent') AS INTEGER) AS absent,
+               count(*) FILTER (WHERE status IN ('present', 'late')) / count(*)
+                   AS attendance_rate
+        FROM marts.session_attendance
+        WHERE {where} AND session_status = 'ended'
+          AND starts_at >= $start_ts AND starts_at < $end_ts
+        GROUP BY student, track
+        ORDER BY attendance_rate, student, track
+        """,
+        **params,
+        **_only(scope.window, "start_ts", "end_ts"),
+    )

@@ -4,7 +4,8 @@ one way each kind of quantity reads on every page.
 One format per quantity: a proportion (facility, score, share, precision) is a whole percent
 ("59%") in metrics, tables, captions and chart axes; a coefficient (discrimination index,
 point-biserial, alpha, risk score) has two decimals ("0.50"); counts, hours and money have
-thousands separators and fixed digits ("1,700.00"); a day is "2026-03-15"; a missing value is
+thousands separators and fixed digits ("1,700.00"); a day is "2026-03-15", a moment within it
+(a class session's start, a first activity) "2026-03-15 09:05" in UTC; a missing value is
 an em dash in text and an empty cell in tables, never "None" or "nan". A change that rounds to
 nothing reads "no change", grey, with no arrow.
 """
@@ -21,6 +22,8 @@ PERCENT_FORMAT = "%.0f%%"  # a proportion's column, once scaled to 0..100 by `ta
 NO_CHANGE = "no change vs last week"
 DATE_FORMAT = "%Y-%m-%d"  # a day, in text, tables, chart axes and tooltips
 DATE_WIDTH = 100  # px of a table's date column
+MOMENT_FORMAT = "YYYY-MM-DD HH:mm"  # a day and minute (UTC), in tables
+MOMENT_WIDTH = 140  # px of a table's moment column
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ def date_column(label: str | None = None, **options) -> dict:
     the date: Streamlit sizes a column from its first rows, which may all be empty."""
     options.setdefault("width", DATE_WIDTH)
     return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD", **options)
+
+
+def moment_column(label: str | None = None, **options) -> dict:
+    """Column config for an instant whose time of day matters (a class session's start, a
+    first activity): day and minute, in UTC like every time on these pages."""
+    options.setdefault("width", MOMENT_WIDTH)
+    return st.column_config.DatetimeColumn(label, format=MOMENT_FORMAT, timezone="UTC", **options)
 
 
 def table(frame: pd.DataFrame, name: str, **column_config) -> None:

@@ -21,6 +21,11 @@ def submission(submission_id: int) -> str:
     return f"{PORTAL}/review/{int(submission_id)}"
 
 
+def session(session_id: int) -> str:
+    """A class session's page: its details and the attendance as the LMS has it now."""
+    return f"{PORTAL}/sessions/{int(session_id)}"
+
+
 def students(usernames: pd.Series) -> pd.Series:
     return usernames.map(student)
 

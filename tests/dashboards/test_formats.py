@@ -19,7 +19,14 @@ UP, DOWN, NO_ARROW = (
     Metric.MetricDirection.DOWN,
     Metric.MetricDirection.NONE,
 )
-MY_PAGES = ("overview", "cohort_progress", "workspace_usage", "enrollments", "revenue")
+MY_PAGES = (
+    "overview",
+    "cohort_progress",
+    "workspace_usage",
+    "attendance",
+    "enrollments",
+    "revenue",
+)
 
 
 def charts(app) -> list[dict]:

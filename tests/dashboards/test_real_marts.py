@@ -10,7 +10,15 @@ from tests.dashboards.conftest import metrics, open_page
 from tests.pipelines.conftest import Pipeline
 from tests.pipelines.school import build_school, write_activity
 
-PAGES = ("cohort_progress", "quiz_quality", "at_risk", "workspace_usage", "enrollments", "revenue")
+PAGES = (
+    "cohort_progress",
+    "quiz_quality",
+    "at_risk",
+    "workspace_usage",
+    "attendance",
+    "enrollments",
+    "revenue",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Dashboards link to the matching workbench page: an at-risk student, a flagged question,
-a submission; and the workbench's link back (`cohort_progress?student=`) opens a student."""
+a submission, a class session; and the workbench's link back (`cohort_progress?student=`)
+opens a student."""
 
 from streamlit.testing.v1 import AppTest
 
@@ -15,6 +16,7 @@ def test_links_are_made_from_one_base_path():
     assert workbench.student("a/b?c") == f"{PORTAL}/students/a%2Fb%3Fc"
     assert workbench.question(100, 1002) == f"{PORTAL}/manage/quizzes/100#question-1002"
     assert workbench.submission(7) == f"{PORTAL}/review/7"
+    assert workbench.session(104) == f"{PORTAL}/sessions/104"
 
 
 def test_an_at_risk_student_links_to_their_workbench_page(dashboard):

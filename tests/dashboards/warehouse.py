@@ -15,6 +15,13 @@ overview ends at AS_OF (Sunday 2026-03-15): this week is 03-09..03-15, the week 
     dan · FSD      tom      cancelled  -                        03-12 30 min     -
 
 At risk now: carl; a week ago: ada and carl.
+Class sessions (late after 10 minutes):
+    02-01 09:00 Kick-off (DP, tess), before the dates: ada present
+    03-10 09:00 SQL joins (DP, tess): ada present 09:02 workspace, bob late 09:25 lms
+    03-12 14:00 HTTP (FSD, tom): carl late 14:30 workspace
+    03-13 09:00 Window functions (DP, office): ada absent, bob present 09:05 lms
+    03-15 11:30 Modelling (DP, tess), in progress at AS_OF: ada present 11:31, bob absent
+    03-17 09:00 Review (DP, tess), upcoming: ada, bob
 Backtest (minimum risk score 0.35 in use): DP flagged 4 of 10 on 02-15, 2 of them dropped out
 of 3 who did; 2 of 8 on 02-08, both right (pooled: 4 of 6 right, 4 of 5 caught). FSD: nobody
 flagged on 02-15, 1 of 5 dropped out.
@@ -144,6 +151,28 @@ INSERT INTO marts.at_risk_backtest VALUES
      28, 14, 7, 14, 3, 0.15, 0.5, 30),
     ('FSD', '2026-02-15 12:00', 0.35, true, 5, 0, 1, 0, NULL, 0.0, 0.2, NULL, 0.0,
      28, 14, 7, 14, 3, 0.15, 0.5, 30);
+
+INSERT INTO marts.session_attendance VALUES
+    (100, 'Kick-off', 'DP', '2026-02-01 09:00+00', '2026-02-01 10:00+00', 'ended', 'tess',
+     'ada', 'tess', 'present', '2026-02-01 09:01+00', 'workspace', 10),
+    (101, 'SQL joins', 'DP', '2026-03-10 09:00+00', '2026-03-10 11:00+00', 'ended', 'tess',
+     'ada', 'tess', 'present', '2026-03-10 09:02+00', 'workspace', 10),
+    (101, 'SQL joins', 'DP', '2026-03-10 09:00+00', '2026-03-10 11:00+00', 'ended', 'tess',
+     'bob', 'tess', 'late', '2026-03-10 09:25+00', 'lms', 10),
+    (103, 'HTTP', 'FSD', '2026-03-12 14:00+00', '2026-03-12 16:00+00', 'ended', 'tom',
+     'carl', 'tom', 'late', '2026-03-12 14:30+00', 'workspace', 10),
+    (102, 'Window functions', 'DP', '2026-03-13 09:00+00', '2026-03-13 11:00+00', 'ended',
+     'office', 'ada', 'tess', 'absent', NULL, 'none', 10),
+    (102, 'Window functions', 'DP', '2026-03-13 09:00+00', '2026-03-13 11:00+00', 'ended',
+     'office', 'bob', 'tess', 'present', '2026-03-13 09:05+00', 'lms', 10),
+    (104, 'Modelling', 'DP', '2026-03-15 11:30+00', '2026-03-15 13:00+00', 'in_progress',
+     'tess', 'ada', 'tess', 'present', '2026-03-15 11:31+00', 'workspace', 10),
+    (104, 'Modelling', 'DP', '2026-03-15 11:30+00', '2026-03-15 13:00+00', 'in_progress',
+     'tess', 'bob', 'tess', 'absent', NULL, 'none', 10),
+    (105, 'Review', 'DP', '2026-03-17 09:00+00', '2026-03-17 10:00+00', 'scheduled', 'tess',
+     'ada', 'tess', 'upcoming', NULL, 'none', 10),
+    (105, 'Review', 'DP', '2026-03-17 09:00+00', '2026-03-17 10:00+00', 'scheduled', 'tess',
+     'bob', 'tess', 'upcoming', NULL, 'none', 10);
 
 INSERT INTO marts.revenue VALUES
     ('DP', '2026-01-01', 1, 400, 0, 0, 400, 0, 0, 'eur'),
