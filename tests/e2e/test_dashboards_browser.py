@@ -34,6 +34,7 @@ PAGES = {  # url path -> title (the overview is the default page, at the root)
     "flagged_questions": "Flagged questions",
     "at_risk": "At-risk students",
     "workspace_usage": "Workspace usage",
+    "attendance": "Attendance",
     "enrollments": "Enrollments",
 }
 FRESH_WITHIN_SECONDS = 60
