@@ -1,0 +1,532 @@
+"""deploy/kubernetes/ checked without a cluster, Helm or the chart.
+
+The Zero to JupyterHub values file is parsed and held to the code: the hub's environment
+against HubSettings, its secrets against the Secret template, storage and security against
+KubeTrackSpawner, images against the settings' defaults, the placeholders against the capacity
+plan. Its `hub.extraConfig` runs for real over a stand-in for what the chart's own
+jupyterhub_config.py sets from these values (written from the chart's 4.4 source, not the
+chart), and the pod it yields is checked against the Kubernetes API schemas. The chart's own
+values schema is not available here (not on PyPI, npm or Debian), so it is not checked.
+
+The manifests of deploy/kubernetes/platform/ are validated strictly against the Kubernetes
+1.33 schemas (`kubernetes-validate`) and against each other, docker-compose.yml and the
+settings classes: selectors and labels, ports and probes, commands and environment names,
+Secret and ConfigMap keys, volumes, network policies.
+"""
+
+import ast
+import importlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import kubernetes_validate
+import pytest
+import yaml
+from jupyterhub.spawner import Spawner
+from traitlets.config import Config
+
+from hub.kube_spawner import HOME, KubeTrackSpawner
+from hub.settings import DEFAULT_RESOURCES, HubSettings
+from lms_api.state import is_placeholder
+from tests.hub.test_kube_spawner import RULES, plain
+from tests.hub.test_spawners import FakeUser
+
+REPO = Path(__file__).resolve().parent.parent
+DEPLOY = REPO / "deploy" / "kubernetes"
+VALUES_FILE = DEPLOY / "z2jh-values.yaml"
+PLATFORM = DEPLOY / "platform"
+SECRET_TEMPLATE = DEPLOY / "secret.example.yaml"
+COMPOSE_FILE = REPO / "docker-compose.yml"
+KUBERNETES = "1.33.0"  # as tests/hub/test_kube_spawner.py
+
+SECRET = "apranova"
+SETTINGS = "apranova-settings"
+# The chart keeps the proxy's token in its own Secret `hub` under this key (its proxy pod and
+# hub read it there); our hub's APRANOVA_PROXY_AUTH_TOKEN comes from the same place.
+CHART_PROXY_TOKEN = ("hub", "hub.config.ConfigurableHTTPProxy.auth_token")
+# Where the chart mounts the hub's volume (hub.db.type sqlite-pvc), and its hub's API port.
+CHART_HUB_VOLUME = Path("/srv/jupyterhub")
+CHART_HUB_API_URL = "http://hub:8081/hub/api"
+# The capacity plan (docs/operators.md): a 64 GiB node keeps 8 GiB for the system.
+PLAN_NODE_GIB, PLAN_RESERVED_GIB = 64, 8
+GIB = 1024**3
+
+
+# --- reading ---------------------------------------------------------------------------------
+def load_values() -> dict:
+    return yaml.safe_load(VALUES_FILE.read_text())
+
+
+def documents(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def secret_template() -> dict[str, str]:
+    [secret] = documents(SECRET_TEMPLATE)
+    assert secret["kind"] == "Secret" and secret["metadata"]["name"] == SECRET
+    return secret["stringData"]
+
+
+def settings_config_map() -> dict[str, str]:
+    [config_map] = documents(PLATFORM / "settings.yaml")
+    assert config_map["kind"] == "ConfigMap" and config_map["metadata"]["name"] == SETTINGS
+    return config_map["data"]
+
+
+def made_up_secrets() -> dict[str, str]:
+    """A filled-in Secret: a fresh hex value for every key (the cookie secret must be hex)."""
+    return {key: secrets.token_hex(32) for key in secret_template()}
+
+
+def env_entries(env) -> list[dict]:
+    """Kubernetes `env` entries from a container's list or the chart's extraEnv mapping."""
+    if isinstance(env, dict):
+        return [
+            {"name": name, **value} if isinstance(value, dict) else {"name": name, "value": value}
+            for name, value in env.items()
+        ]
+    return list(env or [])
+
+
+def resolved(env, filled: dict[str, str], chart_token: str = "") -> dict[str, str]:
+    """The environment a container gets, with the Secret `filled` and the ConfigMap."""
+    config_map = settings_config_map()
+    out = {}
+    for entry in env_entries(env):
+        source = entry.get("valueFrom", {})
+        if "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            if (ref["name"], ref["key"]) == CHART_PROXY_TOKEN:
+                out[entry["name"]] = chart_token
+            else:
+                assert ref["name"] == SECRET, entry
+                out[entry["name"]] = filled[ref["key"]]
+        elif "configMapKeyRef" in source:
+            ref = source["configMapKeyRef"]
+            assert ref["name"] == SETTINGS, entry
+            out[entry["name"]] = config_map[ref["key"]]
+        else:
+            out[entry["name"]] = entry["value"]
+    return out
+
+
+def hub_environment(values: dict, filled: dict[str, str], state_dir: Path) -> dict[str, str]:
+    """The hub pod's APRANOVA_* environment, with a writable state folder for this machine."""
+    env = resolved(values["hub"]["extraEnv"], filled, chart_token=secrets.token_hex(32))
+    return {**env, "APRANOVA_STATE_DIR": str(state_dir)}
+
+
+def image(spec: dict) -> str:
+    return f"{spec['name']}:{spec['tag']}"
+
+
+def quantity(text) -> float:
+    """A Kubernetes quantity (250m, 2Gi, 2G, 1) as a number."""
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 1e3, "M": 1e6, "G": 1e9}
+    match = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(text))
+    assert match, text
+    return float(match[1]) * units.get(match[2], 1)
+
+
+@pytest.fixture(autouse=True)
+def no_cluster(monkeypatch):
+    """KubeSpawner reads a cluster's credentials when made; none here, and nothing is sent."""
+    monkeypatch.setattr("kubespawner.spawner.load_config", lambda **_: None)
+
+
+@pytest.fixture
+def no_apranova_env(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith(("APRANOVA_", "JUPYTERHUB_", "DAGSTER_")):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+@pytest.fixture(scope="module")
+def values() -> dict:
+    return load_values()
+
+
+@pytest.fixture
+async def our_spawner() -> KubeTrackSpawner:
+    return KubeTrackSpawner(_mock=True)  # KubeSpawner wants a running event loop
+
+
+# --- the chart's side, as its jupyterhub_config.py sets it from these values --------------------
+def chart_config(values: dict) -> dict:
+    """What the chart's jupyterhub_config.py (4.4) sets from `values` before it runs
+    hub.extraConfig, for the traits that meet ours. A stand-in for the chart, written from its
+    source: a key absent from our values takes the chart's default; a key set to null is
+    removed by Helm, and the chart then sets nothing."""
+    single, hub = values["singleuser"], values["hub"]
+    storage = single["storage"]
+    volume = storage["dynamic"]["volumeNameTemplate"]
+    kube = {
+        "namespace": "apranova",
+        "uid": single.get("uid", 1000),
+        "fs_gid": single.get("fsGid", 100),
+        "image": image(single["image"]),
+        "image_pull_policy": single["image"].get("pullPolicy"),
+        "start_timeout": single.get("startTimeout", 300),
+        "environment": dict(single.get("extraEnv", {})),
+        "allow_privilege_escalation": single.get("allowPrivilegeEscalation", False),
+        "extra_labels": {"hub.jupyter.org/network-access-hub": "true"},
+        "storage_pvc_ensure": True,
+        "pvc_name_template": storage["dynamic"]["pvcNameTemplate"],
+        "storage_capacity": storage["capacity"],
+        "storage_access_modes": storage["dynamic"]["storageAccessModes"],
+        "volumes": {volume: {"name": volume, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}},
+        "volume_mounts": {
+            volume: {
+                "mountPath": storage["homeMountPath"],
+                "name": volume,
+                "subPath": storage["dynamic"].get("subPath"),
+            }
+        },
+        "cpu_guarantee": single.get("cpu", {}).get("guarantee"),
+        "mem_guarantee": single.get("memory", {}).get("guarantee", "1G"),
+        # singleuser.cloudMetadata.blockWithIptables (default true): a privileged root init
+        # container in every user pod.
+        "init_containers": (
+            [{"name": "block-cloud-metadata", "image": "network-tools", "privileged": True}]
+            if single.get("cloudMetadata", {}).get("blockWithIptables", True)
+            else []
+        ),
+    }
+    spawner = {"consecutive_failure_limit": hub.get("consecutiveFailureLimit", 5)}
+    if "cmd" not in single:
+        spawner["cmd"] = ["jupyterhub-singleuser"]
+    elif single["cmd"] is not None:
+        spawner["cmd"] = single["cmd"]
+    jupyterhub = {
+        "spawner_class": "kubespawner.KubeSpawner",
+        "cleanup_servers": False,
+        "last_activity_interval": 60,
+        "concurrent_spawn_limit": hub.get("concurrentSpawnLimit", 64),
+        "allow_named_servers": hub.get("allowNamedServers", False),
+        "hub_bind_url": "http://:8081",
+        "hub_connect_url": "http://hub:8081",
+        "db_url": "sqlite:///jupyterhub.sqlite",
+        "cookie_secret": "the-chart's-own",
+        "services": [],
+        "load_roles": [],
+        # hub.config is passed through; the chart's defaults, then ours.
+        "authenticator_class": "dummy",
+        "admin_access": True,
+        **hub.get("config", {}).get("JupyterHub", {}),
+    }
+    return {
+        "JupyterHub": jupyterhub,
+        "ConfigurableHTTPProxy": {"api_url": "http://proxy-api:8001", "should_start": False},
+        "KubeSpawner": {k: v for k, v in kube.items() if v is not None},
+        "Spawner": spawner,
+    }
+
+
+_RUN_EXTRA_CONFIG = """
+import json, sys
+from traitlets.config import Config
+
+def plain(value):
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not JSON: {value!r}")
+
+c = Config(json.loads(sys.argv[1]))
+for name, snippet in sorted(json.loads(sys.argv[2]).items()):
+    exec(compile(snippet, f"hub.extraConfig.{name}", "exec"), {"c": c})
+print(json.dumps(c, default=plain))
+"""
+
+
+def run_extra_config(values: dict, environment: dict[str, str], cwd: Path) -> dict:
+    """The chart's config, then hub.extraConfig, in a fresh process with only `environment`
+    (settings are read once per process), from an empty folder (no local .env)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _RUN_EXTRA_CONFIG,
+            json.dumps(chart_config(values)),
+            json.dumps(values["hub"]["extraConfig"]),
+        ],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def spawner_from(config: dict, username: str) -> KubeTrackSpawner:
+    user = FakeUser(username)
+    user.id = 7
+    hub = SimpleNamespace(
+        public_host="", url="http://hub:8081/hub/", base_url="/hub/", api_url=CHART_HUB_API_URL
+    )
+    saved = SimpleNamespace(name="", user_options={}, state={}, server=None)
+    spawner = KubeTrackSpawner(
+        _mock=True, user=user, hub=hub, orm_spawner=saved, config=Config(config)
+    )
+    spawner.api_token = "not-a-real-token"
+    user.spawners[""] = spawner
+
+    async def rule():
+        return RULES[username]
+
+    spawner.workspace_rule = rule
+    return spawner
+
+
+# --- (a) the values file: the hub ------------------------------------------------------------
+def test_the_hub_is_the_platform_image_compose_builds(values):
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    default = re.fullmatch(
+        r"\$\{APRANOVA_PLATFORM_IMAGE:-([^}]+)\}", compose["x-platform"]["image"]
+    )
+    name = default[1].rsplit(":", 1)[0]
+    assert values["hub"]["image"]["name"] == name
+    # A tag the operator must set: an unset one fails to pull, it never runs a stale image.
+    assert is_placeholder(values["hub"]["image"]["tag"])
+
+
+def test_the_extra_config_compiles_and_its_imports_resolve(values):
+    snippets = values["hub"]["extraConfig"]
+    assert snippets, "hub.extraConfig loads our configuration"
+    for name, snippet in snippets.items():
+        tree = ast.parse(snippet, filename=f"hub.extraConfig.{name}")
+        compile(tree, f"hub.extraConfig.{name}", "exec")
+        imported = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported += [node for node in ast.walk(tree) if isinstance(node, ast.Import)]
+        assert imported, f"{name}: imports our loader"
+        for node in imported:
+            if isinstance(node, ast.ImportFrom):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{node.module}.{alias.name}"
+            else:
+                for alias in node.names:
+                    importlib.import_module(alias.name)
+    assert "load_apranova_config(c)" in "".join(snippets.values())
+
+
+def test_the_hub_environment_is_hub_settings_and_strings(values):
+    fields = {f"APRANOVA_{name.upper()}" for name in HubSettings.model_fields}
+    for entry in env_entries(values["hub"]["extraEnv"]):
+        assert entry["name"] in fields, f"{entry['name']}: no such hub setting"
+        if "value" in entry:
+            # The chart refuses anything but strings here (e.g. an unquoted true or 120).
+            assert isinstance(entry["value"], str), entry
+
+
+def test_the_hub_settings_accept_the_values_in_production(values, tmp_path, no_apranova_env):
+    for key, value in hub_environment(values, made_up_secrets(), tmp_path).items():
+        no_apranova_env.setenv(key, value)
+    settings = HubSettings(_env_file=None)  # production: refuses placeholders, so all are set
+    assert settings.production and settings.mode == "kubernetes" and settings.external_services
+    assert settings.enable_dashboards and settings.enable_dagster
+    # The state folder (accounts, jupyterhub.sqlite) is on the chart's hub volume.
+    state_dir = Path(values["hub"]["extraEnv"]["APRANOVA_STATE_DIR"])
+    assert state_dir.is_relative_to(CHART_HUB_VOLUME) and state_dir != CHART_HUB_VOLUME
+    assert values["hub"]["db"]["type"] == "sqlite-pvc"
+    # Every secret production needs with this login and layout comes from a Secret, never
+    # from the values file.
+    refs = {
+        entry["name"]: entry.get("valueFrom", {}).get("secretKeyRef")
+        for entry in env_entries(values["hub"]["extraEnv"])
+    }
+    for field in settings.secret_fields:
+        assert refs.get(f"APRANOVA_{field.upper()}"), f"APRANOVA_{field.upper()}: not a secret"
+
+
+def test_the_hub_reads_secrets_from_the_template_or_the_charts_proxy_token(values):
+    keys = set(secret_template())
+    config_map = settings_config_map()
+    for entry in env_entries(values["hub"]["extraEnv"]):
+        source = entry.get("valueFrom", {})
+        if "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            assert (ref["name"], ref["key"]) == CHART_PROXY_TOKEN or (
+                ref["name"] == SECRET and ref["key"] in keys
+            ), entry
+        elif "configMapKeyRef" in source:
+            ref = source["configMapKeyRef"]
+            assert ref["name"] == SETTINGS and ref["key"] in config_map, entry
+        if re.search(r"SECRET|TOKEN|PASSWORD|KEY$", entry["name"]):
+            assert "secretKeyRef" in source, f"{entry['name']} must come from a Secret"
+    proxy = values["hub"]["extraEnv"]["APRANOVA_PROXY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert (proxy["name"], proxy["key"]) == CHART_PROXY_TOKEN
+    assert "secretToken" not in values.get("proxy", {}), "the chart generates and keeps it"
+
+
+def test_the_workspace_images_are_the_settings_defaults_and_all_prepulled(values):
+    defaults = {
+        kind: HubSettings.model_fields[f"docker_image_{kind.replace('-', '_')}"].default
+        for kind in ("jupyterlab", "code-server", "superset")
+    }
+    env = values["hub"]["extraEnv"]
+    for kind, default in defaults.items():
+        assert env[f"APRANOVA_DOCKER_IMAGE_{kind.replace('-', '_').upper()}"] == default
+    assert image(values["singleuser"]["image"]) == defaults["jupyterlab"]
+    puller = values["prePuller"]
+    assert puller["hook"]["enabled"] and puller["continuous"]["enabled"]
+    pulled = {image(values["singleuser"]["image"])}
+    pulled |= {image(spec) for spec in puller["extraImages"].values()}
+    assert pulled == set(defaults.values())
+
+
+def test_no_profiles_our_spawner_decides_from_the_track_rule(values):
+    assert not values["singleuser"].get("profileList")
+    assert "profileList" not in json.dumps(values)
+
+
+async def test_storage_and_security_agree_with_kube_track_spawner(values, our_spawner):
+    single = values["singleuser"]
+    storage = single["storage"]
+    assert storage["type"] == "dynamic"
+    assert storage["dynamic"]["pvcNameTemplate"] == our_spawner.pvc_name_template
+    assert storage["capacity"] == our_spawner.storage_capacity
+    assert storage["homeMountPath"] == HOME
+    [volume] = our_spawner.volumes
+    assert storage["dynamic"]["volumeNameTemplate"] == volume["name"]
+    assert (single["uid"], single["fsGid"]) == (our_spawner.uid, our_spawner.fs_gid)
+    assert single["allowPrivilegeEscalation"] is our_spawner.allow_privilege_escalation is False
+    assert single["image"]["pullPolicy"] == our_spawner.image_pull_policy
+    # No root, privileged init container in the students' pods.
+    assert single["cloudMetadata"]["blockWithIptables"] is False
+    rules = single["networkPolicy"]["egressAllowRules"]
+    assert single["networkPolicy"]["enabled"] and rules["cloudMetadataServer"] is False
+    assert rules["privateIPs"] is False
+    # The image's own command (first start, start scripts), not the chart's.
+    assert "cmd" in single and single["cmd"] is None
+
+
+def test_culling_is_ours_with_the_settings_timeout(values):
+    assert values["cull"]["enabled"] is False, "one culler: jupyterhub_config.py's"
+    default = HubSettings.model_fields["cull_idle_seconds"].default
+    assert values["hub"]["extraEnv"]["APRANOVA_CULL_IDLE_SECONDS"] == str(default)
+    # A refused or failed start does not restart the hub: JupyterHub's default, as elsewhere.
+    assert values["hub"]["consecutiveFailureLimit"] == 0
+    assert Spawner.class_traits()["consecutive_failure_limit"].default_value == 0
+
+
+async def test_placeholders_keep_one_plan_node_of_workspaces_at_their_ceiling(values):
+    scheduling = values["scheduling"]
+    assert scheduling["podPriority"]["enabled"], "placeholders are preempted only with it"
+    placeholder = scheduling["userPlaceholder"]
+    ceiling = KubeTrackSpawner(_mock=True, mem_limit=DEFAULT_RESOURCES["default"].memory)
+    assert ceiling.mem_limit == 2 * GIB
+    requests = placeholder["resources"]["requests"]
+    assert quantity(requests["memory"]) == ceiling.mem_limit
+    assert quantity(requests["cpu"]) == values["singleuser"]["cpu"]["guarantee"]
+    assert placeholder["enabled"]
+    assert placeholder["replicas"] == (PLAN_NODE_GIB - PLAN_RESERVED_GIB) * GIB // ceiling.mem_limit
+    # Workspaces request their memory limit (planned at the ceiling): the chart's 1G is off.
+    assert values["singleuser"]["memory"]["guarantee"] is None
+
+
+def test_the_hub_pod_may_call_its_own_api_through_its_service(values):
+    assert values["hub"]["networkPolicy"]["enabled"]
+    assert values["hub"]["labels"]["hub.jupyter.org/network-access-hub"] == "true"
+    assert values["hub"]["config"]["JupyterHub"]["admin_access"] is False
+
+
+# --- (b) hub.extraConfig over the chart's configuration -----------------------------------------
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> tuple[dict, dict, Path]:
+    values = load_values()
+    state = tmp_path_factory.mktemp("hub-state")
+    environment = hub_environment(values, made_up_secrets(), state)
+    return values, run_extra_config(values, environment, tmp_path_factory.mktemp("cwd")), state
+
+
+def test_our_config_keeps_the_charts_proxy_and_hub_addresses(loaded):
+    _, c, state = loaded
+    assert c["ConfigurableHTTPProxy"] == {"api_url": "http://proxy-api:8001", "should_start": False}
+    hub = c["JupyterHub"]
+    assert (hub["hub_bind_url"], hub["hub_connect_url"]) == ("http://:8081", "http://hub:8081")
+    assert not {"ip", "port", "hub_ip", "hub_port", "hub_connect_ip"} & set(hub)
+    # Ours from here on: the hub database in the state folder (on the chart's volume in the
+    # cluster), the cookie secret from the Secret, the login, no access to students' servers.
+    assert hub["db_url"] == f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    assert hub["cookie_secret"] != "the-chart's-own"
+    assert hub["authenticator_class"] != "dummy" and hub["admin_access"] is False
+    assert hub["spawner_class"] == "hub.kube_spawner.KubeTrackSpawner"
+    assert hub["concurrent_spawn_limit"] == 0 and hub["allow_named_servers"] is True
+    assert c["Spawner"]["consecutive_failure_limit"] == 0
+
+
+def test_our_config_registers_the_platform_services_and_our_culler(loaded):
+    values, c, _ = loaded
+    services = {service["name"]: service for service in c["JupyterHub"]["services"]}
+    env = values["hub"]["extraEnv"]
+    assert services["lms-api"]["url"] == env["APRANOVA_LMS_API_URL"]
+    assert services["dashboards"]["url"] == env["APRANOVA_DASHBOARDS_URL"]
+    assert services["dagster"]["url"] == env["APRANOVA_DAGSTER_URL"]
+    assert "apranova-hub" in services
+    culler = services["idle-culler"]["command"]
+    assert f"--timeout={env['APRANOVA_CULL_IDLE_SECONDS']}" in culler
+    roles = {role["name"] for role in c["JupyterHub"]["load_roles"]}
+    assert {"idle-culler", "lms-api", "apranova-hub", "pipelines-activity"} <= roles
+
+
+async def test_the_pod_the_hub_starts_under_the_chart(loaded):
+    values, c, _ = loaded
+    spawner = spawner_from(c, "ada")
+    # The settings decide over the chart's singleuser.* for our spawner.
+    assert spawner.start_timeout == HubSettings.model_fields["workspace_start_timeout"].default
+    assert spawner.cmd is None
+    assert spawner.environment["APRANOVA_LMS_API_URL"] == (
+        f"{values['hub']['extraEnv']['APRANOVA_LMS_API_URL']}/services/lms-api/api/v1"
+    )
+    assert "JUPYTERHUB_ACTIVITY_INTERVAL" in spawner.environment
+    spawner.prepare_pod(await spawner.checked_kind())
+    pod = plain(await spawner.get_pod_manifest())
+    pvc = plain(spawner.get_pvc_manifest())
+    for manifest in (pod, pvc):
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+    spec = pod["spec"]
+    [container] = spec["containers"]
+    assert not spec.get("initContainers")
+    assert "command" not in container and "args" not in container  # the image's own CMD
+    assert container["image"] == image(values["singleuser"]["image"])  # ada's first kind
+    assert spec["volumes"] == [
+        {"name": "home", "persistentVolumeClaim": {"claimName": "apranova-home-ada"}}
+    ]
+    assert [(m["name"], m["mountPath"]) for m in container["volumeMounts"]] == [("home", HOME)]
+    assert pvc["metadata"]["name"] == "apranova-home-ada"
+    context = container["securityContext"]
+    assert context["runAsUser"] == 1000 and context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert spec["automountServiceAccountToken"] is False
+    # The workspace may reach the hub (the chart's label) and is labelled with its kind.
+    labels = pod["metadata"]["labels"]
+    assert labels["hub.jupyter.org/network-access-hub"] == "true"
+    assert labels["apranova.org/kind"] == "jupyterlab"
+    resources = container["resources"]
+    assert resources["limits"]["memory"] == 2 * GIB
+    assert resources["requests"]["cpu"] == values["singleuser"]["cpu"]["guarantee"]
+    assert "memory" not in resources["requests"]  # Kubernetes makes it the limit
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["APRANOVA_LMS_API_URL"] == spawner.environment["APRANOVA_LMS_API_URL"]
+
+
+def test_the_charts_extra_env_for_workspaces_is_kept_under_ours(tmp_path):
+    values = load_values()
+    values["singleuser"]["extraEnv"] = {"TZ": "Europe/Berlin", "APRANOVA_LMS_API_URL": "wrong"}
+    environment = hub_environment(values, made_up_secrets(), tmp_path / "state")
+    c = run_extra_config(values, environment, tmp_path)
+    environment = c["KubeTrackSpawner"]["environment"]
+    assert environment["TZ"] == "Europe/Berlin"
+    ours = values["hub"]["extraEnv"]["APRANOVA_LMS_API_URL"]
+    assert environment["APRANOVA_LMS_API_URL"] == f"{ours}/services/lms-api/api/v1"
