@@ -24,15 +24,19 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 from jupyterhub.spawner import Spawner
+from pydantic import ValidationError
 from traitlets.config import Config
 
+from docs.settings import sources
 from hub.kube_spawner import HOME, KubeTrackSpawner
 from hub.settings import DEFAULT_RESOURCES, HubSettings
+from lms_api.config import Settings as LmsSettings
 from lms_api.state import is_placeholder
 from tests.hub.test_kube_spawner import RULES, plain
 from tests.hub.test_spawners import FakeUser
@@ -530,3 +534,491 @@ def test_the_charts_extra_env_for_workspaces_is_kept_under_ours(tmp_path):
     assert environment["TZ"] == "Europe/Berlin"
     ours = values["hub"]["extraEnv"]["APRANOVA_LMS_API_URL"]
     assert environment["APRANOVA_LMS_API_URL"] == f"{ours}/services/lms-api/api/v1"
+
+
+# --- (c) the platform manifests ----------------------------------------------------------------
+MANIFESTS = sorted(PLATFORM.glob("*.yaml"))
+APRANOVA_LITERAL = re.compile(r"[\"'](APRANOVA_[A-Z0-9_]*[A-Z0-9])[\"']")
+APRANOVA_WORD = re.compile(r"\bAPRANOVA_[A-Z0-9_]*[A-Z0-9]\b")
+# Which process reads each container's environment.
+READER = {
+    "lms-api": "lms-api",
+    "migrate": "lms-api",
+    "dashboards": "dashboards",
+    "dagster-webserver": "pipelines",
+    "dagster-daemon": "pipelines",
+    "wait-for-webserver": "none",
+    "dagster-home": "none",
+}
+# docker-compose.yml sets APRANOVA_PRODUCTION on Dagster and the dashboards, which neither
+# reads (test_every_apranova_name_is_read_by_its_process); PGSSLMODE is new: TLS to a
+# managed PostgreSQL.
+NOT_FROM_COMPOSE = {"PGSSLMODE"}
+NOT_READ_THERE = {"APRANOVA_PRODUCTION"}
+# A Zero to JupyterHub pod, by the labels the chart gives it.
+CHART_POD = {
+    component: {"app": "jupyterhub", "component": component}
+    for component in ("hub", "proxy", "singleuser-server")
+}
+
+
+def manifests() -> list[tuple[str, dict]]:
+    return [(path.name, doc) for path in MANIFESTS for doc in documents(path)]
+
+
+def of_kind(kind: str) -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for _, doc in manifests() if doc["kind"] == kind}
+
+
+def deployments() -> dict[str, dict]:
+    return of_kind("Deployment")
+
+
+def containers(deployment: dict, init: bool = True) -> list[dict]:
+    spec = deployment["spec"]["template"]["spec"]
+    return [*(spec.get("initContainers", []) if init else []), *spec["containers"]]
+
+
+def pod_labels(deployment: dict) -> dict[str, str]:
+    return deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def selected(selector: dict[str, str]) -> list[str]:
+    return [name for name, d in deployments().items() if selects(selector, pod_labels(d))]
+
+
+def ports(container: dict) -> dict:
+    """A container's ports by name and by number."""
+    found = {}
+    for port in container.get("ports", []):
+        found[port["name"]] = found[port["containerPort"]] = port["containerPort"]
+    return found
+
+
+def argument(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
+
+
+def names_read_in(*folders: str) -> set[str]:
+    return {
+        name
+        for folder in folders
+        for path in (REPO / folder).rglob("*.py")
+        for name in APRANOVA_LITERAL.findall(path.read_text())
+    }
+
+
+def names_read_by() -> dict[str, set[str]]:
+    """The APRANOVA_* variables each process reads: its settings classes (the settings
+    table's sources), and for the pipelines and dashboards the names their code reads itself
+    (lms_api.state's among them)."""
+    from lms_api import state
+
+    by_reader = {"none": set()}
+    for reader, prefix, cls in sources():
+        by_reader.setdefault(reader, set()).update(prefix + f.upper() for f in cls.model_fields)
+    shared = {state.STATE_DIR_ENV, state.WAREHOUSE_PATH_ENV, state.DATABASE_URL_ENV}
+    by_reader["pipelines"] |= names_read_in("pipelines") | shared
+    by_reader["dashboards"] = names_read_in("dashboards") | shared
+    return by_reader
+
+
+def compose_services() -> dict[str, dict]:
+    """docker-compose.yml as written (anchors merged), not interpolated: names and commands."""
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+
+
+@pytest.mark.parametrize(
+    ("path", "manifest"),
+    [(path, doc) for path, doc in manifests()]
+    + [(SECRET_TEMPLATE.name, doc) for doc in documents(SECRET_TEMPLATE)],
+    ids=lambda x: x if isinstance(x, str) else f"{x['kind']}/{x['metadata']['name']}",
+)
+def test_every_manifest_is_a_valid_kubernetes_object(path, manifest):
+    kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+    assert "namespace" not in manifest["metadata"], "applied with --namespace, like the chart"
+
+
+def test_the_platform_is_lms_api_dashboards_and_dagster():
+    assert set(deployments()) == {"lms-api", "dashboards", "dagster-webserver", "dagster-daemon"}
+    assert set(of_kind("Service")) == {"lms-api", "dashboards", "dagster-webserver"}
+    assert not of_kind("Secret"), "the Secret is a template outside platform/, never applied"
+    for name, deployment in deployments().items():
+        assert selects(deployment["spec"]["selector"]["matchLabels"], pod_labels(deployment))
+        assert pod_labels(deployment)["app.kubernetes.io/name"] == name
+
+
+def test_platform_pods_run_the_hubs_image(values):
+    for name, deployment in deployments().items():
+        for container in containers(deployment):
+            assert container["image"] == image(values["hub"]["image"]), name
+
+
+def test_services_select_their_deployment_and_its_port():
+    for name, service in of_kind("Service").items():
+        assert selected(service["spec"]["selector"]) == [name]
+        [container] = containers(deployments()[name], init=False)
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in ports(container), f"{name}: {port}"
+            assert ports(container)[port["targetPort"]] == port["port"]
+
+
+def test_the_hub_reaches_each_service_at_its_service_name_and_port(values):
+    env = values["hub"]["extraEnv"]
+    services = of_kind("Service")
+    for setting, name in (
+        ("APRANOVA_LMS_API_URL", "lms-api"),
+        ("APRANOVA_DASHBOARDS_URL", "dashboards"),
+        ("APRANOVA_DAGSTER_URL", "dagster-webserver"),
+    ):
+        url = urlsplit(env[setting])
+        assert url.hostname == name and url.scheme == "http"
+        assert url.port in [port["port"] for port in services[name]["spec"]["ports"]]
+
+
+def test_every_container_has_probes_on_the_ports_it_serves():
+    for name, deployment in deployments().items():
+        for container in containers(deployment, init=False):
+            listening = ports(container)
+            upstream = (
+                int(argument(container["command"], "--upstream-port"))
+                if "hub.gateway" in container["command"]
+                else None
+            )
+            for kind in ("readinessProbe", "livenessProbe"):
+                probe = container[kind]
+                if "httpGet" in probe or "tcpSocket" in probe:
+                    port = (probe.get("httpGet") or probe["tcpSocket"])["port"]
+                    assert port in listening, f"{name} {kind}: {port}"
+                else:
+                    command = probe["exec"]["command"]
+                    urls = [urlsplit(arg) for arg in command if arg.startswith("http")]
+                    if command[0] == "apranova-healthcheck":
+                        # In the pod, as compose runs it: the gateway and the app behind it.
+                        assert {u.hostname for u in urls} == {"127.0.0.1"}
+                        assert {u.port for u in urls} == {listening["http"], upstream}
+                    else:
+                        assert command == ["dagster-daemon", "liveness-check"], name
+    lms = containers(deployments()["lms-api"], init=False)[0]
+    assert lms["readinessProbe"]["httpGet"]["path"] == "/api/v1/health"
+
+
+def test_health_checks_are_the_ones_compose_runs():
+    compose = compose_services()
+    for name in ("dashboards", "dagster-webserver", "dagster-daemon"):
+        [container] = containers(deployments()[name], init=False)
+        expected = compose[name]["healthcheck"]["test"][1:]  # without "CMD"
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[kind]["exec"]["command"] == expected, f"{name} {kind}"
+
+
+def test_pods_are_locked_down_with_requests_and_limits():
+    for name, deployment in deployments().items():
+        spec = deployment["spec"]["template"]["spec"]
+        assert spec["automountServiceAccountToken"] is False, name
+        assert spec["enableServiceLinks"] is False, name
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0, name
+        assert pod["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert not spec.get("hostNetwork") and not spec.get("hostPID"), name
+        for container in containers(deployment):
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            assert not context.get("privileged"), name
+            for bound in ("requests", "limits"):
+                assert set(container["resources"][bound]) == {"cpu", "memory"}, name
+            for resource in ("cpu", "memory"):
+                resources = container["resources"]
+                requested, limit = resources["requests"][resource], resources["limits"][resource]
+                assert quantity(requested) <= quantity(limit), f"{name}: {resource}"
+            for volume in (v["name"] for v in container.get("volumeMounts", [])):
+                assert volume in {v["name"] for v in spec["volumes"]}, f"{name}: {volume}"
+        # The platform image's user, whom its folders belong to.
+        assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (10001, 10001, 10001)
+    made = (REPO / "images/platform/Dockerfile").read_text()
+    assert "useradd --system --uid 10001" in made and "USER 10001:10001" in made
+
+
+def test_secret_and_config_map_references_exist():
+    keys, config_map = set(secret_template()), settings_config_map()
+    used_keys = set()
+    for name, deployment in deployments().items():
+        for container in containers(deployment):
+            for entry in container.get("env", []):
+                source = entry.get("valueFrom", {})
+                if "secretKeyRef" in source:
+                    ref = source["secretKeyRef"]
+                    assert ref["name"] == SECRET and ref["key"] in keys, f"{name}: {entry}"
+                    used_keys.add(ref["key"])
+                elif "configMapKeyRef" in source:
+                    ref = source["configMapKeyRef"]
+                    assert ref["name"] == SETTINGS and ref["key"] in config_map, entry
+                else:
+                    assert isinstance(entry["value"], str), f"{name}: {entry}"
+                if re.search(r"SECRET|TOKEN|PASSWORD|KEY$|DATABASE_URL", entry["name"]):
+                    assert "secretKeyRef" in source, f"{name}: {entry['name']} not from a Secret"
+    hub_keys = {
+        entry["valueFrom"]["secretKeyRef"]["key"]
+        for entry in env_entries(load_values()["hub"]["extraEnv"])
+        if entry.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == SECRET
+    }
+    assert used_keys | hub_keys == keys, "every key of the template is used"
+
+
+def test_every_apranova_name_is_read_by_its_process():
+    read_by = names_read_by()
+    for name, deployment in deployments().items():
+        for container in containers(deployment):
+            reader = READER[container["name"]]
+            for entry in container.get("env", []):
+                if entry["name"].startswith("APRANOVA_"):
+                    assert entry["name"] in read_by[reader], (
+                        f"{name}/{container['name']}: {entry['name']} is no setting of {reader}"
+                    )
+    # And any APRANOVA_* word anywhere in deploy/kubernetes (keys, comments) is a real one.
+    everything = set().union(*read_by.values())
+    for path in DEPLOY.rglob("*.yaml"):
+        unknown = set(APRANOVA_WORD.findall(path.read_text())) - everything
+        assert not unknown, f"{path.relative_to(REPO)}: {sorted(unknown)}"
+
+
+def test_environment_names_are_composes():
+    compose = compose_services()
+    for name, deployment in deployments().items():
+        for container in containers(deployment):
+            if READER[container["name"]] == "none":
+                assert not container.get("env"), container["name"]
+                continue
+            ours = {entry["name"] for entry in container["env"]}
+            theirs = set(compose[name]["environment"])
+            assert ours - theirs <= NOT_FROM_COMPOSE, f"{name}: {sorted(ours - theirs)}"
+            assert theirs - ours <= NOT_READ_THERE, f"{name}: {sorted(theirs - ours)}"
+            if READER[container["name"]] == "lms-api":
+                assert "APRANOVA_PRODUCTION" in ours, "lms-api refuses placeholders"
+    daemon, webserver = (
+        containers(deployments()[n], init=False)[0] for n in ("dagster-daemon", "dagster-webserver")
+    )
+    # One Dagster environment, as compose's x-dagster-environment, plus the gateway's.
+    assert daemon["env"] == [e for e in webserver["env"] if not e["name"].startswith("JUPYTERHUB_")]
+
+
+def test_commands_are_the_ones_compose_runs():
+    compose = compose_services()
+    for name in ("dashboards", "dagster-webserver", "dagster-daemon"):
+        [container] = containers(deployments()[name], init=False)
+        assert container["command"] == compose[name]["command"], name
+    # compose: `apranova-lms migrate && exec apranova-lms serve ...`; here an init container.
+    script = compose["lms-api"]["command"][-1]
+    migrate, serve = containers(deployments()["lms-api"])
+    assert f"{' '.join(migrate['command'])} && exec {' '.join(serve['command'])}" == script
+    assert migrate["env"] == serve["env"], "the migration reads the same settings"
+
+
+def test_the_gateways_are_the_services_the_hub_registers(values):
+    hub = values["hub"]["extraEnv"]
+    for deployment, service, setting in (
+        ("dashboards", "dashboards", "DASHBOARDS"),
+        ("dagster-webserver", "dagster", "DAGSTER"),
+    ):
+        [container] = containers(deployments()[deployment], init=False)
+        env = {e["name"]: e for e in container["env"]}
+
+        def value(key: str, env=env) -> str:
+            return env[key]["value"]
+
+        listen = urlsplit(value("JUPYTERHUB_SERVICE_URL"))
+        assert (listen.hostname, listen.port) == (
+            "0.0.0.0",
+            urlsplit(hub[f"APRANOVA_{setting}_URL"]).port,
+        )
+        assert listen.port == ports(container)["http"]
+        assert value("JUPYTERHUB_SERVICE_NAME") == service
+        assert value("JUPYTERHUB_CLIENT_ID") == f"service-{service}"
+        assert value("JUPYTERHUB_SERVICE_PREFIX") == f"/services/{service}/"
+        assert value("JUPYTERHUB_OAUTH_CALLBACK_URL") == f"/services/{service}/oauth_callback"
+        assert value("JUPYTERHUB_API_URL") == CHART_HUB_API_URL
+        # The same token the hub registers the service with, and the same public address.
+        token = env["JUPYTERHUB_API_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert token == hub[f"APRANOVA_{setting}_API_TOKEN"]["valueFrom"]["secretKeyRef"]
+        public = env["JUPYTERHUB_PUBLIC_URL"]["valueFrom"]["configMapKeyRef"]
+        assert public == hub["APRANOVA_PUBLIC_URL"]["valueFrom"]["configMapKeyRef"]
+    [lms] = containers(deployments()["lms-api"], init=False)
+    lms_env = {e["name"]: e for e in lms["env"]}
+    assert lms_env["APRANOVA_HUB_API_URL"]["value"] == CHART_HUB_API_URL
+    assert (
+        lms_env["APRANOVA_LMS_API_TOKEN"]["valueFrom"] == hub["APRANOVA_LMS_API_TOKEN"]["valueFrom"]
+    )
+    assert (
+        lms_env["APRANOVA_AUTHENTICATOR"]["valueFrom"] == hub["APRANOVA_AUTHENTICATOR"]["valueFrom"]
+    )
+    assert urlsplit(CHART_HUB_API_URL).port == HubSettings.model_fields["hub_api_port"].default
+
+
+def test_the_settings_accept_the_platform_environment(no_apranova_env):
+    filled = made_up_secrets()
+    [lms] = containers(deployments()["lms-api"], init=False)
+    for key, value in resolved(lms["env"], filled).items():
+        no_apranova_env.setenv(key, value)
+    settings = LmsSettings(_env_file=None)
+    assert settings.production and str(settings.upload_dir) == "/var/lib/apranova/uploads"
+    assert settings.hub_api_url == CHART_HUB_API_URL
+
+
+def test_the_secret_template_holds_placeholders_production_refuses(tmp_path, no_apranova_env):
+    template = secret_template()
+    optional = {"gemini-api-key", "stripe-secret-key", "stripe-webhook-secret"}
+    for key, value in template.items():
+        assert value == ("" if key in optional else "change-me"), key
+        assert is_placeholder(value)
+    values = load_values()
+    hub_env = hub_environment(values, template, tmp_path)
+    for key, value in hub_env.items():
+        no_apranova_env.setenv(key, value)
+    with pytest.raises(ValidationError) as refused:
+        HubSettings(_env_file=None)
+    for field in ("cookie_secret", "lms_api_token", "hub_service_token", "oauth_client_secret"):
+        assert f"APRANOVA_{field.upper()}" in str(refused.value)
+    [lms] = containers(deployments()["lms-api"], init=False)
+    for key, value in resolved(lms["env"], template).items():
+        no_apranova_env.setenv(key, value)
+    with pytest.raises(ValueError, match="APRANOVA_LMS_API_TOKEN"):
+        LmsSettings(_env_file=None)
+    # A Stripe key left at the placeholder is refused too (empty: payments off).
+    no_apranova_env.setenv("APRANOVA_LMS_API_TOKEN", secrets.token_hex(32))
+    no_apranova_env.setenv("APRANOVA_STRIPE_SECRET_KEY", "change-me")
+    with pytest.raises(ValueError, match="APRANOVA_STRIPE_SECRET_KEY"):
+        LmsSettings(_env_file=None)
+
+
+def test_volumes_warehouse_written_by_dagster_read_by_dashboards_on_one_node():
+    claims = of_kind("PersistentVolumeClaim")
+    mounted: dict[str, dict[str, tuple[str, bool]]] = {}
+    for name, deployment in deployments().items():
+        spec = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for container in containers(deployment, init=False):
+            for mount in container.get("volumeMounts", []):
+                claim = volumes[mount["name"]].get("persistentVolumeClaim")
+                if claim:
+                    assert claim["claimName"] in claims, name
+                    read_only = bool(mount.get("readOnly")) or bool(claim.get("readOnly"))
+                    mounted.setdefault(claim["claimName"], {})[name] = (
+                        mount["mountPath"],
+                        read_only,
+                    )
+    assert mounted["apranova-warehouse"] == {
+        "dagster-webserver": ("/var/lib/apranova/warehouse", False),
+        "dagster-daemon": ("/var/lib/apranova/warehouse", False),
+        "dashboards": ("/var/lib/apranova/warehouse", True),
+    }
+    assert set(mounted["apranova-dagster-storage"]) == {"dagster-webserver", "dagster-daemon"}
+    assert mounted["apranova-uploads"] == {"lms-api": ("/var/lib/apranova/uploads", False)}
+    for claim in claims.values():
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    # ReadWriteOnce: the pods sharing a claim land on one node; a single lms-api, replaced
+    # (not rolled) so its claim is free for the new pod.
+    sharing = {name for claim in mounted.values() if len(claim) > 1 for name in claim}
+    for name in sharing:
+        deployment = deployments()[name]
+        assert pod_labels(deployment)["apranova.org/warehouse"] == "true"
+        [term] = deployment["spec"]["template"]["spec"]["affinity"]["podAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert term["labelSelector"]["matchLabels"] == {"apranova.org/warehouse": "true"}
+        assert term["topologyKey"] == "kubernetes.io/hostname"
+    lms = deployments()["lms-api"]
+    assert lms["spec"]["replicas"] == 1 and lms["spec"]["strategy"]["type"] == "Recreate"
+    # Each process finds its files where the volume is.
+    for name, deployment in deployments().items():
+        for container in containers(deployment, init=False):
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            for setting, claim in (
+                ("APRANOVA_WAREHOUSE_PATH", "apranova-warehouse"),
+                ("APRANOVA_UPLOAD_DIR", "apranova-uploads"),
+            ):
+                if setting in env:
+                    path = Path(env[setting])
+                    assert path == Path(mounted[claim][name][0]) or path.parent == Path(
+                        mounted[claim][name][0]
+                    ), f"{name}: {setting}"
+
+
+def test_dagster_runs_in_the_daemon_one_at_a_time_with_the_images_instance():
+    instance = yaml.safe_load((REPO / "images/platform/dagster.yaml").read_text())
+    # The default run launcher (runs are subprocesses of the daemon), one run at a time.
+    assert "run_launcher" not in instance
+    assert instance["run_coordinator"]["config"]["max_concurrent_runs"] == 1
+    base_dirs = {
+        instance[key]["config"]["base_dir"] for key in ("compute_logs", "local_artifact_storage")
+    }
+    daemon = deployments()["dagster-daemon"]
+    assert daemon["spec"]["replicas"] == 1 and daemon["spec"]["strategy"]["type"] == "Recreate"
+    dockerfile = (REPO / "images/platform/Dockerfile").read_text()
+    for name in ("dagster-webserver", "dagster-daemon"):
+        deployment = deployments()[name]
+        init = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["initContainers"]}
+        [container] = containers(deployment, init=False)
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        # DAGSTER_HOME: writable, holding the image's dagster.yaml, copied in by an init step.
+        home = env["DAGSTER_HOME"]
+        source, target = init["dagster-home"]["command"][1:]
+        assert f"COPY images/platform/dagster.yaml {source}" in dockerfile
+        assert Path(target.rstrip("/")) == Path(home) and home in mounts
+        assert {m["mountPath"] for m in init["dagster-home"]["volumeMounts"]} == {home}
+        # Compute logs and artifacts on the shared claim.
+        storage = next(path for path, volume in mounts.items() if volume == "dagster-storage")
+        assert all(Path(d).is_relative_to(storage) for d in base_dirs)
+    # The webserver creates Dagster's schema first (compose: depends_on service_healthy).
+    wait = {c["name"]: c for c in daemon["spec"]["template"]["spec"]["initContainers"]}
+    script = wait["wait-for-webserver"]["command"][-1]
+    url = urlsplit(re.search(r"http://\S+", script)[0])
+    assert url.hostname == "dagster-webserver" and url.port == 8030
+
+
+def test_network_policies_open_each_port_to_the_hub_its_proxy_and_who_needs_it(values):
+    policies = of_kind("NetworkPolicy")
+    assert set(policies) == set(deployments())
+    for name, policy in policies.items():
+        spec = policy["spec"]
+        assert selected(spec["podSelector"]["matchLabels"]) == [name]
+        assert spec["policyTypes"] == ["Ingress"]
+        [container] = containers(deployments()[name], init=False)
+        for rule in spec.get("ingress", []):
+            for port in rule["ports"]:
+                assert port["port"] in ports(container), f"{name}: {port}"
+    sources_of = {
+        name: [
+            peer["podSelector"]["matchLabels"]
+            for rule in p["spec"].get("ingress", [])
+            for peer in rule["from"]
+        ]
+        for name, p in policies.items()
+    }
+    for name in ("lms-api", "dashboards", "dagster-webserver"):
+        assert CHART_POD["hub"] in sources_of[name] and CHART_POD["proxy"] in sources_of[name]
+    assert CHART_POD["singleuser-server"] in sources_of["lms-api"]
+    assert {"app.kubernetes.io/name": "dagster-daemon"} in sources_of["dagster-webserver"]
+    assert sources_of["dagster-daemon"] == []
+    # The chart's side: the hub and the workspaces may open what the hub registers.
+    for rules, allowed in (
+        (values["hub"]["networkPolicy"]["egress"], {"lms-api", "dashboards", "dagster-webserver"}),
+        (values["singleuser"]["networkPolicy"]["egress"], {"lms-api"}),
+    ):
+        reached = set()
+        for rule in rules:
+            [peer] = rule["to"]
+            [target] = selected(peer["podSelector"]["matchLabels"])
+            [container] = containers(deployments()[target], init=False)
+            assert [p["port"] for p in rule["ports"]] == [ports(container)["http"]]
+            reached.add(target)
+        assert reached == allowed
+    # Pods that call the hub API carry the label the chart's hub policy admits.
+    for name, deployment in deployments().items():
+        assert pod_labels(deployment)["hub.jupyter.org/network-access-hub"] == "true", name
