@@ -11,7 +11,8 @@ values schema is not available here (not on PyPI, npm or Debian), so it is not c
 The manifests of deploy/kubernetes/platform/ are validated strictly against the Kubernetes
 1.33 schemas (`kubernetes-validate`) and against each other, docker-compose.yml and the
 settings classes: selectors and labels, ports and probes, commands and environment names,
-Secret and ConfigMap keys, volumes, network policies.
+Secret and ConfigMap keys, volumes, network policies. The SQL the operator runs on the
+managed PostgreSQL (docs/operators.md) runs on a real server (marker `postgres`).
 """
 
 import ast
@@ -31,6 +32,9 @@ import pytest
 import yaml
 from jupyterhub.spawner import Spawner
 from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from traitlets.config import Config
 
 from docs.settings import sources
@@ -173,6 +177,8 @@ def chart_config(values: dict) -> dict:
     volume = storage["dynamic"]["volumeNameTemplate"]
     kube = {
         "namespace": "apranova",
+        # The chart's labels on user pods (its app name, nameOverride unset).
+        "common_labels": {"app": "jupyterhub", "app.kubernetes.io/name": "jupyterhub"},
         "uid": single.get("uid", 1000),
         "fs_gid": single.get("fsGid", 100),
         "image": image(single["image"]),
@@ -517,6 +523,8 @@ async def test_the_pod_the_hub_starts_under_the_chart(loaded):
     labels = pod["metadata"]["labels"]
     assert labels["hub.jupyter.org/network-access-hub"] == "true"
     assert labels["apranova.org/kind"] == "jupyterlab"
+    # What the platform's network policy admits to lms-api (platform/network-policies.yaml).
+    assert selects(CHART_POD["singleuser-server"], labels)
     resources = container["resources"]
     assert resources["limits"]["memory"] == 2 * GIB
     assert resources["requests"]["cpu"] == values["singleuser"]["cpu"]["guarantee"]
@@ -1022,3 +1030,80 @@ def test_network_policies_open_each_port_to_the_hub_its_proxy_and_who_needs_it(v
     # Pods that call the hub API carry the label the chart's hub policy admits.
     for name, deployment in deployments().items():
         assert pod_labels(deployment)["hub.jupyter.org/network-access-hub"] == "true", name
+
+
+# --- (d) the managed PostgreSQL, as docs/operators.md has the operator make it ----------------
+def operator_sql() -> tuple[str, str]:
+    """The two SQL blocks of the Kubernetes steps: as the provider's admin, then as the owner."""
+    text = (REPO / "docs/operators.md").read_text()
+    section = text[text.index("### Beyond one host: Kubernetes") : text.index("## Payments")]
+    as_admin, as_owner = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+    return as_admin, as_owner
+
+
+@pytest.mark.postgres
+def test_the_documented_roles_make_a_read_only_reader_and_dagsters_own_database(postgres_url):
+    """The operator's SQL on a real server, under names of its own: the reader reads every
+    table the owner makes later (the migrations run after it) and writes none; Dagster has
+    its database and no way into the LMS one (as compose's init script, tested in
+    tests/test_compose.py)."""
+    suffix = secrets.token_hex(4)
+    names = {
+        "apranova_reader": f"k8s_reader_{suffix}",
+        "apranova": f"k8s_lms_{suffix}",
+        "dagster": f"k8s_dagster_{suffix}",
+    }
+    password = secrets.token_hex(16)
+
+    def ours(sql: str) -> str:
+        for documented, name in names.items():  # the reader first: it contains "apranova"
+            sql = re.sub(rf"\b{documented}\b", name, sql)
+        return re.sub(r"'[A-Z]+-PASSWORD'", f"'{password}'", sql)
+
+    as_admin, as_owner = (ours(sql) for sql in operator_sql())
+    reader, owner, dagster = names.values()
+    url = make_url(postgres_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def engine(user: str, database: str):
+        return create_engine(
+            url.set(username=user, password=password, database=database),
+            isolation_level="AUTOCOMMIT",  # a SET applies to the next statement's transaction
+        )
+
+    try:
+        with admin.connect() as connection:
+            for statement in filter(str.strip, as_admin.split(";")):
+                connection.execute(text(statement))
+        lms = engine(owner, owner)
+        with lms.connect() as connection:
+            for statement in filter(str.strip, as_owner.split(";")):
+                connection.execute(text(statement))
+        with lms.connect() as connection:  # a migration, after the grants
+            connection.execute(text("CREATE TABLE people (id int)"))
+            connection.execute(text("INSERT INTO people VALUES (1)"))
+        lms.dispose()
+        as_reader = engine(reader, owner)
+        with as_reader.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM people")).scalar() == 1
+        with as_reader.connect() as connection, pytest.raises(DBAPIError, match="read-only"):
+            connection.execute(text("INSERT INTO people VALUES (2)"))
+        with as_reader.connect() as connection, pytest.raises(DBAPIError, match="permission"):
+            connection.execute(text("SET default_transaction_read_only = off"))
+            connection.execute(text("INSERT INTO people VALUES (2)"))
+        as_reader.dispose()
+        own = engine(dagster, dagster)
+        with own.connect() as connection:
+            connection.execute(text("CREATE TABLE runs (id int)"))
+        own.dispose()
+        into_lms = engine(dagster, owner)
+        with pytest.raises(DBAPIError, match="permission denied"):
+            into_lms.connect().close()
+        into_lms.dispose()
+    finally:
+        with admin.connect() as connection:
+            for database in (owner, dagster):
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            for role in names.values():
+                connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
