@@ -425,7 +425,7 @@ def test_culling_is_ours_with_the_settings_timeout(values):
     assert values["cull"]["enabled"] is False, "one culler: jupyterhub_config.py's"
     default = HubSettings.model_fields["cull_idle_seconds"].default
     assert values["hub"]["extraEnv"]["APRANOVA_CULL_IDLE_SECONDS"] == str(default)
-    # A refused or failed start does not restart the hub: JupyterHub's default, as elsewhere.
+    # Failed starts do not restart the hub: JupyterHub's default, as in the other modes.
     assert values["hub"]["consecutiveFailureLimit"] == 0
     assert Spawner.class_traits()["consecutive_failure_limit"].default_value == 0
 
