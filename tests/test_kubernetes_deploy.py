@@ -627,8 +627,8 @@ def names_read_by() -> dict[str, set[str]]:
     from lms_api import state
 
     by_reader = {"none": set()}
-    for reader, prefix, cls in sources():
-        by_reader.setdefault(reader, set()).update(prefix + f.upper() for f in cls.model_fields)
+    for reader, variable, cls in sources():
+        by_reader.setdefault(reader, set()).update(variable(f) for f in cls.model_fields)
     shared = {state.STATE_DIR_ENV, state.WAREHOUSE_PATH_ENV, state.DATABASE_URL_ENV}
     by_reader["pipelines"] |= names_read_in("pipelines") | shared
     by_reader["dashboards"] = names_read_in("dashboards") | shared
