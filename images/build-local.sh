@@ -4,8 +4,13 @@
 # downloaded on the host into images/<kind>/wheels/ (with the notebook client's own wheel,
 # apranova-client, built from lms_api/), then `docker build` from the local base.
 #
-#   images/build-local.sh                  # jupyterlab and superset
+#   images/build-local.sh                  # jupyterlab, superset and code-server
 #   images/build-local.sh jupyterlab       # one of them
+#
+# code-server's npm packages (Node 22, npm, code-server) are fetched on the host as well
+# (images/code-server/prepare-npm.sh: needs npm and the npm registry); its Dockerfile installs
+# Debian packages (compilers, git, ripgrep) from Debian's mirror, the one thing it fetches
+# inside `docker build`. About 4 minutes from nothing on 2 cores (images/README.md).
 #
 # Needs a running Docker engine, debootstrap and root (for debootstrap). Idempotent: an
 # existing base image and existing wheels are reused; the build itself uses Docker's cache.
@@ -18,7 +23,7 @@ PIP="${PIP:-.venv/bin/pip}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 pip() { "$PIP" "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
 kinds=("$@")
-((${#kinds[@]})) || kinds=(jupyterlab superset)
+((${#kinds[@]})) || kinds=(jupyterlab superset code-server)
 
 if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   echo "== base image $BASE_IMAGE (debootstrap, about a minute)"
@@ -50,14 +55,24 @@ for kind in "${kinds[@]}"; do
     rm -rf "$built"
     echo "$wanted" > "$dir/wheels/.made-for"
   fi
+  # code-server's npm side (Node 22, npm, code-server's tree) is fetched on the host too.
+  if [[ -x "$dir/prepare-npm.sh" ]]; then
+    echo "== npm packages for $kind"
+    "$dir/prepare-npm.sh"
+  fi
   # The client's wheel: made again when its sources changed (seconds), else reused.
   if grep -q build-client-wheel.py "$dir/Dockerfile"; then
     echo "== apranova-client wheel for $kind"
     "$PYTHON" images/build-client-wheel.py --reuse "$dir/wheels" "$dir/wheels" >/dev/null
   fi
   echo "== image apranova/workspace-$kind:latest"
+  args=(--build-arg BASE_IMAGE="$BASE_IMAGE")
+  # The stage that makes the client's wheel, where the Dockerfile has one of its own.
+  if grep -q '^ARG CLIENT_BUILD_IMAGE=' "$dir/Dockerfile"; then
+    args+=(--build-arg CLIENT_BUILD_IMAGE="$BASE_IMAGE")
+  fi
   start=$SECONDS
-  docker build --quiet -f "$dir/Dockerfile" --build-arg BASE_IMAGE="$BASE_IMAGE" \
+  docker build --quiet -f "$dir/Dockerfile" "${args[@]}" \
     -t "apranova/workspace-$kind:latest" . >/dev/null
   echo "   built in $((SECONDS - start)) s"
 done
