@@ -22,8 +22,9 @@ IMAGES = {
     "jupyterlab": "apranova/workspace-jupyterlab:latest",
     "superset": "apranova/workspace-superset:latest",
 }
-# code-server cannot be built on these machines: a name no image has, so its selection and
-# configuration are checked without running it.
+# A name no image has: the tests check code-server's selection and configuration, and the
+# hub's answer when its image is missing, without building it (images/build-local.sh
+# code-server builds the real one, in about 4 minutes).
 CODE_SERVER_IMAGE = "apranova/workspace-code-server:not-built-here"
 
 

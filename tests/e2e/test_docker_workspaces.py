@@ -286,8 +286,9 @@ def test_students_cannot_reach_each_others_servers(platform, run, tokens):
 
 
 def test_code_server_is_selected_and_configured_for_fsd(platform, run, tokens):
-    """code-server cannot be built here: the hub must pick it, with its image, for FSD only,
-    and say clearly why it cannot start."""
+    """The hub must pick code-server, with its image, for FSD only, and say clearly why it
+    cannot start when that image is missing (an image name no image has: the tests do not
+    build the real one)."""
     refused = spawn(platform, tokens["linus"], "linus", "vscode", kind="code-server")
     assert refused.status_code == 503
     message = refused.json()["message"]
