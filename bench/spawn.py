@@ -105,18 +105,25 @@ def run_class_start(
 ) -> tuple[list[dict], float]:
     """Students click one after another, evenly over `within` seconds; the results, and the
     CPU seconds the whole host spent meanwhile."""
+    cpu_before = host_cpu_seconds()
+    results = clicks_spread(
+        tokens, within, lambda name, token: spawn_and_wait(platform, name, token, timeout)
+    )
+    return results, host_cpu_seconds() - cpu_before
+
+
+def clicks_spread(tokens: dict[str, str], within: float, click) -> list[dict]:
+    """Each student's `click(name, token)`, one after another evenly over `within` seconds."""
     step = within / max(len(tokens) - 1, 1)
     began = time.monotonic()
 
     def one(numbered: tuple[int, tuple[str, str]]) -> dict:
         number, (name, token) = numbered
         time.sleep(max(0.0, began + number * step - time.monotonic()))
-        return {"user": name, **spawn_and_wait(platform, name, token, timeout)}
+        return {"user": name, **click(name, token)}
 
-    cpu_before = host_cpu_seconds()
     with ThreadPoolExecutor(len(tokens)) as pool:
-        results = list(pool.map(one, enumerate(tokens.items())))
-    return results, host_cpu_seconds() - cpu_before
+        return list(pool.map(one, enumerate(tokens.items())))
 
 
 def open_running(platform: Platform, name: str, token: str, timeout: float) -> dict:
@@ -164,16 +171,9 @@ def run_warm_class_start(
     for name in tokens:
         wait_ready(platform, name, timeout=timeout + (time.monotonic() - scheduled))
     warm_s, warm_cpu = time.monotonic() - scheduled, host_cpu_seconds() - cpu_before
-    step = within / max(len(tokens) - 1, 1)
-    began = time.monotonic()
-
-    def one(numbered: tuple[int, tuple[str, str]]) -> dict:
-        number, (name, token) = numbered
-        time.sleep(max(0.0, began + number * step - time.monotonic()))
-        return {"user": name, **open_running(platform, name, token, timeout)}
-
-    with ThreadPoolExecutor(len(tokens)) as pool:
-        results = list(pool.map(one, enumerate(tokens.items())))
+    results = clicks_spread(
+        tokens, within, lambda name, token: open_running(platform, name, token, timeout)
+    )
     # Stopped before the session is cancelled: the hub would otherwise stop the ones whose
     # use it has not seen yet at the same time (JupyterHub answers a second stop with a 500).
     stop_all(platform, list(tokens))

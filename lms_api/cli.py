@@ -2,6 +2,7 @@
 serve)."""
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,10 +138,9 @@ def serve_api(hosts: list[str], port: int) -> None:
     for host in hosts:
         config.host = host
         sockets.append(config.bind_socket())
-    try:
+    # uvicorn shuts down cleanly, then re-raises the Ctrl-C it caught: end without a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=sockets)
-    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised Ctrl-C: no traceback
-        pass
 
 
 def sweep_uploads(database_url: str, upload_dir, grace_seconds: float) -> list:

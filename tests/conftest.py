@@ -43,6 +43,15 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture
+def no_apranova_env(monkeypatch):
+    """Settings objects see only what a test sets, not the developer's or CI's APRANOVA_*."""
+    for key in list(os.environ):
+        if key.startswith(("APRANOVA_", "JUPYTERHUB_", "DAGSTER_")):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
     admin_url = postgres_admin_url()

@@ -212,15 +212,6 @@ def dockerignored(path: str) -> bool:
     )
 
 
-@pytest.fixture
-def no_apranova_env(monkeypatch):
-    """Settings objects see only what a test sets, not the developer's or CI's APRANOVA_*."""
-    for key in list(os.environ):
-        if key.startswith(("APRANOVA_", "JUPYTERHUB_", "DAGSTER_")):
-            monkeypatch.delenv(key)
-    return monkeypatch
-
-
 @pytest.fixture(scope="module")
 def empty_env_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("compose") / "empty.env"

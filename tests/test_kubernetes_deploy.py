@@ -148,14 +148,6 @@ def no_cluster(monkeypatch):
     monkeypatch.setattr("kubespawner.spawner.load_config", lambda **_: None)
 
 
-@pytest.fixture
-def no_apranova_env(monkeypatch):
-    for key in list(os.environ):
-        if key.startswith(("APRANOVA_", "JUPYTERHUB_", "DAGSTER_")):
-            monkeypatch.delenv(key)
-    return monkeypatch
-
-
 @pytest.fixture(scope="module")
 def values() -> dict:
     return load_values()
