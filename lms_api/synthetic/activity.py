@@ -58,7 +58,7 @@ def build_activity(seed: int, school: School, curriculum: Curriculum, now: int) 
     n_days = np.where(ever, last_day - first_day + 1, 0)
     learner = np.repeat(np.arange(len(learners)), n_days)
     day = first_day[learner] + positions(n_days)
-    works = rng.random(len(day)) < sigmoid(-0.6 + 0.6 * theta[learner]) * _keen(
+    works = rng.random(len(day)) < sigmoid(-0.6 + 0.6 * theta[learner]) * keen(
         school, learners[learner], day * DAY + DAY // 2, end[learner]
     )
     learner, day = learner[works], day[works]
@@ -103,7 +103,7 @@ def build_activity(seed: int, school: School, curriculum: Curriculum, now: int) 
     )
 
 
-def _keen(school: School, learner, moment, end) -> np.ndarray:
+def keen(school: School, learner, moment, end) -> np.ndarray:
     """How much of a student's usual chance to work on a day is left (0..1) on their
     dropout path: falling to nothing over a fader's fade (a quarter halfway), to a fifth the
     week before a break, none during it."""

@@ -85,6 +85,12 @@ class School:
     learner_fade_start: np.ndarray | None = None
     learner_pause_start: np.ndarray | None = None
     learner_pause_end: np.ndarray | None = None
+    # the trainers (person ids, when their accounts were made), each student's trainer, and
+    # which learners' enrollments are active now (whom a trainer's class sessions expect)
+    trainer_ids: np.ndarray | None = None
+    trainer_created: np.ndarray | None = None
+    trainer_of: np.ndarray | None = None
+    learner_active: np.ndarray | None = None
 
 
 def build_school(
@@ -291,6 +297,10 @@ def build_school(
         learner_fade_start=fade_start[learners],
         learner_pause_start=pause_start[learners],
         learner_pause_end=pause_end[learners],
+        trainer_ids=trainer_ids,
+        trainer_created=trainer_created,
+        trainer_of=trainer_of,
+        learner_active=status[learners] == ACTIVE,
     )
 
 

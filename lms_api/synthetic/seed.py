@@ -21,6 +21,7 @@ from lms_api.synthetic.quizzes import (
     plan_attempts,
 )
 from lms_api.synthetic.school import FAILED_QUIZ, PATHS, STOPPER, School, build_school
+from lms_api.synthetic.sessions import build_sessions
 from lms_api.synthetic.store import Store
 
 TABLES = [
@@ -42,6 +43,8 @@ TABLES = [
     "quiz_options",
     "quiz_attempts",
     "quiz_answers",
+    "class_sessions",
+    "workspace_activity",
 ]
 SYNTHETIC_USERNAME = re.compile(rf"^({STUDENT_PREFIX}|{TRAINER_PREFIX})[0-9]+$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -141,6 +144,10 @@ def seed_synthetic(
         if graded:
             store.write_all("quiz_attempts", pa.concat_tables(graded))
         del graded
+        classes = build_sessions(seed, school, curriculum, days, now_us, ids)
+        for name, table in classes.items():
+            store.write_all(name, table)
+        del classes
         store.commit(store.written)
     finally:
         store.close()

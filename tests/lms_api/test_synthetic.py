@@ -2,6 +2,7 @@
 seed gives the same rows, the LMS's own invariants hold, the activity Parquet keeps the
 landing contract, the LMS keeps working afterwards, and a second seed is refused."""
 
+import asyncio
 import contextlib
 import itertools
 import json
@@ -20,13 +21,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.harness.databases import fresh_postgres_database
+from lms_api.class_sessions import service
 from lms_api.cli import main
-from lms_api.database import sync_url
+from lms_api.database import Database, sync_url
 from lms_api.demo import seed_demo
 from lms_api.enrollments.models import Enrollment, EnrollmentEvent
 from lms_api.migrate import upgrade
 from lms_api.payments.models import Payment
 from lms_api.people.models import Person, TrainerAssignment
+from lms_api.principal import Principal, Role
 from lms_api.progress.models import StepCompletion
 from lms_api.quizzes.grading import mark_answer
 from lms_api.quizzes.models import QuizAttempt, StudentAnswer
@@ -458,6 +461,108 @@ def test_dropout_paths_are_planted(tmp_path):
     for key, (finished, _) in last.items():
         assert quitters[key] - timedelta(days=7) < finished <= quitters[key]
     assert sum(not passed for _, passed in last.values()) >= 0.8 * len(last)
+
+
+# --- class sessions --------------------------------------------------------------------------
+def test_class_sessions_per_trainer_and_track_with_attendance(database_url, school):
+    """A weekly two-hour class per trainer and track they have active students in (60 days:
+    8 past, 2 to come, one past one cancelled), for the trainer's students; workspace activity
+    inside the windows of the classes held; the LMS's rule finds present, late and absent."""
+    trainers = {
+        person_id: name
+        for person_id, name in rows(database_url, "SELECT id, username FROM people")
+        if SYNTHETIC.match(name) and name.startswith("trainer")
+    }
+    wanted = {
+        (trainer, track)
+        for trainer, track in rows(
+            database_url,
+            "SELECT DISTINCT a.trainer_id, e.track_id FROM trainer_assignments a "
+            "JOIN enrollments e ON e.person_id = a.student_id WHERE e.status = 'active'",
+        )
+        if trainer in trainers
+    }
+    kinds = {
+        track: json.loads(kinds) if isinstance(kinds, str) else kinds
+        for track, kinds in rows(database_url, "SELECT id, workspace_kinds FROM tracks")
+    }
+    sessions = defaultdict(list)
+    for session_id, trainer, track, kind, audience, starts, ends, cancelled, made in rows(
+        database_url,
+        "SELECT id, created_by_id, track_id, workspace_kind, audience, starts_at, ends_at, "
+        "cancelled_at, created_at FROM class_sessions ORDER BY starts_at",
+    ):
+        starts, ends, made = _utc(starts), _utc(ends), _utc(made)
+        assert audience == "trainer" and kind == kinds[track][0]
+        assert ends - starts == timedelta(hours=2) and made <= min(starts, NOW)
+        if cancelled is not None:
+            assert made < _utc(cancelled) < min(starts, NOW)
+        sessions[(trainer, track)].append((session_id, starts, ends, cancelled is not None))
+    assert wanted and set(sessions) == wanted
+    assert school.rows["class_sessions"] == 10 * len(wanted)
+    held = {}
+    for listed in sessions.values():
+        starts = [s for _, s, _, _ in listed]
+        assert len(listed) == 10 and sum(c for *_, c in listed) == 1
+        assert all(b - a == timedelta(days=7) for a, b in itertools.pairwise(starts))
+        assert sum(s > NOW for s in starts) == 2 and NOW < starts[-2] < NOW + timedelta(days=7)
+        assert not any(c for _, s, _, c in listed if s > NOW)
+        held.update({i: (s, e) for i, s, e, c in listed if e <= NOW and not c})
+    # the hub's rows: one per student and class held, inside its window
+    activity = rows(
+        database_url,
+        "SELECT class_session_id, person_id, first_seen_at, last_seen_at FROM workspace_activity",
+    )
+    assert school.rows["workspace_activity"] == len(activity) > 0
+    assert len({(s, p) for s, p, _, _ in activity}) == len(activity)
+    for session_id, _, first, last in activity:
+        starts, ends = held[session_id]
+        assert starts <= _utc(first) <= _utc(last) <= ends
+    # whom each class expects is the LMS's rule, and attendance is counted by it
+    office = Principal(name="office", kind="user", role=Role.ADMIN)
+
+    async def work(session):
+        expected = await service.expected_students(session, sorted(held))
+        found = {}
+        for session_id in sorted(held):
+            class_session = await service.visible_session(session, office, session_id)
+            answer = await service.attendance(
+                session, office, class_session, NOW, timedelta(minutes=10)
+            )
+            found[session_id] = {r.username: str(r.status) for r in answer}
+        return expected, found
+
+    async def run():
+        database = Database(database_url)
+        try:
+            async with database.sessionmaker() as session, session.begin():
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    expected, found = asyncio.run(run())
+    names = dict(rows(database_url, "SELECT id, username FROM people"))
+    for session_id, person_id, _, _ in activity:
+        assert names[person_id] in expected[session_id]
+    assert all(set(found[i]) == set(expected[i]) for i in held)
+    statuses = Counter(status for answer in found.values() for status in answer.values())
+    assert set(statuses) == {"present", "late", "absent"}
+    # most of those who come are on time; the absent are mostly the ones who stalled or had not
+    # started yet (the rule expects every student active in the track now)
+    assert statuses["present"] > 2 * statuses["late"]
+    assert statuses["present"] + statuses["late"] > 0.3 * sum(statuses.values())
+    assert sum(statuses.values()) >= 8 * len(wanted)
+    # and only students working then come: never before they started nor after they stopped
+    # (or during a break)
+    learners = {(r["username"], r["track"]): r for r in school.learners.to_pylist()}
+    codes = dict(rows(database_url, "SELECT id, code FROM tracks"))
+    track_of = dict(rows(database_url, "SELECT id, track_id FROM class_sessions"))
+    for session_id, person_id, _, _ in activity:
+        learner = learners[(names[person_id], codes[track_of[session_id]])]
+        starts = held[session_id][0]
+        assert learner["started"] <= starts < learner["stopped"]
+        if learner["pause_start"] is not None:
+            assert not learner["pause_start"] <= starts < learner["pause_end"]
 
 
 # --- activity ------------------------------------------------------------------------------
