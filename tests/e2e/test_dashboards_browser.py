@@ -223,6 +223,39 @@ def test_trainer_reads_every_page(chromium, school):
         assert at_risk > 0
         assert shown["Students at risk"] == str(at_risk)
         assert int(shown["Active students (7 days)"]) > 0
+        # Attendance: the synthetic school's weekly classes, not the empty state. The page
+        # opens on the last class that ended (none runs: the next are days ahead), and its
+        # counts are the mart's for this trainer's students.
+        page.goto(f"{school.url}/services/dashboards/attendance")
+        settled(page, "Attendance")
+        page.locator("[data-testid=stMetricLabel]", has_text="Absent").wait_for(timeout=60_000)
+        shown = metrics(page)
+        with duckdb.connect(
+            str(school.state_dir / "warehouse" / "warehouse.duckdb"), read_only=True
+        ) as db:
+            [(expected, present, late, absent)] = db.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'present'), "
+                "count(*) FILTER (WHERE status = 'late'), "
+                "count(*) FILTER (WHERE status = 'absent') "
+                "FROM marts.session_attendance WHERE trainer = ? AND session_id = ("
+                "  SELECT session_id FROM marts.session_attendance"
+                "  WHERE trainer = ? AND session_status = 'ended'"
+                "  ORDER BY starts_at DESC, session_id DESC LIMIT 1)",
+                [trainer, trainer],
+            ).fetchall()
+            [(came,)] = db.execute(
+                "SELECT count(*) FROM marts.session_attendance WHERE trainer = ? "
+                "AND session_status = 'ended' AND status IN ('present', 'late')",
+                [trainer],
+            ).fetchall()
+        assert expected > 0 and came > 0
+        assert {name: shown[name] for name in ("Expected", "Present", "Late", "Absent")} == {
+            "Expected": str(expected),
+            "Present": str(present),
+            "Late": str(late),
+            "Absent": str(absent),
+        }
+        assert "No class session of your students" not in page.inner_text("section")
     finally:
         context.close()
 
