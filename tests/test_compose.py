@@ -317,6 +317,18 @@ def test_the_published_port_follows_the_environment(variables, empty_env_file):
     assert published_ports(hub) == [("0.0.0.0", "443", 8000)]
 
 
+def test_the_postgres_image_follows_the_environment(variables, empty_env_file):
+    # Upstream by default; a local stand-in (images/build-compose-local.sh) when named.
+    done = run_compose({k: v for k, v in variables.items() if k in REQUIRED}, empty_env_file)
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load(done.stdout)["services"]["postgres"]["image"] == "postgres:16"
+    custom = {**variables, "APRANOVA_POSTGRES_IMAGE": "apranova-local/postgres:15"}
+    done = run_compose(custom, empty_env_file)
+    assert done.returncode == 0, done.stderr
+    postgres = yaml.safe_load(done.stdout)["services"]["postgres"]
+    assert postgres["image"] == "apranova-local/postgres:15" and "build" not in postgres
+
+
 def test_our_images_are_built_from_images_and_postgres_is_upstream(services):
     assert services["postgres"]["image"].startswith("postgres:16")
     assert "build" not in services["postgres"]
