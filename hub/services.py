@@ -78,6 +78,14 @@ def apranova_hub_service(s: HubSettings) -> dict:
     }
 
 
+# How long the hub waits at its start for the dashboards and the Dagster UI to answer
+# (JupyterHub's Service.timeout, 30 s by default). Under compose they start only once the hub is
+# healthy (depends_on: service_healthy), so at every `up` the hub waited 30 s for each in vain
+# before its proxy answered /hub/health. JupyterHub routes to them either way; lms-api, which
+# starts before the hub, keeps the default.
+STARTED_AFTER_THE_HUB_WAIT_SECONDS = 1
+
+
 def external_services(s: HubSettings) -> list[dict]:
     """docker compose: each service is its own container; the hub only routes to it and
     does its login (the gateways use OAuth client `service-<name>`)."""
@@ -98,6 +106,7 @@ def external_services(s: HubSettings) -> list[dict]:
                 "url": s.dashboards_url,
                 "api_token": s.dashboards_api_token.get_secret_value(),
                 "oauth_no_confirm": True,
+                "timeout": STARTED_AFTER_THE_HUB_WAIT_SECONDS,
             }
         )
     if s.enable_dagster:
@@ -107,6 +116,7 @@ def external_services(s: HubSettings) -> list[dict]:
                 "url": s.dagster_url,
                 "api_token": s.dagster_api_token.get_secret_value(),
                 "oauth_no_confirm": True,
+                "timeout": STARTED_AFTER_THE_HUB_WAIT_SECONDS,
             }
         )
     return services

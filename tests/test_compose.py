@@ -370,6 +370,21 @@ def test_the_hub_settings_accept_the_hub_environment(services, rendered, no_apra
     assert services["workspace-jupyterlab"]["image"] == settings.docker_image_jupyterlab
 
 
+def test_the_hub_does_not_wait_at_its_start_for_services_compose_starts_after_it(
+    services, no_apranova_env
+):
+    """dashboards and the Dagster UI depend on the hub being healthy: a hub that waited
+    JupyterHub's default 30 s for each at its start answered /hub/health a minute late."""
+    for key, value in services["hub"]["environment"].items():
+        no_apranova_env.setenv(key, str(value))
+    registered = {service["name"]: service for service in hub_services(HubSettings(_env_file=None))}
+    for name, container in (("dashboards", "dashboards"), ("dagster", "dagster-webserver")):
+        assert "hub" in services[container]["depends_on"]
+        assert registered[name]["timeout"] <= 2
+    assert "hub" not in services["lms-api"].get("depends_on", {})
+    assert "timeout" not in registered["lms-api"]  # started first: the default wait is fine
+
+
 def hub_config(services: dict, tmp_path: Path) -> dict:
     """jupyterhub_config.py loaded (not run) with the hub container's environment only.
 
