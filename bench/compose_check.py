@@ -160,7 +160,16 @@ class Check:
 
     def add_user(self, name: str, role: str) -> str:
         out = self.compose(
-            "run", "--rm", "--no-deps", "-T", "hub", "apranova-hub", "add-user", name, "--role", role
+            "run",
+            "--rm",
+            "--no-deps",
+            "-T",
+            "hub",
+            "apranova-hub",
+            "add-user",
+            name,
+            "--role",
+            role,
         )
         # The password is printed once; take the last word-like token of the output.
         found = re.findall(r"password[^\n]*?:\s*(\S+)", out, re.IGNORECASE) or out.split()[-1:]
@@ -262,7 +271,9 @@ class Check:
         container = f"apranova-{self.student}"
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
         self.compose("down", "-v", "--remove-orphans", check=False)
-        subprocess.run(["docker", "volume", "rm", f"apranova-home-{self.student}"], capture_output=True)
+        subprocess.run(
+            ["docker", "volume", "rm", f"apranova-home-{self.student}"], capture_output=True
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
         self.step("cleanup (down -v, her home volume)", t)
 
@@ -270,20 +281,24 @@ class Check:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
-    parser.add_argument("--full", action="store_true", help="start the whole stack, not just the hub's part")
+    parser.add_argument(
+        "--full", action="store_true", help="start the whole stack, not just the hub's part"
+    )
     args = parser.parse_args(argv)
     check = Check(full=args.full)
     print(f"compose project {check.project}, hub on {check.url}, student {check.student}")
     t = time.monotonic()
     try:
         check.run()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         if not args.keep:
             check.cleanup()
         return 1
     if args.keep:
-        print(f"kept: {' '.join(compose_binary())} -p {check.project} --env-file {check.env_file} ...")
+        print(
+            f"kept: {' '.join(compose_binary())} -p {check.project} --env-file {check.env_file} ..."
+        )
     else:
         check.cleanup()
     print(f"== total: {time.monotonic() - t:.1f} s")
