@@ -38,6 +38,12 @@ class WorkspaceRule:
         return next((code for code, kinds in self.tracks.items() if kind in kinds), "")
 
 
+def answered(response: httpx.Response) -> None:
+    """Anything but a 200 means lms-api could not give the answer: never guessed."""
+    if response.status_code != 200:
+        raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+
+
 class HubLmsClient:
     """The hub and its services asking lms-api with their own service token (the workspace
     rule, closing a profile); not the notebook client, `lms_api.client.LmsClient`."""
@@ -80,8 +86,7 @@ class HubLmsClient:
         response = await self._request(
             "GET", "/workspaces/allowed", self.token, params={"user": username}
         )
-        if response.status_code != 200:
-            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        answered(response)
         body = response.json()
         rule = WorkspaceRule(
             kinds=list(body["kinds"]),
@@ -101,8 +106,7 @@ class HubLmsClient:
         response = await self._request(
             "POST", "/workspaces/allowed/check", self.token, json={"users": usernames}
         )
-        if response.status_code != 200:
-            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        answered(response)
         return {name: list(kinds) for name, kinds in response.json()["kinds"].items()}
 
     async def class_sessions_to_warm(self, lead_minutes: int) -> dict[str, Any]:
@@ -111,8 +115,7 @@ class HubLmsClient:
         response = await self._request(
             "GET", "/class-sessions/warm-up", self.token, params={"lead_minutes": lead_minutes}
         )
-        if response.status_code != 200:
-            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        answered(response)
         return response.json()
 
     async def report_workspace_activity(self, activity: list[dict[str, str]]) -> dict[str, Any]:
@@ -120,8 +123,7 @@ class HubLmsClient:
         response = await self._request(
             "POST", "/class-sessions/workspace-activity", self.token, json={"activity": activity}
         )
-        if response.status_code != 200:
-            raise LmsUnavailable(f"lms-api answered {response.status_code}: {response.text[:200]}")
+        answered(response)
         return response.json()
 
     async def close_person(self, username: str) -> None:

@@ -35,10 +35,10 @@ from urllib.parse import quote
 
 import httpx
 
+from hub.hub_api import all_users, server_path
 from hub.lms_client import HubLmsClient, LmsUnavailable
 
 log = logging.getLogger("apranova.session_warmup")
-PAGE = 200  # JupyterHub's largest page of users
 DEFAULT_SERVER = ""  # what a student's "Start My Server" opens
 NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -104,30 +104,17 @@ class SessionWarmup:
     # --- the hub's side ----------------------------------------------------------------------
     async def users(self, client: httpx.AsyncClient, wanted: set[str]) -> dict[str, dict]:
         """The hub's models of the wanted users (those who have a hub account)."""
-        found: dict[str, dict] = {}
-        offset = 0
-        while True:
-            response = await client.get(
-                f"{self.hub_api_url}/users",
-                params={"offset": offset, "limit": PAGE},
-                headers=self.headers,
-            )
-            response.raise_for_status()
-            page = response.json()
-            found.update({u["name"]: u for u in page if u["name"] in wanted})
-            if len(page) < PAGE:
-                return found
-            offset += PAGE
-
-    def _server_path(self, username: str, server: str) -> str:
-        user = quote(username, safe="")
-        if server:
-            return f"{self.hub_api_url}/users/{user}/servers/{quote(server, safe='')}"
-        return f"{self.hub_api_url}/users/{user}/server"
+        return {
+            user["name"]: user
+            async for user in all_users(client, self.hub_api_url, self.headers)
+            if user["name"] in wanted
+        }
 
     async def start(self, client: httpx.AsyncClient, username: str, kind: str) -> bool:
         response = await client.post(
-            self._server_path(username, DEFAULT_SERVER), json={"kind": kind}, headers=self.headers
+            self.hub_api_url + server_path(username, DEFAULT_SERVER),
+            json={"kind": kind},
+            headers=self.headers,
         )
         if response.status_code in (201, 202):
             return True
@@ -154,7 +141,7 @@ class SessionWarmup:
 
     async def stop(self, client: httpx.AsyncClient, username: str) -> bool:
         response = await client.delete(
-            self._server_path(username, DEFAULT_SERVER), headers=self.headers
+            self.hub_api_url + server_path(username, DEFAULT_SERVER), headers=self.headers
         )
         return response.status_code in (202, 204)
 

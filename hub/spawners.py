@@ -251,15 +251,16 @@ class TrackAwareMixin(LoggingConfigurable):
         queue = start_queue.START_QUEUE
         queue.limit = self.starts_at_once
         key = self._queue_key
-        hold_seconds = self.start_timeout + self.http_timeout + 60
+        entry = start_queue.Entry(
+            self.user.name, self.name, "", hold_seconds=self.start_timeout + self.http_timeout + 60
+        )
         # The place is taken when the start is asked for, before the LMS answers.
-        queue.hold_place(key, start_queue.Entry(self.user.name, self.name, "", hold_seconds))
+        queue.hold_place(key, entry)
         try:
-            self._checked_kind = await self.resolve_kind()
+            self._checked_kind = entry.kind = await self.resolve_kind()
         except BaseException:
             queue.leave(key)
             raise
-        entry = start_queue.Entry(self.user.name, self.name, self._checked_kind, hold_seconds)
         await queue.wait_for_turn(key, entry)
         finished = getattr(self, "_spawn_future", None)  # the whole spawn, proxy route included
         self._turn_of = finished

@@ -60,12 +60,9 @@ class StartQueue:
 
     async def wait_for_turn(self, key: str, entry: Entry) -> None:
         """Return when this start may go ahead; it holds a slot until `done(key)` or, at the
-        latest, `entry.hold_seconds` later. A place taken with `hold_place` is kept."""
-        held = self.waiting.get(key)
-        if held is not None and not held.ready:
-            held.kind, held.hold_seconds = entry.kind, entry.hold_seconds
-            entry = held
-        else:
+        latest, `entry.hold_seconds` later. A place taken with `hold_place` (this same entry,
+        its kind now checked) is kept."""
+        if self.waiting.get(key) is not entry:
             self._join(key, entry)
         entry.ready = True
         entry.turn = asyncio.get_running_loop().create_future()

@@ -22,15 +22,14 @@ import logging
 import os
 import signal
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
+from hub.hub_api import all_users, server_path
 from hub.lms_client import HubLmsClient, LmsUnavailable
 from hub.session_warmup import SessionWarmup
 
 log = logging.getLogger("apranova.workspace_guard")
-PAGE = 200  # JupyterHub's largest page of users
 
 
 class WorkspaceGuard:
@@ -42,26 +41,15 @@ class WorkspaceGuard:
     async def running_servers(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         """username -> {server name: server model}, for users with a server that is up."""
         running: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            response = await client.get(
-                f"{self.hub_api_url}/users",
-                params={"state": "active", "offset": offset, "limit": PAGE},
-                headers=self.headers,
-            )
-            response.raise_for_status()
-            users = response.json()
-            for user in users:
-                servers = {
-                    name: model
-                    for name, model in (user.get("servers") or {}).items()
-                    if model.get("ready") and not model.get("pending")
-                }
-                if servers:
-                    running[user["name"]] = servers
-            if len(users) < PAGE:
-                return running
-            offset += PAGE
+        async for user in all_users(client, self.hub_api_url, self.headers, state="active"):
+            servers = {
+                name: model
+                for name, model in (user.get("servers") or {}).items()
+                if model.get("ready") and not model.get("pending")
+            }
+            if servers:
+                running[user["name"]] = servers
+        return running
 
     @staticmethod
     def not_allowed(servers: dict[str, dict[str, Any]], allowed: list[str]) -> list[str]:
@@ -77,10 +65,7 @@ class WorkspaceGuard:
         )
 
     async def stop(self, client: httpx.AsyncClient, username: str, server: str) -> None:
-        user = quote(username, safe="")
-        path = (
-            f"/users/{user}/servers/{quote(server, safe='')}" if server else f"/users/{user}/server"
-        )
+        path = server_path(username, server)
         response = await client.delete(f"{self.hub_api_url}{path}", headers=self.headers)
         if response.status_code in (202, 204):
             log.warning(

@@ -63,21 +63,22 @@ async def test_a_newcomer_does_not_overtake_the_line():
 
 async def test_a_place_held_while_checked_keeps_its_order_and_a_refused_one_frees_it():
     queue = StartQueue(limit=1)
-    queue.hold_place("amy", entry("amy"))  # asked first, still being checked
+    amy, dan = entry("amy"), entry("dan")
+    queue.hold_place("amy", amy)  # asked first, still being checked
     ben = asyncio.create_task(queue.wait_for_turn("ben", entry("ben")))  # checked sooner
     await settle()
     assert not ben.done() and [queue.place(u) for u in ("amy", "ben")] == [1, 2]
-    await queue.wait_for_turn("amy", entry("amy"))  # checked: her turn at once
+    await queue.wait_for_turn("amy", amy)  # checked: her turn at once
     assert list(queue.starting) == ["amy"] and queue.place("ben") == 1
     queue.hold_place("cat", entry("cat"))
     queue.done("amy", succeeded=True)
     await settle()
     assert ben.done() and list(queue.starting) == ["ben"]
-    queue.hold_place("dan", entry("dan"))
+    queue.hold_place("dan", dan)
     queue.leave("cat")  # refused: dan, behind, is next
     queue.done("ben", succeeded=True)
     assert queue.place("dan") == 1  # held, not yet checked: the slot waits for him
-    await asyncio.wait_for(queue.wait_for_turn("dan", entry("dan")), 1)
+    await asyncio.wait_for(queue.wait_for_turn("dan", dan), 1)
     assert list(queue.starting) == ["dan"]
 
 
