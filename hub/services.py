@@ -289,6 +289,7 @@ def hub_roles(s: HubSettings) -> list[dict]:
                 "read:users:activity",
                 "users:activity",
                 "servers",
+                "read:tokens",  # whether a student opened a workspace warmed for her
             ],
             "services": ["apranova-hub"],
         },

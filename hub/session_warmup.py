@@ -14,11 +14,16 @@ workspace guard it runs beside (same process, same `apranova-hub` token):
   or of a student in a timed quiz is given fresh activity when it would otherwise come within
   half the culler's timeout of being stopped. Only then: these touches are not the student's
   activity and the analytics read it as such, so they stay rare.
-- **after**: a workspace this loop started and the student never used (its activity never
-  moved past what the hub or this loop set) is stopped once its session is over or cancelled.
-- **attendance**: activity the student made (a later `last_activity` than any touch; the
-  start of a server they started themselves) is reported with `POST
-  /class-sessions/workspace-activity`; lms-api keeps what falls in a session's window.
+- **after**: a workspace this loop started and the student never opened is stopped once its
+  session is over or cancelled. "Opened" is the hub's own record of her browser reaching the
+  server: a token of the server's OAuth client (`GET /users/{name}/tokens`, scope
+  `read:tokens`) created or used after the loop asked for the start. The server's
+  `last_activity` can't tell: the server reports it on its own, and a click before the loop
+  first saw the server ready would be folded into any baseline taken from it.
+- **attendance**: activity the student made (opening a warmed workspace and its
+  `last_activity` after that, a later `last_activity` than any touch, the start of a server
+  they started themselves) is reported with `POST /class-sessions/workspace-activity`;
+  lms-api keeps what falls in a session's window.
 
 What this loop started is kept in memory: after a restart of the hub's services, the
 workspaces it had started stay until the culler stops them.
@@ -65,8 +70,12 @@ class Warmed:
 
     sessions: set[int]
     asked_at: datetime
-    baseline: datetime | None = None  # its last_activity when first seen running, or touched
-    used: bool = False
+    opened: datetime | None = None  # when the student first reached it in her browser
+    unknown: bool = False  # the hub would not say: never stopped on a guess
+
+    @property
+    def used(self) -> bool:
+        return self.opened is not None or self.unknown
 
 
 @dataclass
@@ -136,8 +145,34 @@ class SessionWarmup:
         )
         if response.status_code < 300:
             self.touched[username, server] = now
-            if server == DEFAULT_SERVER and username in self.warmed:
-                self.warmed[username].baseline = now
+
+    async def opened(
+        self, client: httpx.AsyncClient, username: str, warmed: Warmed, server: dict
+    ) -> datetime | None:
+        """When the student's browser first reached the workspace since the loop asked for
+        it: a token of the server's OAuth client created or used after that."""
+        response = await client.get(
+            f"{self.hub_api_url}/users/{quote(username, safe='')}/tokens", headers=self.headers
+        )
+        if response.status_code != 200:
+            log.error(
+                "cannot tell whether %s opened the workspace warmed for her (tokens: %s); "
+                "it is left running",
+                username,
+                response.status_code,
+            )
+            warmed.unknown = True
+            return None
+        client_name = f"Server at {server.get('url')}"
+        moments = []
+        for token in response.json().get("api_tokens", []):
+            if token.get("oauth_client") != client_name:
+                continue
+            for key in ("created", "last_activity"):
+                moment = parse_time(token.get(key))
+                if moment is not None and moment > warmed.asked_at:
+                    moments.append(moment)
+        return min(moments, default=None)
 
     async def stop(self, client: httpx.AsyncClient, username: str) -> bool:
         response = await client.delete(
@@ -179,7 +214,12 @@ class SessionWarmup:
                 elif username in self.warmed:
                     self.warmed[username].sessions.add(session["id"])
 
-        activity = self.observe(users, now)
+        for username, warmed in self.warmed.items():
+            server = (users.get(username) or {}).get("servers", {}).get(DEFAULT_SERVER)
+            if not warmed.used and server is not None and server.get("ready"):
+                warmed.opened = await self.opened(client, username, warmed, server)
+
+        activity = self.observe(users)
         for username in set(expected) | in_quiz:
             for server, model in ((users.get(username) or {}).get("servers") or {}).items():
                 if self._needs_touch(username, server, model, now):
@@ -209,9 +249,10 @@ class SessionWarmup:
                 report.reported = len(activity)
         return report
 
-    def observe(self, users: dict[str, dict], now: datetime) -> list[dict[str, str]]:
-        """The students' own activity since the last report: a server's `last_activity`
-        past what this loop set, and the start of a server the student started."""
+    def observe(self, users: dict[str, dict]) -> list[dict[str, str]]:
+        """The students' own activity since the last report: opening a workspace this loop
+        started, a server's `last_activity` past what this loop set, and the start of a server
+        the student started."""
         activity = []
         for username, user in users.items():
             moments = []
@@ -220,18 +261,15 @@ class SessionWarmup:
                     continue
                 last = parse_time(model.get("last_activity"))
                 warmed = self.warmed.get(username) if server == DEFAULT_SERVER else None
-                if warmed is not None:
-                    if warmed.baseline is None:
-                        warmed.baseline = last or now
-                        continue
-                    if last is not None and last > warmed.baseline + timedelta(seconds=1):
-                        warmed.used = True
-                        moments.append(last)
-                    continue
+                if warmed is None:  # a server the student started: its start is her doing
+                    began = parse_time(model.get("started"))
+                elif warmed.opened is not None:
+                    began = warmed.opened  # started for her: her doing begins when she opens it
+                else:
+                    continue  # not opened: what it reports is the server's, not hers
+                moments += [m for m in (began, last) if m is not None and m >= began]
                 touched = self.touched.get((username, server))
-                started = parse_time(model.get("started"))
-                moments += [m for m in (started, last) if m is not None]
-                if touched is not None and last is not None and last <= touched:
+                if touched is not None and last in moments and last <= touched:
                     moments.remove(last)  # our own touch, not the student
             since = self.reported.get(username, NEVER)
             new = [m for m in moments if m > since]

@@ -62,11 +62,8 @@ def test_a_sessions_workspace_runs_before_she_asks_and_her_use_is_her_attendance
 
     server = wait_ready(hub, "ada", timeout=60)  # started by the hub, not by her
     assert server["user_options"] == {"kind": "jupyterlab"}
-    # She arrives after the warm-up, as at a class start (minutes later in real life): the
-    # hub's loop has seen her workspace running before her first click. A click within the
-    # same round as the start's end is not told from the start itself (a known limit).
-    time.sleep(3)
-    # She clicks her server at the start: it is there at once, no spawn page in between.
+    # She clicks her server at once, before the hub's loop has looked at it again: it is
+    # there, no spawn page in between, and her opening it is what tells it was used.
     ada = hub.browser("ada")
     landed = ada.get("/hub/spawn/ada", follow_redirects=True)
     assert landed.status_code == 200 and "/user/ada/" in str(landed.url), landed.url

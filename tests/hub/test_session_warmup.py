@@ -37,13 +37,27 @@ class Hub:
     def __init__(self, clock: Clock, *names: str) -> None:
         self.clock = clock
         self.users = {name: {"name": name, "servers": {}} for name in names}
+        self.tokens: dict[str, list[dict]] = {name: [] for name in names}
+        self.tokens_refused = False
         self.calls: list[tuple[str, str, object]] = []
 
     def run(self, user: str, server: str = "", started: datetime | None = None) -> dict:
         moment = iso(started or self.clock())
-        model = {"ready": True, "started": moment, "last_activity": moment}
+        url = f"/user/{user}/{server + '/' if server else ''}"
+        model = {"ready": True, "started": moment, "last_activity": moment, "url": url}
         self.users[user]["servers"][server] = model
         return model
+
+    def opens(self, user: str, at: datetime, client: str | None = None) -> dict:
+        """The student's browser reaching her default server: the hub's OAuth token for it
+        (or, with `client`, a token of another client, e.g. the hub's own login)."""
+        token = {
+            "oauth_client": client or f"Server at /user/{user}/",
+            "created": iso(at),
+            "last_activity": iso(at),
+        }
+        self.tokens[user].append(token)
+        return token
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/hub/api")
@@ -60,6 +74,10 @@ class Hub:
         if parts[3] == "server" and request.method == "DELETE":
             user["servers"].pop("", None)
             return httpx.Response(204)
+        if parts[3] == "tokens" and request.method == "GET":
+            if self.tokens_refused:
+                return httpx.Response(403, json={"status": 403, "message": "no read:tokens"})
+            return httpx.Response(200, json={"api_tokens": self.tokens[parts[2]]})
         if parts[3] == "activity":
             for name, seen in body["servers"].items():
                 user["servers"][name]["last_activity"] = seen["last_activity"]
@@ -138,15 +156,77 @@ async def test_after_the_session_an_unused_workspace_stops_and_a_used_one_stays(
     await loop()  # both started
     clock.now += timedelta(minutes=1)
     await loop()  # seen running: what the hub says now is not the students' doing
-    hub.users["ada"]["servers"][""]["last_activity"] = iso(T0 + timedelta(minutes=12))  # used
+    hub.opens("ada", T0 + timedelta(minutes=12))  # used
+    hub.users["ada"]["servers"][""]["last_activity"] = iso(T0 + timedelta(minutes=13))
+    # linus's server reports its own activity: a server's doing, not his
+    hub.users["linus"]["servers"][""]["last_activity"] = iso(T0 + timedelta(minutes=14))
     clock.now = T0 + timedelta(minutes=15)
     await loop()
-    assert lms.reports == [[{"user": "ada", "at": "2026-03-02T09:02:00Z"}]]
+    assert lms.reports == [
+        [
+            {"user": "ada", "at": "2026-03-02T09:02:00Z"},
+            {"user": "ada", "at": "2026-03-02T09:03:00Z"},
+        ]
+    ]
     lms.sessions = []  # over (or cancelled)
     clock.now = T0 + timedelta(hours=2, minutes=11)
     done = await loop()
     assert done.stopped == ["linus"]
     assert "" in hub.users["ada"]["servers"] and not hub.users["linus"]["servers"]
+
+
+async def test_a_click_before_the_loop_first_sees_the_workspace_ready_counts(hub, lms, clock, loop):
+    """She opens it between the start and the next round, when the server is ready at once
+    and its own first activity report lands too: opened, so it stays after the session."""
+    lms.sessions = [{**SESSION, "expected_students": ["ada", "linus"]}]
+    await loop()  # both started, and ready before the loop looks again
+    hub.opens("ada", T0 + timedelta(seconds=2))
+    for name in ("ada", "linus"):
+        hub.users[name]["servers"][""]["last_activity"] = iso(T0 + timedelta(seconds=3))
+    clock.now += timedelta(seconds=30)
+    await loop()
+    assert lms.reports == [
+        [
+            {"user": "ada", "at": "2026-03-02T08:50:02Z"},
+            {"user": "ada", "at": "2026-03-02T08:50:03Z"},
+        ]
+    ]
+    lms.sessions = []
+    clock.now = T0 + timedelta(hours=2, minutes=11)
+    assert (await loop()).stopped == ["linus"]
+
+
+async def test_only_the_workspaces_own_client_used_after_the_start_tells_it_was_opened(
+    hub, lms, clock, loop
+):
+    """A hub login or an earlier, unused browser session is not opening it; a browser that
+    kept yesterday's login and comes back to the new server is."""
+    clock.now = T0 + timedelta(minutes=1)
+    hub.opens("ada", T0 - timedelta(days=1))  # yesterday's, not used since
+    hub.opens("grace", T0 - timedelta(days=1))
+    hub.opens("linus", T0 + timedelta(minutes=2), client="JupyterHub")  # logged in to the hub
+    lms.sessions = [{**SESSION, "expected_students": ["ada", "grace", "linus"]}]
+    await loop()
+    hub.tokens["grace"][0]["last_activity"] = iso(T0 + timedelta(minutes=3))  # back with it
+    clock.now = T0 + timedelta(minutes=4)
+    await loop()
+    assert lms.reports == [[{"user": "grace", "at": "2026-03-02T08:53:00Z"}]]
+    lms.sessions = []
+    clock.now = T0 + timedelta(hours=3)
+    assert sorted((await loop()).stopped) == ["ada", "linus"]
+
+
+async def test_a_workspace_is_not_stopped_when_the_hub_wont_say_whether_it_was_opened(
+    hub, lms, clock, loop
+):
+    hub.tokens_refused = True  # e.g. the service's role lost read:tokens
+    await loop()
+    clock.now += timedelta(minutes=1)
+    await loop()
+    assert lms.reports == []  # not her activity either
+    lms.sessions = []
+    clock.now = T0 + timedelta(hours=3)
+    assert (await loop()).stopped == []
 
 
 async def test_workspaces_are_kept_from_the_culler_only_when_needed(hub, lms, clock, loop):
