@@ -31,15 +31,19 @@ def postgres_admin_url() -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), the whole-platform tests run one after another
-    on one worker while the other workers take the rest: they share the session's hub, the
-    Docker engine and system accounts, and two platforms at once would starve each other of
-    CPU on CI's 2 cores. A test that shares nothing (the benchmarks' load runs, each with a
-    hub of its own) names its own group and may run beside the others."""
+    """Under pytest-xdist (`--dist loadgroup`), the tests on the session's whole platform
+    (the `platform` fixture) run one after another on one worker: a worker starts its own
+    session fixtures, and one platform for all of them is cheaper than one per worker. A
+    module whose tests start a hub of their own (own ports, state folder, account prefix and
+    Docker names: nothing shared) is a group of its own, so it can run beside the session's
+    platform on the other worker instead of after it. A test that names its group keeps it."""
     for item in items:
-        grouped = item.get_closest_marker("xdist_group") is not None  # a group of its own
-        if item.get_closest_marker("e2e") is not None and not grouped:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        if "platform" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("e2e"))
+        elif item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{item.module.__name__}"))
 
 
 @pytest.fixture

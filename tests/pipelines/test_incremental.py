@@ -88,14 +88,15 @@ def test_the_progress_refresh_rebuilds_the_progress_marts():
 
 
 def sensor_tick(pipeline):
-    context = build_sensor_context(
+    # As the daemon does: the resources are set up for the tick and torn down after it.
+    with build_sensor_context(
         resources={
             "lms": LmsDatabase(url=pipeline.lms_url),
             "warehouse": Warehouse(path=str(pipeline.path)),
         },
         instance=DagsterInstance.ephemeral(),
-    )
-    return lms_changes(context)
+    ) as context:
+        return lms_changes(context)
 
 
 def lms(school, sql: str, **params) -> None:
