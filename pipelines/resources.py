@@ -161,6 +161,9 @@ class Warehouse(ConfigurableResource):
 
     path: str
     lock_timeout_seconds: float = 600.0
+    _in_run: bool = PrivateAttr(default=False)
+    _held: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     @property
     def build_path(self) -> Path:
@@ -172,9 +175,42 @@ class Warehouse(ConfigurableResource):
         """Append-only Parquet files of hub activity samples (the hub keeps no history)."""
         return Path(self.path).parent / "landing" / "hub_activity"
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._in_run = True
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self._in_run = False
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()  # closes the connection, then lets go of the writer lock
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The build database, under the writer lock (one writer across runs and processes)."""
+        """The build database, under the writer lock (one writer across runs and processes).
+
+        Within a run (or a step's process) the first asset opens it and takes the lock, and
+        both are kept until the run ends: every asset and check after it reuses the
+        connection (opening the file and writing it back cost 20-50 ms, some forty times a
+        run), and no other run's writes come between this run's assets."""
+        if not self._in_run:
+            with self._opened() as connection:
+                yield connection
+            return
+        if self._held is None:
+            held = contextlib.ExitStack()
+            self._connection = held.enter_context(self._opened())
+            self._held = held
+        # A cursor each: same database and settings, and no unfinished result of one asset
+        # in the way of the next.
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("SET TimeZone = 'UTC'")  # a setting of the session, not inherited
+            yield cursor
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def _opened(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.build_path.parent.mkdir(parents=True, exist_ok=True)
         with self._writer_lock():
             connection = duckdb.connect(str(self.build_path))
