@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-import nbformat
-
 from lms_api.portal.notebook_html import NotANotebook
 
 MAX_CELLS = 500
@@ -102,6 +100,8 @@ def _cut(text: str) -> tuple[str, bool]:
 
 
 def _cells(raw: bytes) -> tuple[list[_Cell], bool]:
+    import nbformat  # here, not at start: it imports jsonschema's format checkers (~1 s)
+
     try:
         notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except (ValueError, KeyError, AttributeError, TypeError, nbformat.ValidationError) as exc:

@@ -12,8 +12,6 @@ import re
 from typing import Any
 
 import bleach
-import nbformat
-from nbconvert import HTMLExporter
 
 from lms_api.portal.markdown import to_html
 
@@ -117,7 +115,9 @@ def _markdown(source: str) -> str:
     return str(to_html(source))
 
 
-def _exporter() -> HTMLExporter:
+def _exporter() -> "HTMLExporter":  # noqa: F821 - imported on the first notebook shown
+    from nbconvert import HTMLExporter
+
     exporter = HTMLExporter(
         template_name="lab", filters={"markdown2html": _markdown, "clean_html": _clean_html}
     )
@@ -131,6 +131,8 @@ def _exporter() -> HTMLExporter:
 
 def notebook_page(raw: bytes) -> str:
     """The notebook stored as `raw` as one safe, self-contained HTML document."""
+    import nbformat  # here, not at start: it imports jsonschema's format checkers (~1 s)
+
     try:
         notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except (ValueError, KeyError, AttributeError, TypeError, nbformat.ValidationError) as exc:

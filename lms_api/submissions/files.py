@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-import nbformat
 from starlette.datastructures import UploadFile
 
 from lms_api.curriculum.enums import DeliverableKind
@@ -123,6 +122,8 @@ def _unsupported(
 
 
 def _check_notebook(filename: str, data: bytes) -> None:
+    import nbformat  # on the first notebook: it imports jsonschema's format checkers (~1 s)
+
     try:
         text = data.decode("utf-8")
         check_json_depth(text, "The notebook")
