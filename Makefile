@@ -52,13 +52,11 @@ up: init pipeline
 	@$(BIN)/apranova-hub banner
 	$(BIN)/jupyterhub -f jupyterhub_config.py
 
-# pytest-xdist: `make test` runs three workers on CI's 2 cores, since the whole-platform tests
-# spend much of their time waiting (a hub starting, the culler, a sensor's minute) and a third
-# worker fills it (617 s against 669 s with two, same hour); `make test-fast` is CPU-bound
-# and runs two. The tests on the session's platform stay together on one worker, where they
-# share one hub, and a module with a hub of its own is a group of its own
-# (tests/conftest.py). WORKERS=0: no xdist.
-WORKERS ?= 3
+# pytest-xdist, two workers (CI has 2 cores). The tests on the session's platform stay together
+# on one worker, where they share one hub, and a module with a hub of its own is a group of its
+# own (tests/conftest.py). A third worker for `make test` was faster once (617 s against 669 s)
+# and not on a clean clone an hour later (828 s against 812 s): two stay. WORKERS=0: no xdist.
+WORKERS ?= 2
 FAST_WORKERS ?= 2
 xdist = $(if $(filter 0,$(1)),,-n $(1) --dist loadgroup)
 XDIST = $(call xdist,$(WORKERS))

@@ -25,6 +25,7 @@ def connects(monkeypatch) -> list[str]:
     return made
 
 
+@pytest.mark.slow
 def test_a_run_reads_every_table_through_one_session(pipeline, connects):
     if not pipeline.lms_url.startswith("postgresql"):
         pytest.skip("ADBC is the PostgreSQL reader")
@@ -49,6 +50,7 @@ def test_reads_in_a_run_are_read_only_fresh_and_survive_a_broken_session(postgre
     assert lms._session is None
 
 
+@pytest.mark.slow
 def test_a_run_opens_the_build_file_once_and_lets_it_go_at_the_end(pipeline, monkeypatch):
     opened: list[str] = []
     real = duckdb.connect
