@@ -180,7 +180,7 @@ class Warehouse(ConfigurableResource):
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         self._in_run = False
-        held, self._held = self._held, None
+        held, self._held, self._connection = self._held, None, None
         if held is not None:
             held.close()  # closes the connection, then lets go of the writer lock
 
