@@ -8,10 +8,14 @@ One command (`make bench-api`) sets everything up, measures, prints a table and 
 2. creates a fresh PostgreSQL database, migrates it, loads the demo school and serves lms_api
    on it with uvicorn; the hub admin grants every student the DP track through the API;
 3. serves the ceiling (`bench.ceiling`, a bare ASGI app) with the very same uvicorn command;
-4. runs the phases below, one server at a time: `--warmup` seconds unmeasured, then
+4. serves the floor (`bench.floor`, a minimal FastAPI app that answers the three reads with the
+   SQL lms_api runs for them, on the same database and hub) with the very same uvicorn command,
+   while lms_api is stopped (it is started again for its later phases);
+5. runs the phases below, one server at a time: `--warmup` seconds unmeasured, then
    `--duration` seconds measured, each student on its own keep-alive connection;
-5. prints requests/s, p50 and p99 per endpoint and per group, where the CPU went, and whether
-   the targets are met; then stops every process it started and drops the database.
+6. prints requests/s, p50 and p99 per endpoint and per group, where the CPU went, the server's
+   CPU per read for lms_api and for the floor, and whether the targets are met; then stops
+   every process it started and drops the database.
 
 Phases:
 - saturated (closed loop): each student sends its next request as soon as the last answer
@@ -26,7 +30,11 @@ Phases:
 Workloads: `reads` = GET the track, a project, my progress (equal shares); `mixed` = those
 plus 20 % writes that mark a step done, or un-mark it when this student had marked it, so
 every write really inserts or deletes (with its outbox event). `ceiling` = GET / on the bare
-app, with the same headers.
+app, with the same headers. The floor runs `reads`, saturated, right after lms_api's (so on the
+same data: no step marked done yet).
+
+Server CPU per request = the server's process group's CPU time over the measured window /
+the 2xx answers that arrived in it (cores used / req/s).
 """
 
 import argparse
@@ -61,6 +69,9 @@ API = "/api/v1"
 TRACK = "DP"
 P99_TARGET_MS = 100.0
 READ_SHARE_TARGET = 0.5
+# Issue 23: a read costs at most this much server CPU, within this factor of the floor's.
+READ_CPU_TARGET_MS = 1.0
+FLOOR_RATIO_TARGET = 2.0
 # The hub is not what is measured: a validated token stays trusted for the whole run.
 AUTH_CACHE_SECONDS = 3600
 HZ = os.sysconf("SC_CLK_TCK")
@@ -615,6 +626,54 @@ def row(phase: Phase, label: str) -> dict[str, float]:
     return dict(phase_rows(phase))[label]
 
 
+def main_row(phase: Phase) -> dict[str, float]:
+    """The phase's whole-workload row: the ceiling's, all reads, or all requests (mixed)."""
+    kind = phase.workload.kind
+    return row(phase, {"ceiling": CEILING, "reads": "= reads"}.get(kind, "= all"))
+
+
+def cpu_ms_per_request(phase: Phase) -> float:
+    """Server CPU per answered request (ms): cores the server used over the measured window
+    / 2xx answers per second in it. nan when not measured or nothing was answered."""
+    rps = main_row(phase)["rps"] if phase.samples else 0.0
+    cores = phase.cpu.get("server", math.nan)
+    return cores / rps * 1000 if rps else math.nan
+
+
+def read_cpu(by_title: dict[str, Phase]) -> dict[str, float]:
+    """Server CPU per read (ms), saturated: lms_api's, the floor's, and their ratio (nan for
+    what was not measured)."""
+    apranova, floor = (
+        cpu_ms_per_request(by_title[t]) if t in by_title else math.nan
+        for t in (APP_READS_SATURATED, FLOOR_READS_SATURATED)
+    )
+    ratio = apranova / floor if floor and not math.isnan(floor) else math.nan
+    return {"apranova_ms": apranova, "floor_ms": floor, "ratio": ratio}
+
+
+def read_cpu_verdicts(by_title: dict[str, Phase]) -> list[tuple[str, str, bool]]:
+    """ApraNova's reads <= READ_CPU_TARGET_MS of server CPU each, and within
+    FLOOR_RATIO_TARGET of the floor's (when the floor ran). A nan is never met."""
+    cpu = read_cpu(by_title)
+    found = [
+        (
+            f"ApraNova reads <= {READ_CPU_TARGET_MS:g} ms server CPU per request (saturated)",
+            f"{cpu['apranova_ms']:.2f} ms",
+            cpu["apranova_ms"] <= READ_CPU_TARGET_MS,
+        )
+    ]
+    if FLOOR_READS_SATURATED in by_title:
+        found.append(
+            (
+                f"ApraNova reads within {FLOOR_RATIO_TARGET:g}x of the minimal-app floor "
+                "(server CPU per request)",
+                f"{cpu['apranova_ms']:.2f} / {cpu['floor_ms']:.2f} ms = {cpu['ratio']:.2f}x",
+                cpu["ratio"] <= FLOOR_RATIO_TARGET,
+            )
+        )
+    return found
+
+
 def verdicts(phases: list[Phase], students: int) -> list[tuple[str, str, bool]]:
     by_title = {p.title: p for p in phases}
     ceiling_rps = row(by_title[CEILING_SATURATED], CEILING)["rps"]
@@ -627,8 +686,9 @@ def verdicts(phases: list[Phase], students: int) -> list[tuple[str, str, bool]]:
             share >= READ_SHARE_TARGET,
         )
     ]
+    found += read_cpu_verdicts(by_title)
     for phase in phases:
-        if phase.workload.kind == "ceiling":
+        if phase.workload.kind == "ceiling" or phase.title in REFERENCE_TITLES:
             continue
         all_row = row(phase, "= all" if phase.workload.kind == "mixed" else "= reads")
         how = f"~{phase.offered:.0f} req/s offered" if phase.offered else "saturated"
@@ -659,8 +719,10 @@ def render(phases: list[Phase], students: int) -> tuple[str, dict]:
                 f"{s['p99_ms']:>8.1f} {s['max_ms']:>8.1f} {s['errors']:>7d}"
             )
         cpu = phase.cpu
+        per_request = cpu_ms_per_request(phase)
         lines.append(
-            f"{'':<36} CPU cores used: server {cpu['server']:.2f}, postgres "
+            f"{'':<36} server CPU per request {per_request:.2f} ms; "
+            f"CPU cores used: server {cpu['server']:.2f}, postgres "
             f"{cpu['postgres']:.2f}, client {cpu['client']:.2f}, other {cpu['other']:.2f}, "
             f"stolen {cpu['steal']:.2f}, idle {cores - cpu['busy'] - cpu['steal']:.2f}; "
             "connections per worker " + "/".join(str(c) for c in phase.connections)
@@ -673,6 +735,7 @@ def render(phases: list[Phase], students: int) -> tuple[str, dict]:
                 "offered_rps": phase.offered,
                 "rows": dict(rows),
                 "cpu_cores": cpu,
+                "server_cpu_ms_per_request": per_request,
                 "connections_per_worker": phase.connections,
                 "error_examples": phase.error_examples,
             }
@@ -686,6 +749,16 @@ def render(phases: list[Phase], students: int) -> tuple[str, dict]:
             + "; ".join(noisy)
             + ". These figures are disturbed; rerun when the machine is quiet.",
         ]
+    by_title = {p.title: p for p in phases}
+    cpu = read_cpu(by_title)
+    data["server_cpu_per_read"] = cpu
+    lines += [
+        "",
+        "Server CPU per read (saturated, the three reads; cores used / req/s):",
+        f"  ApraNova (lms_api)       {cpu['apranova_ms']:6.2f} ms",
+        f"  floor (bench/floor.py)   {cpu['floor_ms']:6.2f} ms   (FastAPI + psycopg, same SQL)",
+        f"  ratio ApraNova / floor   {cpu['ratio']:6.2f}x",
+    ]
     found = verdicts(phases, students)
     lines += ["", "Targets:"]
     lines += [f"  {'MET    ' if met else 'NOT MET'}  {what}: {value}" for what, value, met in found]
@@ -700,6 +773,9 @@ def render(phases: list[Phase], students: int) -> tuple[str, dict]:
 # --- main ----------------------------------------------------------------------------------
 CEILING_SATURATED = "ceiling, saturated"
 APP_READS_SATURATED = "app reads, saturated"
+FLOOR_READS_SATURATED = "floor reads, saturated"
+# Phases of the reference apps, not of ApraNova: no latency target of theirs.
+REFERENCE_TITLES = frozenset({FLOOR_READS_SATURATED})
 
 
 def paced_title(what: str, students: int, think_ms: float) -> str:
@@ -853,6 +929,21 @@ def lms_api_server(setup: Setup, workers: int, keep_alive: int | None = None) ->
     )
 
 
+def floor_server(setup: Setup, workers: int) -> Server:
+    """The floor (`bench.floor`) on the run's database, trusting the run's hub, with lms_api's
+    settings (the same variables: database, hub, service token, token cache, pool size)."""
+    env = {
+        **clean_env(),
+        "APRANOVA_DATABASE_URL": setup.database_url,
+        "APRANOVA_HUB_API_URL": setup.platform.hub_api,
+        "APRANOVA_LMS_API_TOKEN": setup.platform.secrets["APRANOVA_LMS_API_TOKEN"],
+        "APRANOVA_AUTH_CACHE_SECONDS": str(AUTH_CACHE_SECONDS),
+    }
+    return Server(
+        "floor", "bench.floor:create_app", env, workers, setup.tmp / "floor.log", API + "/health"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     admin_url = postgres_admin_url(args.postgres_url)
     n = args.students
@@ -895,21 +986,40 @@ def run(args: argparse.Namespace) -> int:
                 app.url, platform.admin_token, [s.name for s in students]
             )
             reads, mixed = Workload("reads", **ids), Workload("mixed", **ids)
-            app_phases = [
-                Phase(APP_READS_SATURATED, reads, 0),
-                Phase("app mixed, saturated", mixed, 0),
-                *(
-                    Phase(paced_title("app mixed", n, ms), mixed, ms / 1000)
-                    for ms in sorted(args.think_ms, reverse=True)
-                ),
-            ]
+            app_reads = [Phase(APP_READS_SATURATED, reads, 0)]
+            uvloop.run(
+                run_server_phases(app, students, app_reads, args.warmup, args.duration, PRIME_PATH)
+            )
+            install_signal_handlers()
+
+        # The floor, on the same data (nothing written yet), while lms_api is stopped.
+        floor = floor_server(setup, args.workers)
+        floor_phases = [Phase(FLOOR_READS_SATURATED, reads, 0)]
+        with serving(floor):
+            print(f"serving the floor: {floor.describe()}", flush=True)
+            uvloop.run(
+                run_server_phases(
+                    floor, students, floor_phases, args.warmup, args.duration, PRIME_PATH
+                )
+            )
+            install_signal_handlers()
+
+        app_phases = [
+            Phase("app mixed, saturated", mixed, 0),
+            *(
+                Phase(paced_title("app mixed", n, ms), mixed, ms / 1000)
+                for ms in sorted(args.think_ms, reverse=True)
+            ),
+        ]
+        with serving(app):
+            print(f"serving lms_api again: {app.describe()}", flush=True)
             uvloop.run(
                 run_server_phases(app, students, app_phases, args.warmup, args.duration, PRIME_PATH)
             )
             install_signal_handlers()
     print("cleaned up: servers stopped, database dropped, hub stopped.", flush=True)
 
-    table, data = render([*ceiling_phases, *app_phases], n)
+    table, data = render([*ceiling_phases, *app_reads, *floor_phases, *app_phases], n)
     return print_report(table, data, args)
 
 
