@@ -897,6 +897,8 @@ def set_up(
     ]
     server = admin_url.render_as_string(hide_password=False)
     database_url = stack.enter_context(fresh_postgres_database(server, "apranova_bench"))
+    name = make_url(database_url).database
+    print(f"database {name}: migrating, loading the demo school ...", flush=True)
     upgrade(database_url)
     seed_demo(database_url)
     return Setup(tmp, platform, students, database_url)
