@@ -759,12 +759,14 @@ def render(
     if peer is not None:
         peer_lines, peer_phases, peer_noisy = phase_table(peer.phases, report)
         t = peer.tally
+        not_sent = sum(p.errors.get(NOT_SENT, 0) for p in peer.phases)
         lines += ["", f"Django peer (ApranovaPro1 backend, {peer.served}):", "", *peer_lines]
         lines += noise_warning(peer_noisy)
         lines += [
             "",
             f"Peer flows completed in the whole run: {t.submitted}; attempts started "
-            f"{t.started}, answers saved {t.answered}; errors {t.errors}.",
+            f"{t.started}, answers saved {t.answered}; errors {t.errors}, steps not sent in "
+            f"time {not_sent}.",
             "",
             "Peer database check (after its run):",
             *(f"  {'OK      ' if ok else 'MISMATCH'}  {what}" for what, ok in peer.db),
