@@ -17,7 +17,8 @@ help:
 	@echo "make lint     ruff check + format check"
 	@echo "make pipeline materialize every Dagster asset into the local warehouse"
 	@echo "make bench-api API load run on loopback (PostgreSQL + hub needed), see bench/README.md"
-	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs"
+	@echo "make bench-quiz quiz-flow load run (start, 10 answers, submit) on loopback, same needs;"
+	@echo "               PEER=/path/to/ApranovaPro1 also runs it on the Django peer and compares"
 	@echo "make bench-portal portal load run: browsers take the quiz through /portal pages, same needs"
 	@echo "make seed-synthetic  fill the local LMS with a synthetic school (STUDENTS=2000 QUIZZES=12)"
 	@echo "make bench-pipeline  full + incremental pipeline on 100k students / 10M answers (PostgreSQL)"
@@ -90,11 +91,13 @@ bench-api: install
 
 # Quiz-flow load run: N students start, answer 10 questions, submit, in a loop, on PostgreSQL;
 # p50/p95/p99 per step, flows/s, a database check and the verdict (bench/README.md).
-# Override e.g. BENCH_QUIZ_ARGS="--students 50 --duration 10 --think-ms 1000".
+# Override e.g. BENCH_QUIZ_ARGS="--students 50 --duration 10 --think-ms 1000". With
+# PEER=/path/to/ApranovaPro1 (a checkout of the seed's Django backend, kept outside this
+# repository) the same flow runs against it too, and both sides and their ratio are printed.
 .PHONY: bench-quiz
 BENCH_QUIZ_ARGS ?= --students 200 --duration 30
 bench-quiz: install
-	$(BIN)/python -m bench.quiz_load $(BENCH_QUIZ_ARGS)
+	$(BIN)/python -m bench.quiz_load $(BENCH_QUIZ_ARGS) $(if $(PEER),--peer "$(PEER)")
 
 # Portal load run: N browsers (session cookie, CSRF from the page) take the same quiz through
 # the portal's pages: my course, intro, start, take, 10 autosaves, submit, result; p50/p95/p99

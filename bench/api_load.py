@@ -159,6 +159,10 @@ class Server:
     port: int = field(default_factory=free_port)
     keep_alive: int | None = None  # uvicorn's --timeout-keep-alive; None: its default (5 s)
     process: subprocess.Popen | None = None
+    cwd: Path = REPO_ROOT
+    # Ready when the log has this line once per worker and `ready_path` answers `ready_status`.
+    ready_line: str = "Application startup complete"
+    ready_status: int = 200
 
     @property
     def url(self) -> str:
@@ -174,7 +178,7 @@ class Server:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 self.command(),
-                cwd=REPO_ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -184,10 +188,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_path.read_text()}")
-            started = self.log_path.read_text().count("Application startup complete")
+            started = self.log_path.read_text().count(self.ready_line)
             if started >= self.workers:
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(self.url + self.ready_path, timeout=5).status_code == 200:
+                    answer = httpx.get(self.url + self.ready_path, timeout=5)
+                    if answer.status_code == self.ready_status:
                         return
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")

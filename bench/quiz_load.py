@@ -33,7 +33,17 @@ uvicorn, pacing, CPU meters, percentiles); what is new here is the flow:
 6. prints count, errors, p50/p95/p99/max per step, flows/s, the CPU each part used, the
    database check and whether the target (issue 4) is met: 200 students, p99 under 150 ms
    for every step in every paced phase, no errors anywhere (warm-ups and the final drain
-   included), and a consistent database.
+   included), and a consistent database; and (issue 23) the server's CPU per step, its cores
+   used x seconds / steps answered, printed for every phase and judged on the saturated one:
+   at most 2 ms averaged over the flow's steady mix;
+7. with `--peer PATH` (`make bench-quiz PEER=PATH`, a checkout of the seed's Django backend,
+   shanmukh-007/ApranovaPro1, kept outside this repository) the same phases run, with the
+   same client, student names and seeds, against that backend (`bench.peer_django`: its own
+   virtualenv, database, ORM seed of the same quiz, gunicorn with 2 workers), after
+   ApraNova's, one side at a time so each has the machine to itself (the hub is stopped
+   before the peer starts); both tables, the side-by-side steps/s, their ratio, the worst p99
+   and the server CPU per step are printed, and ApraNova's saturated steps/s must be at least
+   3x the peer's. Without `--peer` it runs ApraNova alone and says so.
 """
 
 import argparse
@@ -47,11 +57,13 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import NamedTuple, cast
 
 import httpx
 import uvloop
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
 
 from bench.api_load import (
     API,
@@ -77,6 +89,23 @@ from bench.api_load import (
     set_up,
     stats,
 )
+from bench.harness.databases import fresh_postgres_database
+from bench.peer_django import (
+    PEER_API,
+    PEER_THREADS,
+    PEER_WORKERS,
+    PeerError,
+    PeerStudent,
+    PeerTally,
+    check_peer_database,
+    ensure_venv,
+    find_backend,
+    migrate,
+    peer_env,
+    peer_server,
+    scratch,
+    seed,
+)
 from lms_api.database import sync_url
 
 QUESTIONS = 10
@@ -85,6 +114,14 @@ STEPS = ("start", "answer", "submit")
 ALL = "= all steps"
 P99_TARGET_MS = 150.0
 TARGET_STUDENTS = 200
+CPU_TARGET_MS = 2.0  # ApraNova's server CPU per step, averaged over the flow (saturated phase)
+PEER_RATIO_TARGET = 3.0  # ApraNova's saturated steps/s against the Django peer's, same run
+PEER_HOW = "make bench-quiz PEER=/path/to/ApranovaPro1 (or --peer PATH)"
+NO_PEER = (
+    "Django peer comparison not run (ApraNova alone); to run it: "
+    + PEER_HOW
+    + ", see bench/README.md."
+)
 RIGHT_SHARE = 0.5  # chance that a student answers a question right
 DRAIN_TRIES = 3  # a submit failing this many times in a row ends the student's final drain
 # Paced phases: a step every 10, 5 and 2 s on average (200 students: 20, 40 and 100 req/s).
@@ -429,9 +466,24 @@ class Report:
     width: int = 34
     label_width: int = 14
     cpu_parts: tuple[str, ...] = ("server", "postgres", "client")
+    # Server CPU per request (ms, saturated phase) at most this, judged; None: not a target.
+    cpu_target_ms: float | None = None
+    # Whether the run compares with the Django peer (`--peer`), or says it did not.
+    compares_peer: bool = False
 
 
-QUIZ_REPORT = Report()
+QUIZ_REPORT = Report(cpu_target_ms=CPU_TARGET_MS, compares_peer=True)
+
+
+@dataclass
+class PeerRun:
+    """The Django peer's side of a run: its phases (the same as ApraNova's, in the same
+    order), what its students did, its database check and how it was served."""
+
+    phases: list["QuizPhase"]
+    tally: PeerTally
+    db: list[tuple[str, bool]]
+    served: str
 
 
 def phase_rows(
@@ -444,6 +496,23 @@ def phase_rows(
     if NOT_SENT in phase.errors:
         rows.insert(len(labels), (NOT_SENT, stats(phase, {NOT_SENT})))
     return rows
+
+
+def answered_per_second(phase: QuizPhase, report: Report = QUIZ_REPORT) -> float:
+    """Steps (requests) answered as expected within the measured window, per second."""
+    return dict(phase_rows(phase, report))[report.all_label]["rps"]
+
+
+def server_cpu_ms(phase: QuizPhase, report: Report = QUIZ_REPORT) -> float:
+    """Server CPU per step answered in the measured window, in ms: the server's cores used
+    x seconds / steps (nan when none was answered or the CPU was not metered)."""
+    answered = answered_per_second(phase, report)
+    cores = phase.cpu.get("server", math.nan)
+    return 1000 * cores / answered if answered else math.nan
+
+
+def saturated_phase(phases: list[QuizPhase]) -> QuizPhase | None:
+    return next((p for p in phases if not p.think), None)
 
 
 def worst_p99(phase: QuizPhase, report: Report = QUIZ_REPORT) -> tuple[str, float]:
@@ -462,15 +531,25 @@ class Target(NamedTuple):
     brief: str  # what the verdict line says when it is not met
 
 
+def peer_ratio(phases: list[QuizPhase], peer: list[QuizPhase]) -> tuple[float, float, float]:
+    """(ApraNova's saturated steps/s, the peer's, their ratio; nan when either is missing)."""
+    ours, theirs = saturated_phase(phases), saturated_phase(peer)
+    mine = answered_per_second(ours) if ours else math.nan
+    other = answered_per_second(theirs) if theirs else math.nan
+    return mine, other, (mine / other if other else math.nan)
+
+
 def verdicts(
     phases: list[QuizPhase],
     students: int,
     tally: Tally,
     db: list[tuple[str, bool]],
     report: Report = QUIZ_REPORT,
+    peer: list[QuizPhase] | None = None,
 ) -> tuple[list[Target], bool | None]:
     """Each target line, and the verdict: True when the target is met, False when not, None
-    when the run had fewer students than the target names (then it is not judged)."""
+    when the run had fewer students than the target names (then it is not judged). With the
+    peer's phases (`--peer`) the saturated throughput is judged against the peer's too."""
     found = []
     for phase in phases:
         if not phase.think:
@@ -483,6 +562,29 @@ def verdicts(
                 f"worst {step} {p99:.1f} ms",
                 p99 < P99_TARGET_MS,  # False for nan
                 f"p99 of {step} {p99:.0f} ms at {pace}",
+            )
+        )
+    saturated = saturated_phase(phases)
+    metered = saturated is not None and "server" in saturated.cpu
+    if report.cpu_target_ms is not None and metered:
+        ms = server_cpu_ms(saturated, report)
+        found.append(
+            Target(
+                f"server CPU <= {report.cpu_target_ms:g} ms per {report.unit}, averaged over "
+                "the flow (saturated phase)",
+                f"{ms:.2f} ms",
+                ms <= report.cpu_target_ms,  # False for nan
+                f"server CPU {ms:.2f} ms per {report.unit}",
+            )
+        )
+    if peer is not None:
+        mine, other, ratio = peer_ratio(phases, peer)
+        found.append(
+            Target(
+                f"saturated throughput >= {PEER_RATIO_TARGET:g}x the Django peer's (same run)",
+                f"{mine:.1f} / {other:.1f} {report.unit}s/s = {ratio:.2f}x",
+                ratio >= PEER_RATIO_TARGET,  # False for nan
+                f"{ratio:.2f}x the peer's throughput",
             )
         )
     errors = tally.errors + sum(p.errors.get(NOT_SENT, 0) for p in phases)
@@ -504,12 +606,22 @@ def verdicts(
 
 
 def verdict_line(
-    met: bool | None, students: int, found: list[Target], report: Report = QUIZ_REPORT
+    met: bool | None,
+    students: int,
+    found: list[Target],
+    report: Report = QUIZ_REPORT,
+    peer: bool = False,
 ) -> str:
     target = (
         f"{TARGET_STUDENTS} concurrent students, p99 < {P99_TARGET_MS:g} ms per {report.unit}, "
         "0 errors"
     )
+    if report.cpu_target_ms is not None:
+        target += f", server CPU <= {report.cpu_target_ms:g} ms per {report.unit}"
+    if peer:
+        target += f", >= {PEER_RATIO_TARGET:g}x the Django peer saturated"
+    elif report.compares_peer:
+        target += "; the peer comparison was not run"
     failed = "; ".join(t.brief for t in found if not t.met)
     if met:
         return f"VERDICT: target MET ({target}) with {students} students."
@@ -519,19 +631,18 @@ def verdict_line(
     return f"VERDICT: target NOT MET ({target}): {failed}."
 
 
-def render(
-    phases: list[QuizPhase],
-    students: int,
-    tally: Tally,
-    db: list[tuple[str, bool]],
-    report: Report = QUIZ_REPORT,
-) -> tuple[str, dict]:
+def phase_table(
+    phases: list[QuizPhase], report: Report = QUIZ_REPORT
+) -> tuple[list[str], list[dict], list[str]]:
+    """The table of a side's phases: (lines, each phase's data, the phases disturbed by other
+    processes or the hypervisor)."""
     w, lw = report.width, report.label_width
     head = f"{'phase':<{w}} {report.unit.split()[-1]:<{lw}} {'count':>6} {'req/s':>7} "
     head += f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
     lines = [head, "-" * len(head)]
-    data: dict = {"phases": []}
+    found = []
     cores = os.cpu_count() or 1
+    per = report.unit.split()[0]
     for phase in phases:
         rows = phase_rows(phase, report)
         for i, (label, s) in enumerate(rows):
@@ -543,11 +654,13 @@ def render(
         cpu = phase.cpu
         flows = phase.flows / phase.duration
         parts = ", ".join(f"{part} {cpu[part]:.2f}" for part in (*report.cpu_parts, "other"))
+        cpu_ms = server_cpu_ms(phase, report)
         lines.append(
             f"{'':<{w}} flows/s {flows:.2f} ({phase.flows} completed); CPU cores used: {parts}, "
-            f"stolen {cpu['steal']:.2f}, idle {cores - cpu['busy'] - cpu['steal']:.2f}"
+            f"stolen {cpu['steal']:.2f}, idle {cores - cpu['busy'] - cpu['steal']:.2f}; "
+            f"server CPU {cpu_ms:.2f} ms per {per}"
         )
-        data["phases"].append(
+        found.append(
             {
                 "title": phase.title,
                 "think_seconds": phase.think,
@@ -556,17 +669,83 @@ def render(
                 "flows_per_second": flows,
                 "rows": dict(rows),
                 "cpu_cores": cpu,
+                "server_cpu_ms_per_" + per: cpu_ms,
                 "connections_per_worker": phase.connections,
                 "error_examples": phase.error_examples,
             }
         )
     noisy = [p.title for p in phases if max(p.cpu["other"], p.cpu["steal"]) > NOISE_CORES]
-    if noisy:
-        lines += [
-            "",
-            f"WARNING: other processes, or the hypervisor (stolen), took more than {NOISE_CORES}"
-            " core during: " + "; ".join(noisy) + ". These figures are disturbed; rerun.",
-        ]
+    return lines, found, noisy
+
+
+def noise_warning(noisy: list[str]) -> list[str]:
+    if not noisy:
+        return []
+    return [
+        "",
+        f"WARNING: other processes, or the hypervisor (stolen), took more than {NOISE_CORES}"
+        " core during: " + "; ".join(noisy) + ". These figures are disturbed; rerun.",
+    ]
+
+
+def comparison(phases: list[QuizPhase], peer: PeerRun) -> tuple[list[str], list[dict]]:
+    """ApraNova and the peer side by side, phase by phase: steps/s, their ratio, the worst
+    p99, and the server CPU per step."""
+    w = max([34, *(len(p.title) for p in phases)])
+    head = (
+        f"{'phase':<{w}} {'ApraNova':>9} {'peer':>9} {'ratio':>7}   {'worst p99 ms':>17}   "
+        f"{'server CPU ms/step':>18}"
+    )
+    sub = f"{'':<{w}} {'steps/s':>9} {'steps/s':>9} {'':>7}   {'ApraNova':>8} {'peer':>8}   "
+    sub += f"{'ApraNova':>8} {'peer':>9}"
+    lines = [head, sub, "-" * len(head)]
+    found = []
+    for ours, theirs in zip(phases, peer.phases, strict=True):
+        mine, other = answered_per_second(ours), answered_per_second(theirs)
+        ratio = mine / other if other else math.nan
+        p99_mine, p99_other = worst_p99(ours)[1], worst_p99(theirs)[1]
+        cpu_mine, cpu_other = server_cpu_ms(ours), server_cpu_ms(theirs)
+        lines.append(
+            f"{ours.title:<{w}} {mine:>9.1f} {other:>9.1f} {ratio:>6.2f}x   {p99_mine:>8.1f} "
+            f"{p99_other:>8.1f}   {cpu_mine:>8.2f} {cpu_other:>9.2f}"
+        )
+        found.append(
+            {
+                "title": ours.title,
+                "apranova_steps_per_second": mine,
+                "peer_steps_per_second": other,
+                "ratio": ratio,
+                "apranova_worst_p99_ms": p99_mine,
+                "peer_worst_p99_ms": p99_other,
+                "apranova_server_cpu_ms_per_step": cpu_mine,
+                "peer_server_cpu_ms_per_step": cpu_other,
+            }
+        )
+    saturated = saturated_phase(peer.phases)
+    if saturated is not None:
+        rows = dict(phase_rows(saturated))
+        http = rows[ALL]["rps"] + rows.get("start", {"rps": 0.0})["rps"]
+        per_http = 1000 * saturated.cpu["server"] / http if http else math.nan
+        lines.append(
+            f"(the peer's start step is 2 HTTP requests, a flow 13 of them for 12 steps: its "
+            f"server CPU per HTTP request, saturated, {per_http:.2f} ms)"
+        )
+    return lines, found
+
+
+def render(
+    phases: list[QuizPhase],
+    students: int,
+    tally: Tally,
+    db: list[tuple[str, bool]],
+    report: Report = QUIZ_REPORT,
+    peer: PeerRun | None = None,
+) -> tuple[str, dict]:
+    lines, found_phases, noisy = phase_table(phases, report)
+    data: dict = {"phases": found_phases}
+    if peer is not None:
+        lines[:0] = ["ApraNova (lms_api):", ""]
+    lines += noise_warning(noisy)
     measured_flows = sum(p.flows for p in phases)
     lines += [
         "",
@@ -577,13 +756,48 @@ def render(
         "Database check (after the run):",
         *(f"  {'OK      ' if ok else 'MISMATCH'}  {what}" for what, ok in db),
     ]
-    found, met = verdicts(phases, students, tally, db, report)
-    lines += ["", "Targets (the saturated phase measures capacity; it is not judged):"]
+    if peer is not None:
+        peer_lines, peer_phases, peer_noisy = phase_table(peer.phases, report)
+        t = peer.tally
+        not_sent = sum(p.errors.get(NOT_SENT, 0) for p in peer.phases)
+        lines += ["", f"Django peer (ApranovaPro1 backend, {peer.served}):", "", *peer_lines]
+        lines += noise_warning(peer_noisy)
+        lines += [
+            "",
+            f"Peer flows completed in the whole run: {t.submitted}; attempts started "
+            f"{t.started}, answers saved {t.answered}; errors {t.errors}, steps not sent in "
+            f"time {not_sent}.",
+            "",
+            "Peer database check (after its run):",
+            *(f"  {'OK      ' if ok else 'MISMATCH'}  {what}" for what, ok in peer.db),
+        ]
+        if t.error_examples:
+            lines += ["", "Peer's first errors:", *(f"  {e}" for e in t.error_examples[:10])]
+        compared, data["comparison"] = comparison(phases, peer)
+        lines += [
+            "",
+            "ApraNova against the Django peer (same client, students, seeds and phases; "
+            "ApraNova's phases first, then the peer's):",
+            *compared,
+        ]
+        data["peer"] = {
+            "served": peer.served,
+            "phases": peer_phases,
+            "tally": asdict(t),
+            "database": [{"check": what, "ok": ok} for what, ok in peer.db],
+            "noisy_phases": peer_noisy,
+        }
+    elif report.compares_peer:
+        lines += ["", NO_PEER]
+    found, met = verdicts(
+        phases, students, tally, db, report, None if peer is None else peer.phases
+    )
+    lines += ["", "Targets (the saturated phase measures capacity; its latency is not judged):"]
     lines += [f"  {'MET    ' if t.met else 'NOT MET'}  {t.what}: {t.value}" for t in found]
     examples = tally.error_examples + [e for p in phases for e in p.error_examples]
     if examples:
         lines += ["", "First errors:", *(f"  {e}" for e in list(dict.fromkeys(examples))[:10])]
-    line = verdict_line(met, students, found, report)
+    line = verdict_line(met, students, found, report, peer is not None)
     lines += ["", line]
     data.update(
         tally=asdict(tally),
@@ -592,6 +806,7 @@ def render(
         target_met=met,
         verdict=line,
         noisy_phases=noisy,
+        peer_compared=peer is not None,
     )
     return "\n".join(lines), data
 
@@ -604,9 +819,33 @@ def paced_title(students: int, think_ms: float) -> str:
     return f"quiz flow, think {think_ms:g} ms (~{students * 1000 / think_ms:g} req/s)"
 
 
+def make_phases(students: int, think_ms: list[float]) -> list[QuizPhase]:
+    """Saturated first, then paced from the slowest pace to the fastest."""
+    return [
+        quiz_phase(SATURATED, 0),
+        *(
+            quiz_phase(paced_title(students, ms), ms / 1000)
+            for ms in sorted(think_ms, reverse=True)
+        ),
+    ]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = load_run_parser("python -m bench.quiz_load", __doc__.splitlines()[0], THINK_MS)
-    return checked_args(parser, argv)
+    parser.add_argument(
+        "--peer",
+        type=Path,
+        help="a local checkout of the Django peer (shanmukh-007/ApranovaPro1, or its "
+        "backend/): run the same flow against it too and compare (bench/peer_django.py)",
+    )
+    args = checked_args(parser, argv)
+    args.peer_backend = None
+    if args.peer is not None:
+        try:
+            args.peer_backend = find_backend(args.peer)
+        except PeerError as exc:
+            parser.error(str(exc))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -614,8 +853,11 @@ def main(argv: list[str] | None = None) -> int:
     install_signal_handlers()
     try:
         return run(args)
+    except PeerError as exc:
+        print(f"the Django peer: {exc}", file=sys.stderr)
+        return 2
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted: server stopped, database dropped, hub stopped.", file=sys.stderr)
+        print("interrupted: servers stopped, databases dropped, hub stopped.", file=sys.stderr)
         return 130
 
 
@@ -627,14 +869,17 @@ def run(args: argparse.Namespace) -> int:
         f"{os.cpu_count()} CPU cores shared by client, server and PostgreSQL",
         flush=True,
     )
+    peer_python = None
+    if args.peer_backend is not None:  # installed first: a peer that cannot run fails early
+        print(f"Django peer: {args.peer_backend}", flush=True)
+        peer_python = ensure_venv(args.peer_backend)
+    else:
+        print(NO_PEER, flush=True)
     tally = Tally()
-    phases = [
-        quiz_phase(SATURATED, 0),
-        *(quiz_phase(paced_title(n, ms), ms / 1000) for ms in sorted(args.think_ms, reverse=True)),
-    ]
+    phases = make_phases(n, args.think_ms)
+    keep_alive = keepalive_seconds(args.think_ms)
     with contextlib.ExitStack() as stack:
         setup: Setup = set_up(stack, admin_url, n, args.seed, QuizStudent)
-        keep_alive = keepalive_seconds(args.think_ms)
         for student in setup.students:
             student.keepalive_seconds = keep_alive - 5
         app = lms_api_server(setup, args.workers, keep_alive)
@@ -661,8 +906,62 @@ def run(args: argparse.Namespace) -> int:
         db = check_database(setup.database_url, quiz, tally)
     print("cleaned up: server stopped, database dropped, hub stopped.", flush=True)
 
-    table, data = render(phases, n, tally, db)
+    peer = None
+    if peer_python is not None:
+        peer = run_peer(args, args.peer_backend, peer_python, admin_url, keep_alive)
+    table, data = render(phases, n, tally, db, peer=peer)
     return print_report(table, data, args)
+
+
+def run_peer(
+    args: argparse.Namespace, backend: Path, python: Path, admin_url: URL, keep_alive: int
+) -> PeerRun:
+    """The same phases against the Django peer (`bench.peer_django`): its own database,
+    seeded through its ORM, served by gunicorn; the same students' names and seeds."""
+    n = args.students
+    tally = PeerTally()
+    phases = make_phases(n, args.think_ms)
+    names = [f"bench-student-{i:03d}" for i in range(1, n + 1)]
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(scratch())
+        server_url = admin_url.render_as_string(hide_password=False)
+        database_url = stack.enter_context(
+            fresh_postgres_database(server_url, "apranova_bench_peer")
+        )
+        env = peer_env(backend, database_url, python)
+        print("the Django peer: migrating its database ...", flush=True)
+        migrate(python, backend, env)
+        print(f"the Django peer: seeding the quiz and {n} students (its ORM) ...", flush=True)
+        seeded = seed(python, backend, env, quiz_body(), names, tmp)
+        quiz = QuizKey.from_detail(seeded["quiz"])
+        students = [
+            PeerStudent(name, token, args.seed * 100_003 + i)
+            for i, (name, token) in enumerate(seeded["students"])
+        ]
+        for student in students:
+            student.keepalive_seconds = keep_alive - 5
+        server = peer_server(python, backend, env, tmp / "peer.log", keep_alive, quiz.id)
+        with serving(server):
+            print(f"serving the Django peer: {server.describe()}", flush=True)
+            uvloop.run(
+                run_server_phases(
+                    server,
+                    cast(list, students),
+                    phases,
+                    args.warmup,
+                    args.duration,
+                    f"{PEER_API}/quizzes/{quiz.id}/",
+                    partial(run_quiz_phase, quiz=quiz, tally=tally),
+                    before=partial(stagger, students, quiz, tally),
+                    after=partial(drain, students, quiz, tally),
+                )
+            )
+            install_signal_handlers()
+        print("checking the peer's database ...", flush=True)
+        db = check_peer_database(database_url, quiz.id, tally)
+    print("cleaned up: the peer's server stopped, its database dropped.", flush=True)
+    served = f"gunicorn, {PEER_WORKERS} workers x {PEER_THREADS} threads (gthread)"
+    return PeerRun(phases, tally, db, served)
 
 
 if __name__ == "__main__":
