@@ -6,12 +6,10 @@ No timing is asserted here: the figures are measured by `make bench-api`, not by
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bench.api_load import (
     APP_READS_SATURATED,
@@ -27,7 +25,7 @@ from bench.api_load import (
     verdicts,
 )
 from bench.harness.platform import REPO_ROOT
-from lms_api.database import sync_url
+from tests.bench.databases import assert_run_dropped_its_database
 from tests.conftest import require
 
 
@@ -181,12 +179,4 @@ def test_the_load_run_runs_end_to_end_with_one_command(tmp_path):
     errors = next(t for t in data["targets"] if t["target"].startswith("no errors"))
     assert errors["met"], data["phases"]
     # the run dropped its database (the one it named: others' runs may share the server)
-    mine = re.search(r"^database (apranova_bench_\w+):", done.stdout, re.MULTILINE)
-    assert mine, done.stdout
-    engine = create_engine(sync_url(admin_url))
-    try:
-        with engine.connect() as connection:
-            names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
-    finally:
-        engine.dispose()
-    assert mine.group(1) not in names
+    assert_run_dropped_its_database(done.stdout, admin_url)

@@ -9,12 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bench.harness.platform import REPO_ROOT
 from bench.portal_load import ALL, SATURATED, STEPS, portal_path, verdicts
 from bench.quiz_load import QUESTIONS, Tally, quiz_phase
-from lms_api.database import sync_url
+from tests.bench.databases import assert_run_dropped_its_database
 from tests.conftest import require
 
 
@@ -83,10 +82,4 @@ def test_the_portal_run_runs_end_to_end_and_the_database_agrees(tmp_path):
     assert 0 < tally["answered"] <= QUESTIONS * tally["submitted"]
     assert data["database"] and all(check["ok"] for check in data["database"]), data["database"]
     assert data["target_met"] is None  # 3 students: not judged
-    engine = create_engine(sync_url(admin_url))
-    try:
-        with engine.connect() as connection:
-            names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
-    finally:
-        engine.dispose()
-    assert not [n for n in names if n.startswith("apranova_bench_")]
+    assert_run_dropped_its_database(done.stdout, admin_url)
