@@ -10,6 +10,7 @@ import os
 import re
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from lms_api.synthetic import (
     seed_synthetic,
 )
 from lms_api.synthetic.seed import TABLES
+from tests.conftest import empty_database
 
 pytestmark = pytest.mark.dialects
 
@@ -93,7 +95,16 @@ def another_database(url: str, tmp_path: Path):
 
 @pytest.fixture
 def school(database_url, tmp_path) -> SyntheticSummary:
+    """A school of its own, for a test that writes to it."""
     return seed(database_url, tmp_path / "landing")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_school(request, tmp_path_factory) -> Iterator[tuple[str, SyntheticSummary]]:
+    """One school per backend for the tests that only read it: seeding is most of their time."""
+    folder = tmp_path_factory.mktemp(f"school-{request.param}")
+    with empty_database(request.param, folder) as url:
+        yield url, seed(url, folder / "landing")
 
 
 # --- determinism -----------------------------------------------------------------------------
@@ -117,7 +128,8 @@ def test_another_seed_gives_another_school(tmp_path):
 
 
 # --- the LMS's invariants --------------------------------------------------------------------
-def test_counts_and_curriculum(database_url, school):
+def test_counts_and_curriculum(shared_school):
+    database_url, school = shared_school
     for table in TABLES:
         have = rows(database_url, f"SELECT count(*) FROM {table}")[0][0]
         assert have >= school.rows[table], table
@@ -155,7 +167,8 @@ def test_counts_and_curriculum(database_url, school):
     }
 
 
-def test_attempts_and_answers_follow_the_grading_rules(database_url, school):
+def test_attempts_and_answers_follow_the_grading_rules(shared_school):
+    database_url, _ = shared_school
     questions = {
         qid: (quiz, kind, points)
         for qid, quiz, kind, points in rows(
@@ -237,7 +250,8 @@ def test_attempts_and_answers_follow_the_grading_rules(database_url, school):
     assert statuses["SUBMITTED"] > 0
 
 
-def test_people_enrollments_payments_and_progress_are_consistent(database_url, school):
+def test_people_enrollments_payments_and_progress_are_consistent(shared_school):
+    database_url, _ = shared_school
     people = dict(rows(database_url, "SELECT id, username FROM people"))
     students = {i for i, u in people.items() if u.startswith("student")}
     trainers = {i for i, u in people.items() if SYNTHETIC.match(u) and u.startswith("trainer")}
@@ -318,9 +332,10 @@ def test_people_enrollments_payments_and_progress_are_consistent(database_url, s
         assert (person, track) in learned and version == versions
 
 
-def test_foreign_keys_hold_and_are_back(database_url, school, tmp_path):
+def test_foreign_keys_hold_and_are_back(shared_school, tmp_path):
     """PostgreSQL loads with the foreign keys dropped, then adds them back (checking every
     row): the schema ends as the migrations made it."""
+    database_url, _ = shared_school
     if make_url(database_url).get_backend_name() == "sqlite":
         assert rows(database_url, "PRAGMA foreign_key_check") == []
         return
@@ -464,10 +479,11 @@ def test_dropout_paths_are_planted(tmp_path):
 
 
 # --- class sessions --------------------------------------------------------------------------
-def test_class_sessions_per_trainer_and_track_with_attendance(database_url, school):
+def test_class_sessions_per_trainer_and_track_with_attendance(shared_school):
     """A weekly two-hour class per trainer and track they have active students in (60 days:
     8 past, 2 to come, one past one cancelled), for the trainer's students; workspace activity
     inside the windows of the classes held; the LMS's rule finds present, late and absent."""
+    database_url, school = shared_school
     trainers = {
         person_id: name
         for person_id, name in rows(database_url, "SELECT id, username FROM people")
@@ -566,7 +582,8 @@ def test_class_sessions_per_trainer_and_track_with_attendance(database_url, scho
 
 
 # --- activity ------------------------------------------------------------------------------
-def test_activity_parquet_keeps_the_landing_contract(database_url, school):
+def test_activity_parquet_keeps_the_landing_contract(shared_school):
+    database_url, school = shared_school
     (path,) = school.activity_files
     assert path.name == "synthetic-11.parquet" and path.parent.name == "landing"
     table = pq.read_table(path)
@@ -654,7 +671,8 @@ def test_the_lms_keeps_inserting_after_the_seed(database_url, school):
         engine.dispose()
 
 
-def test_a_second_seed_is_refused(database_url, school, tmp_path):
+def test_a_second_seed_is_refused(shared_school, tmp_path):
+    database_url, _ = shared_school
     before = rows(database_url, "SELECT count(*) FROM people")
     with pytest.raises(SyntheticDataExists, match="already holds a synthetic school"):
         seed_synthetic(
