@@ -7,8 +7,8 @@ BIN    := $(VENV)/bin
 STATE  ?= .apranova
 export APRANOVA_STATE_DIR ?= $(abspath $(STATE))
 export PATH := $(abspath node_modules/.bin):$(abspath $(BIN)):$(PATH)
-# Python caches bytecode by default. A machine that sets PYTHONDONTWRITEBYTECODE (this
-# project's CI does) makes every process the suite starts (test workers, hubs, lms-api,
+# Python caches bytecode by default. A machine that sets PYTHONDONTWRITEBYTECODE (these
+# machines do) makes every process the suite starts (test workers, hubs, lms-api,
 # Dagster) compile our sources again, and pytest rewrite every test module in each worker.
 unexport PYTHONDONTWRITEBYTECODE
 

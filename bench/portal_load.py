@@ -28,8 +28,8 @@ tally and the database check); what is new here is that the students are browser
    questions and options on the take page, the options saved, the score the result shows;
 4. phases as in `bench.quiz_load` (stagger before, flows carrying on between phases, the
    final drain submitting open attempts with confirm=1): saturated (capacity, not judged),
-   then paced, one per `--think-ms` (default 2000: an action every 2 s on average, so 200
-   students offer 100 actions/s, ~114 requests/s); latency counts from when the action was
+   then paced, one per `--think-ms` (default 2000 and 1000: an action every 2 s, then every
+   1 s on average, so 200 students offer 100 then 200 actions/s, ~114 then ~229 requests/s); latency counts from when the action was
    due, and a followed redirect's from when the POST's answer came;
 5. afterwards the database is checked with `bench.quiz_load.check_database`; prints count,
    errors, p50/p95/p99/max per request kind, CPU per part, and the verdict: 200 students,
@@ -96,7 +96,7 @@ ACTIONS_PER_FLOW = 4 + QUESTIONS  # my course, intro, start(+take), autosaves, s
 ALL = "= all requests"
 P99_TARGET_MS = 150.0
 TARGET_STUDENTS = 200
-THINK_MS = "2000"
+THINK_MS = "2000,1000"  # 1000: one action a second per student (issue 23)
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 CSRF_RE = re.compile(rb'<body data-csrf="([0-9a-f]+)"')

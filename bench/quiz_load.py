@@ -21,9 +21,9 @@ uvicorn, pacing, CPU meters, percentiles); what is new here is the flow:
    `--warmup` seconds unmeasured and `--duration` measured:
    - saturated (closed loop): each step as soon as the last one was answered: the most flows
      per second the server sustains; latency then follows from Little's law;
-   - paced (open schedule), once per `--think-ms` (10000, 5000, 2000): a step every think-ms
+   - paced (open schedule), once per `--think-ms` (10000, 5000, 2000, 1000): a step every think-ms
      on average (uniform 0.5x..1.5x), so N students offer N * 1000 / think-ms requests/s
-     (200 students: 20, 40, 100 req/s; a flow then takes 12 x think-ms); latency counts from
+     (200 students: 20, 40, 100, 200 req/s; a flow then takes 12 x think-ms); latency counts from
      when the step was due, so a slow answer that delays the next step is charged to the
      server;
 5. after the last phase every attempt still in progress is submitted as it stands
@@ -125,7 +125,7 @@ NO_PEER = (
 RIGHT_SHARE = 0.5  # chance that a student answers a question right
 DRAIN_TRIES = 3  # a submit failing this many times in a row ends the student's final drain
 # Paced phases: a step every 10, 5 and 2 s on average (200 students: 20, 40 and 100 req/s).
-THINK_MS = "10000,5000,2000"
+THINK_MS = "10000,5000,2000,1000"  # 1000: 200 students x one step a second (issue 23)
 # Idle connections are kept open longer than a student ever thinks (1.5 x think-ms at most),
 # by the server and a little less long by the client: a new connection may reach the other
 # worker, which would then ask the hub about the token, inside a measured phase. (In the
