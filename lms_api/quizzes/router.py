@@ -410,7 +410,7 @@ async def save_answer(
 ) -> Any:
     """Save the answer to one question (autosave: the same answer twice changes nothing)."""
     clock = _request_clock(request)
-    attempt = await _attempt(session, caller, attempt_id, own_attempt)
+    attempt = await own_attempt(session, caller, attempt_id, attempts.load_attempt_ref)
     try:
         answer = await attempts.save_answer(session, attempt, question_id, body.option_ids, clock)
     except attempts.AttemptExpired:
