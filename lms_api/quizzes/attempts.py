@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Select, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import (
@@ -310,33 +311,6 @@ def _mark(question: QuestionData, chosen: list[int] | None, scoring: str) -> Mar
     )
 
 
-def _log(
-    session: AsyncSession,
-    attempt: QuizAttempt,
-    question_id: int,
-    kind: str,
-    chosen: list[int] | None,
-    question: QuestionData,
-    at: datetime,
-) -> Mark:
-    """Mark the choice and append it to the answer log (`graded`)."""
-    mark = _mark(question, chosen, attempt.quiz.multiple_scoring)
-    session.add(
-        QuizAnswerEvent(
-            attempt_id=attempt.id,
-            quiz_id=attempt.quiz_id,
-            person_id=attempt.person_id,
-            question_id=question_id,
-            kind=kind,
-            option_ids=list(chosen or []),
-            correct=mark.correct,
-            score=mark.score,
-            created_at=at,
-        )
-    )
-    return mark
-
-
 async def _claim_for_save(session: AsyncSession, attempt: QuizAttempt | AttemptRef) -> None:
     """Lock the attempt row while it is in progress; 409 if it has been graded."""
     locked = await session.execute(
@@ -503,9 +477,56 @@ async def save_answer(
 
 
 # --- finishing -----------------------------------------------------------------------------
+@dataclass
+class GradedAnswer:
+    """An answer as grading leaves it (what the attempt's detail shows)."""
+
+    id: int
+    question_id: int
+    selected_option_ids: list[int]
+    answered_at: datetime
+    is_correct: bool | None = None
+    score: float | None = None
+
+
+_ANSWERS_NOW = select(
+    _answers.c.id, _answers.c.question_id, _answers.c.selected_option_ids, _answers.c.answered_at
+).where(_answers.c.attempt_id == bindparam("attempt_id"))
+_MARK_ANSWER = (
+    update(_answers)
+    .where(_answers.c.id == bindparam("answer_id"))
+    .values(is_correct=bindparam("correct"), score=bindparam("score"))
+)
+_LOG_GRADED = _events.insert().values(
+    attempt_id=bindparam("attempt_id"),
+    quiz_id=bindparam("quiz_id"),
+    person_id=bindparam("person_id"),
+    question_id=bindparam("question_id"),
+    kind="graded",
+    option_ids=bindparam("chosen", type_=JSON),
+    correct=bindparam("correct"),
+    score=bindparam("score"),
+    created_at=bindparam("now", type_=_events.c.created_at.type),
+)
+_SCORE = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"))
+    .values(score=bindparam("total"), passed=bindparam("passed"))
+)
+
+
 async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> bool:
     """Grade the attempt if it is still in progress: SUBMITTED, or EXPIRED when past its
     deadline. False when it was already graded (by a concurrent request, say)."""
+    return await grade(session, attempt, clock) is not None
+
+
+async def grade(
+    session: AsyncSession, attempt: QuizAttempt, clock: Clock
+) -> dict[int, GradedAnswer] | None:
+    """`finish`, answering the graded answers by question id (None: graded before). The
+    attempt object is left as the database now has it (status, times, score, passed), so
+    its detail needs no second read."""
     expired = clock.overdue(attempt)
     status = AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED
     at = (
@@ -520,26 +541,43 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> b
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        return False
+        return None
     # The claim waited for any save holding the row: read the answers as they are now.
-    answers = await answers_of(session, attempt.id)
+    answers = {
+        row.question_id: GradedAnswer(*row)
+        for row in await session.execute(_ANSWERS_NOW, {"attempt_id": attempt.id})
+    }
     questions = (await content_of(session, attempt.quiz)).by_id
+    scoring = attempt.quiz.multiple_scoring
     total = 0.0
+    logged, marked = [], []
     for question_id in attempt.question_order:
         question, answer = questions[question_id], answers.get(question_id)
         chosen = answer.selected_option_ids if answer else None
-        mark = _log(session, attempt, question_id, "graded", chosen, question, at)
+        mark = _mark(question, chosen, scoring)
+        logged.append(
+            {
+                "attempt_id": attempt.id,
+                "quiz_id": attempt.quiz_id,
+                "person_id": attempt.person_id,
+                "question_id": question_id,
+                "chosen": list(chosen or []),
+                "correct": mark.correct,
+                "score": mark.score,
+                "now": at,
+            }
+        )
         total += mark.score
         if answer is not None:
             answer.is_correct, answer.score = mark.correct, mark.score
+            marked.append({"answer_id": answer.id, "correct": mark.correct, "score": mark.score})
     total = round(total, 6)
     passed = attempt.max_score > 0 and total / attempt.max_score >= attempt.quiz.pass_mark
-    await session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id)
-        .values(score=total, passed=passed)
-        .execution_options(synchronize_session=False)
-    )
+    if marked:
+        await session.execute(_MARK_ANSWER, marked)
+    if logged:
+        await session.execute(_LOG_GRADED, logged)
+    await session.execute(_SCORE, {"attempt_id": attempt.id, "total": total, "passed": passed})
     record_event(
         session,
         "quiz.attempt_submitted",
@@ -552,7 +590,16 @@ async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> b
         passed=passed,
     )
     await session.flush()
-    return True
+    graded = {
+        "status": status.value,
+        "submitted_at": at,
+        "graded_at": clock.now,
+        "score": total,
+        "passed": passed,
+    }
+    for name, value in graded.items():
+        set_committed_value(attempt, name, value)
+    return answers
 
 
 async def graded_if_overdue(

@@ -445,5 +445,7 @@ async def submit_attempt(
     attempt = await _attempt(session, caller, attempt_id, own_attempt)
     if attempt.status in attempts.FINAL:  # submitted before: the same answer again
         return await attempt_views.detail(session, caller, attempt, clock)
-    await attempts.finish(session, attempt, clock)  # or a concurrent submit graded it
-    return await _attempt_detail(session, caller, attempt_id, clock)
+    graded = await attempts.grade(session, attempt, clock)
+    if graded is None:  # a concurrent submit graded it: read it as it is now
+        return await _attempt_detail(session, caller, attempt_id, clock)
+    return await attempt_views.detail(session, caller, attempt, clock, answers=graded)
