@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms_api.enrollments.service import insert_if_absent
 from lms_api.errors import (
     AttemptClosed,
     Conflict,
@@ -200,8 +199,9 @@ def _orders(quiz: Quiz, content: QuizContent) -> tuple[list[int], dict[str, list
 
 async def start_attempt(
     session: AsyncSession, caller: Principal, quiz: Quiz, clock: Clock
-) -> tuple[int, bool]:
-    """(attempt id, whether it is new): an unfinished attempt is resumed, not duplicated."""
+) -> tuple[int, QuizAttempt | None]:
+    """(attempt id, the new attempt as load_attempt reads it, or None when an unfinished
+    attempt is resumed: never duplicated)."""
     if caller.role in STAFF_ROLES:
         raise Forbidden(
             "Only students take quizzes; trainers and admins read the questions with "
@@ -223,7 +223,7 @@ async def start_attempt(
     ).all()
     for attempt_id, deadline in open_ones:
         if not clock.past(deadline):
-            return attempt_id, False
+            return attempt_id, None
         overdue = await load_attempt(session, attempt_id)
         assert overdue is not None
         await finish(session, overdue, clock)
@@ -238,44 +238,47 @@ async def start_attempt(
     deadline = (
         clock.now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
     )
-    inserted = await insert_if_absent(
-        session,
-        QuizAttempt,
-        {
-            "quiz_id": quiz.id,
-            "person_id": person.id,
-            "number": number,
-            "status": AttemptStatus.IN_PROGRESS.value,
-            "started_at": clock.now,
-            "deadline_at": deadline,
-            "max_score": content.max_score,
-            "question_order": question_order,
-            "option_order": option_order,
-            "revision": 0,
-        },
-        ["quiz_id", "person_id", "number"],
-    )
-    attempt = await session.scalar(
-        select(QuizAttempt).where(
-            QuizAttempt.quiz_id == quiz.id,
-            QuizAttempt.person_id == person.id,
-            QuizAttempt.number == number,
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = await session.scalar(
+        insert(_attempts)
+        .values(
+            quiz_id=quiz.id,
+            person_id=person.id,
+            number=number,
+            status=AttemptStatus.IN_PROGRESS.value,
+            started_at=clock.now,
+            deadline_at=deadline,
+            max_score=content.max_score,
+            question_order=question_order,
+            option_order=option_order,
+            revision=0,
         )
+        .on_conflict_do_nothing(index_elements=["quiz_id", "person_id", "number"])
+        .returning(_attempts.c.id)
     )
-    assert attempt is not None
-    if not inserted:  # a concurrent start of the same student won: resume that one
+    if inserted is None:  # a concurrent start of the same student won: resume that one
+        attempt = await session.scalar(
+            select(QuizAttempt).where(
+                QuizAttempt.quiz_id == quiz.id,
+                QuizAttempt.person_id == person.id,
+                QuizAttempt.number == number,
+            )
+        )
+        assert attempt is not None
         if attempt.status != AttemptStatus.IN_PROGRESS:
             raise Conflict("Your attempts changed meanwhile; try again.")
-        return attempt.id, False
+        return attempt.id, None
     record_event(
         session,
         "quiz.attempt_started",
-        attempt_id=attempt.id,
+        attempt_id=inserted,
         quiz_id=quiz.id,
         username=caller.name,
         number=number,
     )
-    return attempt.id, True
+    new = await load_attempt(session, inserted)  # with its student and quiz, for the detail
+    assert new is not None
+    return inserted, new
 
 
 # --- answering -----------------------------------------------------------------------------

@@ -341,7 +341,9 @@ async def start_attempt(
     attempt_id, new = await attempts.start_attempt(session, caller, quiz, clock)
     response.status_code = 201 if new else 200
     _located(request, response, "read_attempt", attempt_id=attempt_id)
-    return await _attempt_detail(session, caller, attempt_id, clock, new)
+    if new is None:  # resumed: as it is now
+        return await _attempt_detail(session, caller, attempt_id, clock)
+    return await attempt_views.detail(session, caller, new, clock, new=True)
 
 
 @router.get(
