@@ -164,11 +164,31 @@ _ATTEMPT_REF = (
 )
 
 
+_ATTEMPT_REF_AND_CALLER = _ATTEMPT_REF.add_columns(
+    select(_people.c.is_active)
+    .where(_people.c.username == bindparam("caller"))
+    .scalar_subquery()
+    .label("caller_active")
+)
+
+
 async def load_attempt_ref(session: AsyncSession, attempt_id: int) -> AttemptRef | None:
     """The attempt with its student's name and its quiz's key fields, in one Core query."""
     row = (await session.execute(_ATTEMPT_REF, {"attempt_id": attempt_id})).first()
-    if row is None:
-        return None
+    return None if row is None else _attempt_ref(row)
+
+
+async def load_attempt_ref_and_caller(
+    session: AsyncSession, attempt_id: int, caller: str
+) -> tuple[AttemptRef | None, bool | None]:
+    """`load_attempt_ref`, and in the same query the caller's `is_active` (None when there is
+    no such attempt, or no profile of the caller)."""
+    params = {"attempt_id": attempt_id, "caller": caller}
+    row = (await session.execute(_ATTEMPT_REF_AND_CALLER, params)).first()
+    return (None, None) if row is None else (_attempt_ref(row), row.caller_active)
+
+
+def _attempt_ref(row: Any) -> AttemptRef:
     return AttemptRef(
         id=row.id,
         quiz_id=row.quiz_id,
