@@ -536,6 +536,35 @@ _SCORE = (
     .where(_attempts.c.id == bindparam("attempt_id"))
     .values(score=bindparam("total"), passed=bindparam("passed"))
 )
+# PostgreSQL: the marks, the log rows (in question order) and the score in one round trip;
+# the rows travel as one JSON parameter each, so the statement is the same for any quiz.
+_GRADE_PG = text(
+    """
+WITH marks AS (
+    UPDATE quiz_answers SET is_correct = m.correct, score = m.score
+    FROM json_to_recordset(CAST(:marks AS json))
+         AS m(answer_id integer, correct boolean, score double precision)
+    WHERE quiz_answers.id = m.answer_id
+), logged AS (
+    INSERT INTO quiz_answer_events (attempt_id, quiz_id, person_id, question_id, kind,
+                                    option_ids, correct, score, created_at)
+    SELECT CAST(:attempt_id AS integer), CAST(:quiz_id AS integer),
+           CAST(:person_id AS integer), e.question_id, 'graded', e.chosen, e.correct,
+           e.score, CAST(:now AS timestamptz)
+    FROM json_to_recordset(CAST(:logged AS json))
+         AS e(n integer, question_id integer, chosen json, correct boolean,
+              score double precision)
+    ORDER BY e.n
+)
+UPDATE quiz_attempts SET score = CAST(:total AS double precision),
+                         passed = CAST(:passed AS boolean)
+WHERE id = CAST(:attempt_id AS integer)
+"""
+).bindparams(
+    bindparam("marks", type_=JSON),
+    bindparam("logged", type_=JSON),
+    bindparam("now", type_=_events.c.created_at.type),
+)
 
 
 async def finish(session: AsyncSession, attempt: QuizAttempt, clock: Clock) -> bool:
@@ -596,11 +625,26 @@ async def grade(
             marked.append({"answer_id": answer.id, "correct": mark.correct, "score": mark.score})
     total = round(total, 6)
     passed = attempt.max_score > 0 and total / attempt.max_score >= attempt.quiz.pass_mark
-    if marked:
-        await session.execute(_MARK_ANSWER, marked)
-    if logged:
-        await session.execute(_LOG_GRADED, logged)
-    await session.execute(_SCORE, {"attempt_id": attempt.id, "total": total, "passed": passed})
+    scored = {"attempt_id": attempt.id, "total": total, "passed": passed}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = ("question_id", "chosen", "correct", "score")
+        params = {
+            **scored,
+            "quiz_id": attempt.quiz_id,
+            "person_id": attempt.person_id,
+            "now": at,
+            "marks": marked,
+            "logged": [
+                {"n": n, **{name: row[name] for name in rows}} for n, row in enumerate(logged)
+            ],
+        }
+        await session.execute(_GRADE_PG, params)
+    else:
+        if marked:
+            await session.execute(_MARK_ANSWER, marked)
+        if logged:
+            await session.execute(_LOG_GRADED, logged)
+        await session.execute(_SCORE, scored)
     record_event(
         session,
         "quiz.attempt_submitted",
