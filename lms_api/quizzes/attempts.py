@@ -100,6 +100,24 @@ async def load_attempt(session: AsyncSession, attempt_id: int) -> QuizAttempt | 
     )
 
 
+async def load_attempt_and_caller(
+    session: AsyncSession, attempt_id: int, caller: str
+) -> tuple[QuizAttempt | None, bool | None]:
+    """`load_attempt`, and in the same query the caller's `is_active` (None when there is no
+    such attempt, or no profile of the caller)."""
+    active = (
+        select(Person.is_active).where(Person.username == caller).scalar_subquery().label("active")
+    )
+    row = (
+        await session.execute(
+            with_student_and_quiz(
+                select(QuizAttempt, active).where(QuizAttempt.id == attempt_id)
+            ).execution_options(populate_existing=True)
+        )
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
 async def answers_of(session: AsyncSession, attempt_id: int) -> dict[int, StudentAnswer]:
     """The attempt's answers by question id, read as they are now (populate_existing: a
     concurrent save may just have committed)."""

@@ -391,23 +391,44 @@ async def read_attempt(
     return await attempt_views.detail(session, caller, attempt, clock)
 
 
-async def _saver(
-    request: Request,
-    principal: Annotated[Principal, Depends(current_principal)],
-    session: SessionDep,
-) -> tuple[Principal, attempts.AttemptRef | None]:
-    """`CurrentUser` for the answer save (the hot path of taking a quiz), reading the attempt
-    in the same query as the account check: the same checks in the same order (deactivated:
-    403 before the path and body are validated, as everywhere), one round trip less."""
-    raw = request.path_params.get("attempt_id", "")
-    attempt_id = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
-    attempt, active = None, None
-    if principal.kind == "user" and attempt_id is not None:
-        attempt, active = await attempts.load_attempt_ref_and_caller(
-            session, attempt_id, principal.name
-        )
-    await ensure_active(session, principal, known=active)
-    return await current_user(principal), attempt
+def _caller_with(load):
+    """`CurrentUser` for the hot paths of taking a quiz (answer, submit), reading the attempt
+    with `load` in the same query as the account check: the same checks in the same order
+    (deactivated: 403 before the path and body are validated, as everywhere), one round trip
+    less. The dependency answers (caller, attempt or None)."""
+
+    async def caller_and_attempt(
+        request: Request,
+        principal: Annotated[Principal, Depends(current_principal)],
+        session: SessionDep,
+    ) -> tuple[Principal, Any]:
+        raw = request.path_params.get("attempt_id", "")
+        attempt_id = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+        attempt, active = None, None
+        if principal.kind == "user" and attempt_id is not None:
+            attempt, active = await load(session, attempt_id, principal.name)
+        await ensure_active(session, principal, known=active)
+        return await current_user(principal), attempt
+
+    return caller_and_attempt
+
+
+def _preloaded(attempt: Any):
+    """An attempt loader (attempt_access) answering the attempt the dependency read."""
+
+    async def read(_session: AsyncSession, _attempt_id: int) -> Any:
+        return attempt
+
+    return read
+
+
+Saver = Annotated[
+    tuple[Principal, attempts.AttemptRef | None],
+    Depends(_caller_with(attempts.load_attempt_ref_and_caller)),
+]
+Submitter = Annotated[
+    tuple[Principal, Any], Depends(_caller_with(attempts.load_attempt_and_caller))
+]
 
 
 @router.put(
@@ -422,7 +443,7 @@ async def _saver(
     },
 )
 async def save_answer(
-    saver: Annotated[tuple[Principal, attempts.AttemptRef | None], Depends(_saver)],
+    saver: Saver,
     session: SessionDep,
     request: Request,
     attempt_id: AttemptId,
@@ -431,12 +452,8 @@ async def save_answer(
 ) -> Any:
     """Save the answer to one question (autosave: the same answer twice changes nothing)."""
     clock = _request_clock(request)
-    caller, loaded = saver
-
-    async def read(_session: AsyncSession, _attempt_id: int) -> attempts.AttemptRef | None:
-        return loaded  # read with the account check, in this transaction
-
-    attempt = await own_attempt(session, caller, attempt_id, read)
+    caller, loaded = saver  # read with the account check, in this transaction
+    attempt = await own_attempt(session, caller, attempt_id, _preloaded(loaded))
     try:
         answer = await attempts.save_answer(session, attempt, question_id, body.option_ids, clock)
     except attempts.AttemptExpired:
@@ -464,11 +481,12 @@ async def save_answer(
     },
 )
 async def submit_attempt(
-    caller: CurrentUser, session: SessionDep, request: Request, attempt_id: AttemptId
+    submitter: Submitter, session: SessionDep, request: Request, attempt_id: AttemptId
 ) -> AttemptDetail:
     """Submit and grade the attempt; submitting again answers the same result."""
     clock = _request_clock(request)
-    attempt = await _attempt(session, caller, attempt_id, own_attempt)
+    caller, loaded = submitter  # read with the account check, in this transaction
+    attempt = await own_attempt(session, caller, attempt_id, _preloaded(loaded))
     if attempt.status in attempts.FINAL:  # submitted before: the same answer again
         return await attempt_views.detail(session, caller, attempt, clock)
     graded = await attempts.grade(session, attempt, clock)

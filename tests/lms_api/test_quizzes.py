@@ -392,7 +392,7 @@ def test_bad_answers_are_refused(api, auth):
 
 
 def test_a_deactivated_student_cannot_answer_whatever_the_request(api, auth):
-    """The save reads the account with the attempt (one query), yet refuses as every route
+    """Save and submit read the account with the attempt (one query), yet refuse as every route
     does: 403 `account_deactivated` before the path and body are even checked."""
     quiz = make_quiz(api, auth)
     attempt = start(api, auth, quiz["id"]).json()
@@ -409,9 +409,12 @@ def test_a_deactivated_student_cannot_answer_whatever_the_request(api, auth):
             json={"option_ids": "x"},  # an invalid body
             headers=auth("ada"),
         ),
+        submit(api, auth, attempt["id"]),
+        submit(api, auth, 0),
     ):
         assert_error(response, 403, "account_deactivated")
     assert_error(answer(api, auth, attempt["id"], q1, right, "hub"), 403, "forbidden")
+    assert_error(submit(api, auth, attempt["id"], "hub"), 403, "forbidden")
     back = api.patch(f"{V1}/users/ada", json={"is_active": True}, headers=auth("office"))
     assert back.status_code == 200
     assert answer(api, auth, attempt["id"], q1, right).json()["changed_count"] == 0
