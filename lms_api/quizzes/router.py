@@ -391,6 +391,14 @@ async def read_attempt(
     return await attempt_views.detail(session, caller, attempt, clock)
 
 
+def _path_id(raw: str) -> int | None:
+    """A path id as the route will accept it, or None (the route then answers 422 itself)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _caller_with(load):
     """`CurrentUser` for the hot paths of taking a quiz (answer, submit), reading the attempt
     with `load` in the same query as the account check: the same checks in the same order
@@ -402,8 +410,7 @@ def _caller_with(load):
         principal: Annotated[Principal, Depends(current_principal)],
         session: SessionDep,
     ) -> tuple[Principal, Any]:
-        raw = request.path_params.get("attempt_id", "")
-        attempt_id = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+        attempt_id = _path_id(request.path_params.get("attempt_id", ""))
         attempt, active = None, None
         if principal.kind == "user" and attempt_id is not None:
             attempt, active = await load(session, attempt_id, principal.name)

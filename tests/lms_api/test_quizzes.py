@@ -419,6 +419,9 @@ def test_a_deactivated_student_cannot_answer_whatever_the_request(api, auth):
     assert back.status_code == 200
     assert answer(api, auth, attempt["id"], q1, right).json()["changed_count"] == 0
     assert_error(answer(api, auth, attempt["id"], q1, right, "grace"), 404, "not_found")
+    for odd in ("\u00b2", "\u0663", "9" * 5000, "-1", "1e3"):  # not ids: 422, never a 500
+        assert_error(answer(api, auth, odd, q1, right), 422, "invalid_input")
+        assert_error(submit(api, auth, odd), 422, "invalid_input")
 
 
 def test_max_attempts_and_reveal_after_the_last_one(api, auth):
