@@ -144,14 +144,22 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-async def ensure_active(session: AsyncSession, principal: Principal) -> Principal:
+async def ensure_active(
+    session: AsyncSession, principal: Principal, known: bool | None = None
+) -> Principal:
     """A user's profile is made on their first authenticated call; a deactivated one is refused.
 
     One indexed look-up per request (a write only the very first time); services pass as is.
+    `known`: the caller's `is_active` as a route's own first query read it, in this request's
+    transaction (None: not read, or no profile yet), so the look-up is not made twice.
     """
     if principal.kind != "user":
         return principal
-    active = await session.scalar(select(Person.is_active).where(Person.username == principal.name))
+    active = known
+    if active is None:
+        active = await session.scalar(
+            select(Person.is_active).where(Person.username == principal.name)
+        )
     if active is None:
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:

@@ -1,8 +1,10 @@
 """Engine, session and declarative base shared by every domain package."""
 
+import select
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
@@ -72,6 +74,35 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _quiet_and_idle(dbapi_connection: Any) -> bool:
+    """Whether a pooled PostgreSQL connection is known good without asking the server: open,
+    outside any transaction, and nothing arrived on its socket since its last command. A
+    server that ends a session (restart, `pg_terminate_backend`, idle timeout) sends an error
+    and closes the socket, which makes it readable."""
+    connection = getattr(dbapi_connection, "_connection", None)
+    if not isinstance(connection, psycopg.AsyncConnection) or connection.broken:
+        return False
+    if connection.closed or connection.pgconn.status != psycopg.pq.ConnStatus.OK:
+        return False
+    if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+    return not readable
+
+
+def _cheap_pre_ping(engine: AsyncEngine) -> None:
+    """`pool_pre_ping` without a round trip when the connection is quiet (see
+    `_quiet_and_idle`); otherwise the dialect's ping (`;`), which finds a dead connection and
+    has the pool replace it, as before. Saves one of the ~6 round trips of a small request."""
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        return _quiet_and_idle(dbapi_connection) or ping(dbapi_connection)
+
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+
 def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     """`pool_size` applies to server databases; SQLite keeps SQLAlchemy's own pooling."""
     options: dict[str, Any] = {"pool_pre_ping": True}
@@ -80,6 +111,8 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     engine = create_async_engine(async_url(url), **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _cheap_pre_ping(engine)
     return engine
 
 

@@ -338,7 +338,7 @@ async def autosave_answer(
     clock = _clock(request)
     try:
         option_ids = await _posted_option_ids(request)
-        attempt = await own_attempt(session, user, attempt_id)
+        attempt = await own_attempt(session, user, attempt_id, attempts.load_attempt_ref)
         answer = await attempts.save_answer(session, attempt, question_id, option_ids, clock)
     except attempts.AttemptExpired as exc:  # graded as it stood: kept (committed on return)
         return JSONResponse(error_body(exc.code, TIME_UP), status_code=exc.status)

@@ -2,6 +2,9 @@
 reveal policy): the rules of who sees what, apart from how attempts change and how they read.
 """
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,17 +23,25 @@ class AttemptNotFound(NotFound):
         super().__init__(f"No attempt {attempt_id}.")
 
 
-async def visible_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
-    """The attempt if the caller may read it: its student, their trainer, admins."""
-    attempt = await load_attempt(session, attempt_id)
+Loader = Callable[[AsyncSession, int], Awaitable[Any]]
+
+
+async def visible_attempt(
+    session: AsyncSession, caller: Principal, attempt_id: int, load: Loader = load_attempt
+) -> Any:
+    """The attempt if the caller may read it: its student, their trainer, admins. `load`:
+    how to read it (the ORM attempt, or the save's plain `attempts.AttemptRef`)."""
+    attempt = await load(session, attempt_id)
     if attempt is None or not await may_see_records_of(session, caller, attempt.person.username):
         raise AttemptNotFound(attempt_id)
     return attempt
 
 
-async def own_attempt(session: AsyncSession, caller: Principal, attempt_id: int) -> QuizAttempt:
+async def own_attempt(
+    session: AsyncSession, caller: Principal, attempt_id: int, load: Loader = load_attempt
+) -> Any:
     """The attempt if it is the caller's own (only its student answers and submits)."""
-    attempt = await visible_attempt(session, caller, attempt_id)
+    attempt = await visible_attempt(session, caller, attempt_id, load)
     if attempt.person.username != caller.name:
         raise Forbidden("Only the student taking this attempt may answer or submit it.")
     return attempt

@@ -3,6 +3,8 @@ lists and a quiz's results; reading and presenting, apart from the state machine
 """
 
 import statistics
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,12 +60,15 @@ async def detail(
     clock: Clock,
     *,
     new: bool = False,
+    answers: Mapping[int, Any] | None = None,
 ) -> AttemptDetail:
-    """`new`: just started, so no answers to read."""
+    """`new`: just started, so no answers to read; `answers`: as just graded (by question
+    id), so not read again."""
     revealed = await answers_revealed(session, caller, attempt)
     graded = attempt.status in FINAL
     questions = (await content_of(session, attempt.quiz)).by_id
-    answers = {} if new else await answers_of(session, attempt.id)
+    if answers is None:
+        answers = {} if new else await answers_of(session, attempt.id)
     shown = []
     for position, question_id in enumerate(attempt.question_order, start=1):
         question, answer = questions[question_id], answers.get(question_id)

@@ -391,6 +391,39 @@ def test_bad_answers_are_refused(api, auth):
     assert_error(start(api, auth, quiz["id"], "trainer"), 403, "forbidden", "Only students")
 
 
+def test_a_deactivated_student_cannot_answer_whatever_the_request(api, auth):
+    """Save and submit read the account with the attempt (one query), yet refuse as every route
+    does: 403 `account_deactivated` before the path and body are even checked."""
+    quiz = make_quiz(api, auth)
+    attempt = start(api, auth, quiz["id"]).json()
+    q1 = quiz["questions"][0]["id"]
+    right = option_ids(quiz, 1, "LEFT JOIN")
+    assert answer(api, auth, attempt["id"], q1, right).status_code == 200
+    assert api.post(f"{V1}/users/ada/deactivate", headers=auth("office")).status_code == 200
+    for response in (
+        answer(api, auth, attempt["id"], q1, right),
+        answer(api, auth, attempt["id"] + 1000, q1, right),  # no such attempt
+        answer(api, auth, 0, q1, right),  # an invalid path
+        api.put(
+            f"{V1}/attempts/{attempt['id']}/answers/{q1}",
+            json={"option_ids": "x"},  # an invalid body
+            headers=auth("ada"),
+        ),
+        submit(api, auth, attempt["id"]),
+        submit(api, auth, 0),
+    ):
+        assert_error(response, 403, "account_deactivated")
+    assert_error(answer(api, auth, attempt["id"], q1, right, "hub"), 403, "forbidden")
+    assert_error(submit(api, auth, attempt["id"], "hub"), 403, "forbidden")
+    back = api.patch(f"{V1}/users/ada", json={"is_active": True}, headers=auth("office"))
+    assert back.status_code == 200
+    assert answer(api, auth, attempt["id"], q1, right).json()["changed_count"] == 0
+    assert_error(answer(api, auth, attempt["id"], q1, right, "grace"), 404, "not_found")
+    for odd in ("\u00b2", "\u0663", "9" * 5000, "-1", "1e3"):  # not ids: 422, never a 500
+        assert_error(answer(api, auth, odd, q1, right), 422, "invalid_input")
+        assert_error(submit(api, auth, odd), 422, "invalid_input")
+
+
 def test_max_attempts_and_reveal_after_the_last_one(api, auth):
     quiz = make_quiz(api, auth, max_attempts=2, reveal_policy="after_last_attempt")
     first = take_it_all_right(api, auth, quiz)
