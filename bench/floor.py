@@ -52,9 +52,7 @@ API = "/api/v1"
 
 # The statements lms_api runs for these reads (logged from it with SQLAlchemy's events and
 # PostgreSQL's log_statement; bench/README.md, "The floor").
-IS_ACTIVE = (
-    "SELECT people.is_active \nFROM people \nWHERE people.username = %(username_1)s::VARCHAR"
-)
+IS_ACTIVE = "SELECT people.is_active \nFROM people \nWHERE people.username = %(username)s::VARCHAR"
 TRACK = (
     "SELECT tracks.id, tracks.code, tracks.name, tracks.description, tracks.duration_weeks, "
     "tracks.workspace_kinds, tracks.price_cents, tracks.currency, tracks.is_active, "
@@ -243,7 +241,7 @@ class Floor:
 
     @staticmethod
     async def deactivated(connection: psycopg.AsyncConnection, caller: Caller) -> Response | None:
-        cursor = await connection.execute(IS_ACTIVE, {"username_1": caller.name})
+        cursor = await connection.execute(IS_ACTIVE, {"username": caller.name})
         row = await cursor.fetchone()
         if row is not None and not row[0]:
             return error(403, "account_deactivated", f"account deactivated: {caller.name!r}")

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lms_api.database import SessionDep
@@ -144,14 +144,22 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+# The caller's `is_active`, as a Core statement built once: no ORM entity, so the session
+# hands it straight to the connection (no ORM compile state, no ORM result set-up), and no
+# statement is built per request. Every request of a user runs it (bench/README.md, issue 23).
+_PEOPLE = Person.__table__
+IS_ACTIVE = select(_PEOPLE.c.is_active).where(_PEOPLE.c.username == bindparam("username"))
+
+
 async def ensure_active(session: AsyncSession, principal: Principal) -> Principal:
     """A user's profile is made on their first authenticated call; a deactivated one is refused.
 
     One indexed look-up per request (a write only the very first time); services pass as is.
+    Never cached: a deactivation applies from the very next request.
     """
     if principal.kind != "user":
         return principal
-    active = await session.scalar(select(Person.is_active).where(Person.username == principal.name))
+    active = (await session.execute(IS_ACTIVE, {"username": principal.name})).scalar()
     if active is None:
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:
