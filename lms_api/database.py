@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
+from sqlalchemy.util import greenlet_spawn
 
 from lms_api.types import MAX_ID as MAX_ID  # where the routes have always imported it from
 
@@ -129,17 +130,45 @@ class Database:
         await self.engine.dispose()
 
 
-async def _session(request_db: "Database") -> AsyncIterator[AsyncSession]:
-    async with request_db.sessionmaker() as session, session.begin():
-        # One transaction per request: commit at the end, roll back on any error.
-        yield session
+def _end(session: Session, transaction: SessionTransaction, error: BaseException | None) -> None:
+    """The end of a request's transaction, as `async with session.begin()` ends it (commit,
+    or roll back on an error), then the session's close: one trip into SQLAlchemy's
+    greenlet for both."""
+    try:
+        if error is None:
+            transaction.__exit__(None, None, None)
+        else:
+            transaction.__exit__(type(error), error, error.__traceback__)
+    finally:
+        session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The app's database (`create_app` puts it on app.state): read from the request, not via
-    a dependency override, which FastAPI would re-resolve and run in a thread per request."""
-    async for session in _session(request.app.state.database):
+    """One transaction per request: commit at the end, roll back on any error.
+
+    The app's database (`create_app` puts it on app.state) is read from the request, not via
+    a dependency override, which FastAPI would re-resolve and run in a thread per request.
+    What `async with sessionmaker() as session, session.begin()` does, with less machinery
+    per request (bench/README.md, issue 23): the transaction is begun without a greenlet
+    (no I/O: the connection is taken by the first statement), and ended and the session
+    closed in one greenlet, not three plus a task for the close. Should that end fail or be
+    cancelled, SQLAlchemy's own close (run to completion in a task of its own) still releases
+    the connection."""
+    session = request.app.state.database.sessionmaker()
+    transaction = session.sync_session.begin()
+    transaction.__enter__()
+    error: BaseException | None = None
+    try:
         yield session
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        try:
+            await greenlet_spawn(_end, session.sync_session, transaction, error)
+        except BaseException:
+            await session.close()
+            raise
 
 
 # scope="function": the transaction commits when the route returns, before the response is
