@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms_api.database import SessionDep
+from lms_api.database import SessionDep, select_rows
 from lms_api.errors import (
     AccountDeactivated,
     Forbidden,
@@ -159,7 +159,8 @@ async def ensure_active(session: AsyncSession, principal: Principal) -> Principa
     """
     if principal.kind != "user":
         return principal
-    active = (await session.execute(IS_ACTIVE, {"username": principal.name})).scalar()
+    rows = await select_rows(session, IS_ACTIVE, {"username": principal.name})
+    active = rows[0][0] if rows else None
     if active is None:
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lms_api.curriculum.models import Deliverable, Project, ProjectStep, Track
 from lms_api.curriculum.schemas import ProjectDetail, TrackDetail
 from lms_api.curriculum.service import refuse_read
+from lms_api.database import select_rows
 from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.models import Enrollment
 from lms_api.errors import NotFound
@@ -97,7 +98,7 @@ def _check_read(user: Principal, code: str, status: str | None) -> None:
 
 async def track_detail(session: AsyncSession, user: Principal, code: str) -> TrackDetail:
     """`GET /tracks/{code}`: the track and its projects, under the read rule."""
-    rows = (await session.execute(TRACK, {"code": code, "username": user.name})).all()
+    rows = await select_rows(session, TRACK, {"code": code, "username": user.name})
     if not rows:
         raise NotFound(f"No track with code {code!r}.", details={"code": code})
     status, code, name, description, weeks, price, currency, kinds, active = rows[0][:9]
@@ -132,7 +133,7 @@ async def track_detail(session: AsyncSession, user: Principal, code: str) -> Tra
 async def project_detail(session: AsyncSession, user: Principal, project_id: int) -> ProjectDetail:
     """`GET /projects/{id}`: a project with its ordered steps and deliverables, under its
     track's read rule."""
-    rows = (await session.execute(PROJECT, {"project_id": project_id, "username": user.name})).all()
+    rows = await select_rows(session, PROJECT, {"project_id": project_id, "username": user.name})
     if not rows:
         raise NotFound(f"No project with id {project_id}.", details={"id": project_id})
     status, code, number, title, description, kind, tech_stack, hours = rows[0][:8]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from lms_api.access import may_see_records_of
 from lms_api.curriculum.models import Project, ProjectStep, Track
+from lms_api.database import select_rows
 from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import insert_if_absent
@@ -178,7 +179,7 @@ STRUCTURE_WITH_COMPLETIONS = (
     )
     .where(
         _people.c.username == bindparam("username"),
-        _enrollments.c.status == bindparam("status", EnrollmentStatus.ACTIVE.value),
+        _enrollments.c.status == bindparam("status"),
     )
     .order_by(_tracks.c.code, _projects.c.number, _steps.c.order, _steps.c.id)
 )
@@ -203,7 +204,11 @@ async def progress_of(session: AsyncSession, username: str) -> ProgressOut:
 
     One flat query, grouped here into plain values and validated once as the response
     model: this is the students' most frequent read."""
-    rows = (await session.execute(STRUCTURE_WITH_COMPLETIONS, {"username": username})).all()
+    rows = await select_rows(
+        session,
+        STRUCTURE_WITH_COMPLETIONS,
+        {"username": username, "status": EnrollmentStatus.ACTIVE.value},
+    )
     report = []
     for (_, code, name), track_rows in groupby(rows, key=lambda r: tuple(r[:3])):
         projects = []
