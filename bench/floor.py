@@ -9,7 +9,8 @@ FastAPI and psycopg and nothing more. What is the same as in lms_api, per reques
   (the `::VARCHAR` casts and aliases included), in one transaction (BEGIN ... COMMIT), with
   the same driver (psycopg 3, async) and its defaults (server-side binding, statements
   prepared after 5 uses): the caller's `people.is_active` (lms_api's per-request deactivation
-  check), the data query, and for a track or project the caller's enrollment status;
+  check), then the data query, which for a track or project brings the caller's enrollment
+  status along (a correlated sub-select);
 - the token check: a token the floor has not seen is asked of the hub exactly as lms_api asks
   it (`GET /user` with the token, then `GET /users/{name}` with the service token for the
   admin flag and groups; a token without the lms-api access scope is refused with 403); the
@@ -52,49 +53,45 @@ API = "/api/v1"
 
 # The statements lms_api runs for these reads (logged from it with SQLAlchemy's events and
 # PostgreSQL's log_statement; bench/README.md, "The floor").
-IS_ACTIVE = (
-    "SELECT people.is_active \nFROM people \nWHERE people.username = %(username_1)s::VARCHAR"
-)
+IS_ACTIVE = "SELECT people.is_active \nFROM people \nWHERE people.username = %(username)s::VARCHAR"
 TRACK = (
-    "SELECT tracks.id, tracks.code, tracks.name, tracks.description, tracks.duration_weeks, "
-    "tracks.workspace_kinds, tracks.price_cents, tracks.currency, tracks.is_active, "
-    "projects_1.id AS id_1, projects_1.track_id, projects_1.number, projects_1.title, "
-    "projects_1.description AS description_1, projects_1.type, projects_1.tech_stack, "
-    "projects_1.estimated_hours \nFROM tracks LEFT OUTER JOIN projects AS projects_1 ON "
-    "tracks.id = projects_1.track_id \nWHERE tracks.code = %(code_1)s::VARCHAR "
-    "ORDER BY projects_1.number"
+    "SELECT (SELECT enrollments.status \nFROM enrollments JOIN people ON "
+    "enrollments.person_id = people.id \nWHERE people.username = "
+    "%(username)s::VARCHAR AND enrollments.track_id = tracks.id) AS "
+    "enrollment_status, tracks.code, tracks.name, tracks.description, "
+    "tracks.duration_weeks, tracks.price_cents, tracks.currency, "
+    "tracks.workspace_kinds, tracks.is_active, projects.id, projects.number, "
+    "projects.title, projects.type, projects.tech_stack, projects.estimated_hours "
+    "\nFROM tracks LEFT OUTER JOIN projects ON projects.track_id = tracks.id \nWHERE "
+    "tracks.code = %(code)s::VARCHAR ORDER BY projects.number"
 )
 PROJECT = (
-    "SELECT projects.id, projects.track_id, projects.number, projects.title, "
-    "projects.description, projects.type, projects.tech_stack, projects.estimated_hours, "
-    "tracks_1.id AS id_1, tracks_1.code, tracks_1.name, tracks_1.description AS description_1, "
-    "tracks_1.duration_weeks, tracks_1.workspace_kinds, tracks_1.price_cents, "
-    "tracks_1.currency, tracks_1.is_active, project_steps_1.id AS id_2, "
-    'project_steps_1.project_id, project_steps_1."order", project_steps_1.title AS title_1, '
-    "project_steps_1.description AS description_2, deliverables_1.id AS id_3, "
-    "deliverables_1.project_id AS project_id_1, deliverables_1.title AS title_2, "
-    "deliverables_1.kind, deliverables_1.required \nFROM projects LEFT OUTER JOIN tracks AS "
-    "tracks_1 ON tracks_1.id = projects.track_id LEFT OUTER JOIN project_steps AS "
-    "project_steps_1 ON projects.id = project_steps_1.project_id LEFT OUTER JOIN deliverables "
-    "AS deliverables_1 ON projects.id = deliverables_1.project_id \nWHERE projects.id = "
-    '%(id_4)s::INTEGER ORDER BY project_steps_1."order", deliverables_1.id'
-)
-ENROLLMENT_STATUS = (
-    "SELECT enrollments.status \nFROM enrollments JOIN people ON enrollments.person_id = "
-    "people.id \nWHERE people.username = %(username_1)s::VARCHAR AND enrollments.track_id = "
-    "%(track_id_1)s::INTEGER"
+    "SELECT (SELECT enrollments.status \nFROM enrollments JOIN people ON "
+    "enrollments.person_id = people.id \nWHERE people.username = "
+    "%(username)s::VARCHAR AND enrollments.track_id = tracks.id) AS "
+    "enrollment_status, tracks.code, projects.number, projects.title, "
+    "projects.description, projects.type, projects.tech_stack, "
+    'projects.estimated_hours, project_steps.id, project_steps."order", '
+    "project_steps.title AS title_1, project_steps.description AS description_1, "
+    "deliverables.id AS id_1, deliverables.title AS title_2, deliverables.kind, "
+    "deliverables.required \nFROM projects JOIN tracks ON tracks.id = "
+    "projects.track_id LEFT OUTER JOIN project_steps ON project_steps.project_id = "
+    "projects.id LEFT OUTER JOIN deliverables ON deliverables.project_id = "
+    "projects.id \nWHERE projects.id = %(project_id)s::INTEGER ORDER BY "
+    'project_steps."order", deliverables.id'
 )
 PROGRESS = (
-    "SELECT tracks.id, tracks.code, tracks.name, projects.id AS id_1, projects.number, "
-    'projects.title, project_steps.id AS id_2, project_steps."order", project_steps.title AS '
-    "title_1, step_completions.created_at \nFROM enrollments JOIN people ON people.id = "
-    "enrollments.person_id JOIN tracks ON tracks.id = enrollments.track_id LEFT OUTER JOIN "
-    "projects ON projects.track_id = tracks.id LEFT OUTER JOIN project_steps ON "
-    "project_steps.project_id = projects.id LEFT OUTER JOIN step_completions ON "
-    "step_completions.step_id = project_steps.id AND step_completions.person_id = people.id "
-    "\nWHERE people.username = %(username_1)s::VARCHAR AND enrollments.status = "
-    '%(status_1)s::VARCHAR ORDER BY tracks.code, projects.number, project_steps."order", '
-    "project_steps.id"
+    "SELECT tracks.id, tracks.code, tracks.name, projects.id AS id_1, "
+    "projects.number, projects.title, project_steps.id AS id_2, "
+    'project_steps."order", project_steps.title AS title_1, '
+    "step_completions.created_at \nFROM enrollments JOIN people ON people.id = "
+    "enrollments.person_id JOIN tracks ON tracks.id = enrollments.track_id LEFT "
+    "OUTER JOIN projects ON projects.track_id = tracks.id LEFT OUTER JOIN "
+    "project_steps ON project_steps.project_id = projects.id LEFT OUTER JOIN "
+    "step_completions ON step_completions.step_id = project_steps.id AND "
+    "step_completions.person_id = people.id \nWHERE people.username = "
+    "%(username)s::VARCHAR AND enrollments.status = %(status)s::VARCHAR ORDER BY "
+    'tracks.code, projects.number, project_steps."order", project_steps.id'
 )
 ACTIVE = "active"
 
@@ -243,23 +240,16 @@ class Floor:
 
     @staticmethod
     async def deactivated(connection: psycopg.AsyncConnection, caller: Caller) -> Response | None:
-        cursor = await connection.execute(IS_ACTIVE, {"username_1": caller.name})
+        cursor = await connection.execute(IS_ACTIVE, {"username": caller.name})
         row = await cursor.fetchone()
         if row is not None and not row[0]:
             return error(403, "account_deactivated", f"account deactivated: {caller.name!r}")
         return None
 
     @staticmethod
-    async def may_read(
-        connection: psycopg.AsyncConnection, caller: Caller, track_id: int, code: str
-    ) -> Response | None:
-        if caller.staff:
-            return None
-        cursor = await connection.execute(
-            ENROLLMENT_STATUS, {"username_1": caller.name, "track_id_1": track_id}
-        )
-        row = await cursor.fetchone()
-        if row is not None and row[0] == ACTIVE:
+    def may_read(caller: Caller, status: str | None, code: str) -> Response | None:
+        """The read rule on the enrollment status the data query brought along."""
+        if caller.staff or status == ACTIVE:
             return None
         return error(403, "not_enrolled", f"Track {code!r} is open to its enrolled students only.")
 
@@ -271,21 +261,22 @@ class Floor:
             refused = await self.deactivated(connection, caller)
             if refused is not None:
                 return refused
-            rows = await (await connection.execute(TRACK, {"code_1": code})).fetchall()
-            if not rows:
-                return error(404, "not_found", f"No track with code {code!r}.")
-            refused = await self.may_read(connection, caller, rows[0][0], code)
-            if refused is not None:
-                return refused
+            cursor = await connection.execute(TRACK, {"code": code, "username": caller.name})
+            rows = await cursor.fetchall()
+        if not rows:
+            return error(404, "not_found", f"No track with code {code!r}.")
         t = rows[0]
+        refused = self.may_read(caller, t[0], t[1])
+        if refused is not None:
+            return refused
         projects = [
             {
                 "id": r[9],
-                "number": r[11],
-                "title": r[12],
-                "type": r[14],
-                "tech_stack": r[15],
-                "estimated_hours": r[16],
+                "number": r[10],
+                "title": r[11],
+                "type": r[12],
+                "tech_stack": r[13],
+                "estimated_hours": r[14],
             }
             for r in rows
             if r[9] is not None
@@ -296,9 +287,9 @@ class Floor:
                 "name": t[2],
                 "description": t[3],
                 "duration_weeks": t[4],
-                "price_cents": t[6],
-                "currency": t[7],
-                "workspace_kinds": t[5],
+                "price_cents": t[5],
+                "currency": t[6],
+                "workspace_kinds": t[7],
                 "is_active": t[8],
                 "projects": projects,
             }
@@ -312,34 +303,37 @@ class Floor:
             refused = await self.deactivated(connection, caller)
             if refused is not None:
                 return refused
-            rows = await (await connection.execute(PROJECT, {"id_4": project_id})).fetchall()
-            if not rows:
-                return error(404, "not_found", f"No project with id {project_id}.")
-            refused = await self.may_read(connection, caller, rows[0][8], rows[0][9])
-            if refused is not None:
-                return refused
+            cursor = await connection.execute(
+                PROJECT, {"project_id": project_id, "username": caller.name}
+            )
+            rows = await cursor.fetchall()
+        if not rows:
+            return error(404, "not_found", f"No project with id {project_id}.")
         p = rows[0]
+        refused = self.may_read(caller, p[0], p[1])
+        if refused is not None:
+            return refused
         steps: dict[int, dict[str, Any]] = {}
         deliverables: dict[int, dict[str, Any]] = {}
         for r in rows:  # steps x deliverables: each once, in the order the query gives
-            if r[17] is not None and r[17] not in steps:
-                steps[r[17]] = {"id": r[17], "order": r[19], "title": r[20], "description": r[21]}
-            if r[22] is not None and r[22] not in deliverables:
-                deliverables[r[22]] = {
-                    "id": r[22],
-                    "title": r[24],
-                    "kind": r[25],
-                    "required": r[26],
+            if r[8] is not None and r[8] not in steps:
+                steps[r[8]] = {"id": r[8], "order": r[9], "title": r[10], "description": r[11]}
+            if r[12] is not None and r[12] not in deliverables:
+                deliverables[r[12]] = {
+                    "id": r[12],
+                    "title": r[13],
+                    "kind": r[14],
+                    "required": r[15],
                 }
         return ok(
             {
-                "id": p[0],
+                "id": project_id,
                 "number": p[2],
                 "title": p[3],
                 "type": p[5],
                 "tech_stack": p[6],
                 "estimated_hours": p[7],
-                "track_code": p[9],
+                "track_code": p[1],
                 "description": p[4],
                 "steps": list(steps.values()),
                 "deliverables": list(deliverables.values()),
@@ -354,9 +348,7 @@ class Floor:
             refused = await self.deactivated(connection, caller)
             if refused is not None:
                 return refused
-            cursor = await connection.execute(
-                PROGRESS, {"username_1": caller.name, "status_1": ACTIVE}
-            )
+            cursor = await connection.execute(PROGRESS, {"username": caller.name, "status": ACTIVE})
             rows = await cursor.fetchall()
         return ok({"username": caller.name, "tracks": progress_report(rows)})
 

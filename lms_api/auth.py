@@ -16,10 +16,10 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lms_api.database import SessionDep
+from lms_api.database import SessionDep, select_rows
 from lms_api.errors import (
     AccountDeactivated,
     Forbidden,
@@ -144,6 +144,13 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+# The caller's `is_active`, as a Core statement built once: no ORM entity, so the session
+# hands it straight to the connection (no ORM compile state, no ORM result set-up), and no
+# statement is built per request. Every request of a user runs it (bench/README.md, issue 23).
+_PEOPLE = Person.__table__
+IS_ACTIVE = select(_PEOPLE.c.is_active).where(_PEOPLE.c.username == bindparam("username"))
+
+
 async def ensure_active(
     session: AsyncSession, principal: Principal, known: bool | None = None
 ) -> Principal:
@@ -151,15 +158,15 @@ async def ensure_active(
 
     One indexed look-up per request (a write only the very first time); services pass as is.
     `known`: the caller's `is_active` as a route's own first query read it, in this request's
-    transaction (None: not read, or no profile yet), so the look-up is not made twice.
+    transaction (None: not read, or no profile yet), so the look-up is not made twice. Never
+    cached: a deactivation applies from the very next request.
     """
     if principal.kind != "user":
         return principal
     active = known
     if active is None:
-        active = await session.scalar(
-            select(Person.is_active).where(Person.username == principal.name)
-        )
+        rows = await select_rows(session, IS_ACTIVE, {"username": principal.name})
+        active = rows[0][0] if rows else None
     if active is None:
         active = (await get_or_create_person(session, principal.name)).is_active
     if not active:

@@ -1,12 +1,12 @@
 """Engine, session and declarative base shared by every domain package."""
 
 import select
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event
+from sqlalchemy import Executable, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
+from sqlalchemy.util import greenlet_spawn
 
 from lms_api.types import MAX_ID as MAX_ID  # where the routes have always imported it from
 
@@ -127,17 +128,77 @@ class Database:
         await self.engine.dispose()
 
 
-async def _session(request_db: "Database") -> AsyncIterator[AsyncSession]:
-    async with request_db.sessionmaker() as session, session.begin():
-        # One transaction per request: commit at the end, roll back on any error.
-        yield session
+def _end(session: Session, transaction: SessionTransaction, error: BaseException | None) -> None:
+    """The end of a request's transaction, as `async with session.begin()` ends it (commit,
+    or roll back on an error), then the session's close: one trip into SQLAlchemy's
+    greenlet for both."""
+    try:
+        if error is None:
+            transaction.__exit__(None, None, None)
+        else:
+            transaction.__exit__(type(error), error, error.__traceback__)
+    finally:
+        session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The app's database (`create_app` puts it on app.state): read from the request, not via
-    a dependency override, which FastAPI would re-resolve and run in a thread per request."""
-    async for session in _session(request.app.state.database):
+    """One transaction per request: commit at the end, roll back on any error.
+
+    The app's database (`create_app` puts it on app.state) is read from the request, not via
+    a dependency override, which FastAPI would re-resolve and run in a thread per request.
+    What `async with sessionmaker() as session, session.begin()` does, with less machinery
+    per request (bench/README.md, issue 23): the transaction is begun without a greenlet
+    (no I/O: the connection is taken by the first statement), and ended and the session
+    closed in one greenlet, not three plus a task for the close. Should that end fail or be
+    cancelled, SQLAlchemy's own close (run to completion in a task of its own) still releases
+    the connection."""
+    session = request.app.state.database.sessionmaker()
+    transaction = session.sync_session.begin()
+    transaction.__enter__()
+    error: BaseException | None = None
+    try:
         yield session
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        try:
+            await greenlet_spawn(_end, session.sync_session, transaction, error)
+        except BaseException:
+            await session.close()
+            raise
+
+
+# The SQL of each pre-built statement `select_rows` ran on psycopg (by statement and dialect).
+_COMPILED: dict[tuple[int, str], str] = {}
+
+
+async def select_rows(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Sequence[Any]:
+    """The rows of a SELECT built once at import (a module constant: its SQL is kept here),
+    in the request's transaction; `params` names every bound parameter.
+
+    On PostgreSQL the statement's SQL, as SQLAlchemy renders it for psycopg, runs on the
+    transaction's own psycopg connection: same SQL, parameters, transaction and driver
+    (whose result types for these columns are SQLAlchemy's: ints, strings, booleans, JSON
+    parsed by psycopg, aware timestamps), without SQLAlchemy's execution layer (its greenlet,
+    execution context and result objects: about 0.1 ms per statement, bench/README.md, issue
+    23). Rows are plain tuples. Anywhere else (SQLite), or while something listens to
+    SQLAlchemy's cursor events (tests that log the statements), it goes through SQLAlchemy.
+    """
+    connection = await session.connection()
+    sync = connection.sync_connection
+    assert sync is not None
+    dialect = sync.dialect
+    if dialect.driver != "psycopg" or sync.dispatch.before_cursor_execute:
+        return (await connection.execute(statement, params)).all()
+    key = (id(statement), dialect.name)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = _COMPILED[key] = statement.compile(dialect=dialect).string
+    cursor = await sync.connection.driver_connection.execute(sql, params)
+    return await cursor.fetchall()
 
 
 # scope="function": the transaction commits when the route returns, before the response is

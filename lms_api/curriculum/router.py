@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from lms_api.auth import AdminUser, CurrentPrincipal, CurrentUser
-from lms_api.curriculum import service
+from lms_api.curriculum import reads, service
 from lms_api.curriculum.models import Project, Track
 from lms_api.curriculum.schemas import (
     CatalogTrack,
@@ -98,17 +98,13 @@ async def list_tracks(
 @router.get("/tracks/{code}", response_model=TrackDetail, responses=READ_ERRORS)
 async def read_track(code: TrackCodePath, user: CurrentUser, session: SessionDep) -> TrackDetail:
     """A track and its projects: staff, or students actively enrolled in it."""
-    track = await service.get_track(session, code, with_projects=True)
-    await service.ensure_can_read(session, user, track)
-    return track_detail(track)
+    return await reads.track_detail(session, user, code)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetail, responses=READ_ERRORS)
 async def read_project(project_id: IdPath, user: CurrentUser, session: SessionDep) -> ProjectDetail:
     """A project with its ordered steps and deliverables, under its track's read rule."""
-    project = await service.get_project(session, project_id, full=True)
-    await service.ensure_can_read(session, user, project.track)
-    return project_detail(project)
+    return await reads.project_detail(session, user, project_id)
 
 
 # --- tracks (admins) ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ error leaves nothing half-written, and every write adds its outbox event to that
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -91,8 +91,13 @@ async def ensure_can_read(session: AsyncSession, user: Principal, track: Track) 
     if user.role in STAFF_ROLES:
         return
     status = await enrollment_status(session, user.name, track.id)
-    if status == EnrollmentStatus.ACTIVE:
-        return
+    if status != EnrollmentStatus.ACTIVE:
+        refuse_read(track.code, status)
+
+
+def refuse_read(track_code: str, status: str | None) -> NoReturn:
+    """The 403 of the read rule, for a student whose enrollment in the track is `status`
+    (None: not enrolled) rather than active."""
     if status == EnrollmentStatus.PENDING_PAYMENT:
         hint = "Your enrollment is waiting for payment; it opens as soon as the payment is done."
     elif status is not None:
@@ -103,8 +108,8 @@ async def ensure_can_read(session: AsyncSession, user: Principal, track: Track) 
             "or ask the school office to grant you a place."
         )
     raise NotEnrolledInTrack(
-        f"Track {track.code!r} is open to its enrolled students only. {hint}",
-        details={"track": track.code, "enrollment_status": status, "catalog": CATALOG_PATH},
+        f"Track {track_code!r} is open to its enrolled students only. {hint}",
+        details={"track": track_code, "enrollment_status": status, "catalog": CATALOG_PATH},
     )
 
 

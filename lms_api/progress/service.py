@@ -6,12 +6,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from lms_api.access import may_see_records_of
 from lms_api.curriculum.models import Project, ProjectStep, Track
+from lms_api.database import select_rows
 from lms_api.enrollments.enums import EnrollmentStatus
 from lms_api.enrollments.models import Enrollment
 from lms_api.enrollments.service import insert_if_absent
@@ -21,12 +22,7 @@ from lms_api.people.models import Person
 from lms_api.people.service import find_person
 from lms_api.principal import Principal
 from lms_api.progress.models import StepCompletion
-from lms_api.progress.schemas import (
-    ProgressOut,
-    ProjectProgress,
-    StepProgress,
-    TrackProgress,
-)
+from lms_api.progress.schemas import ProgressOut
 
 
 class StepNotFound(NotFound):
@@ -149,41 +145,70 @@ def _latest(moments: Sequence[datetime | None]) -> datetime | None:
     return max(present) if present else None
 
 
-def _structure_with_completions(username: str) -> Select[Any]:
-    """One row per step of every track `username` is active in (a project without steps,
-    or a track without projects, still gives a row), with when the step was completed."""
-    return (
-        select(
-            Track.id,
-            Track.code,
-            Track.name,
-            Project.id,
-            Project.number,
-            Project.title,
-            ProjectStep.id,
-            ProjectStep.order,
-            ProjectStep.title,
-            StepCompletion.created_at,
-        )
-        .select_from(Enrollment)
-        .join(Person, Person.id == Enrollment.person_id)
-        .join(Track, Track.id == Enrollment.track_id)
-        .outerjoin(Project, Project.track_id == Track.id)
-        .outerjoin(ProjectStep, ProjectStep.project_id == Project.id)
-        .outerjoin(
-            StepCompletion,
-            and_(StepCompletion.step_id == ProjectStep.id, StepCompletion.person_id == Person.id),
-        )
-        .where(Person.username == username, Enrollment.status == EnrollmentStatus.ACTIVE)
-        .order_by(Track.code, Project.number, ProjectStep.order, ProjectStep.id)
+_tracks, _projects, _steps = Track.__table__, Project.__table__, ProjectStep.__table__
+_enrollments, _people, _completions = (
+    Enrollment.__table__,
+    Person.__table__,
+    StepCompletion.__table__,
+)
+
+# One row per step of every track the person `username` is active in (a project without
+# steps, or a track without projects, still gives a row), with when the step was completed.
+# A Core statement built once (no ORM entity: the session hands it to the connection as is).
+STRUCTURE_WITH_COMPLETIONS = (
+    select(
+        _tracks.c.id,
+        _tracks.c.code,
+        _tracks.c.name,
+        _projects.c.id,
+        _projects.c.number,
+        _projects.c.title,
+        _steps.c.id,
+        _steps.c.order,
+        _steps.c.title,
+        _completions.c.created_at,
     )
+    .select_from(_enrollments)
+    .join(_people, _people.c.id == _enrollments.c.person_id)
+    .join(_tracks, _tracks.c.id == _enrollments.c.track_id)
+    .outerjoin(_projects, _projects.c.track_id == _tracks.c.id)
+    .outerjoin(_steps, _steps.c.project_id == _projects.c.id)
+    .outerjoin(
+        _completions,
+        and_(_completions.c.step_id == _steps.c.id, _completions.c.person_id == _people.c.id),
+    )
+    .where(
+        _people.c.username == bindparam("username"),
+        _enrollments.c.status == bindparam("status"),
+    )
+    .order_by(_tracks.c.code, _projects.c.number, _steps.c.order, _steps.c.id)
+)
+
+
+def _steps_of(rows: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": step_id,
+            "order": order,
+            "title": title,
+            "done": completed_at is not None,
+            "completed_at": completed_at,
+        }
+        for *_, step_id, order, title, completed_at in rows
+        if step_id is not None
+    ]
 
 
 async def progress_of(session: AsyncSession, username: str) -> ProgressOut:
     """Progress in every track `username` is active in (tracks by code, projects by number).
 
-    One flat query, grouped here: this is the students' most frequent read."""
-    rows = (await session.execute(_structure_with_completions(username))).all()
+    One flat query, grouped here into plain values and validated once as the response
+    model: this is the students' most frequent read."""
+    rows = await select_rows(
+        session,
+        STRUCTURE_WITH_COMPLETIONS,
+        {"username": username, "status": EnrollmentStatus.ACTIVE.value},
+    )
     report = []
     for (_, code, name), track_rows in groupby(rows, key=lambda r: tuple(r[:3])):
         projects = []
@@ -192,44 +217,34 @@ async def progress_of(session: AsyncSession, username: str) -> ProgressOut:
         ):
             if project_id is None:  # a track with no projects yet
                 continue
-            steps = [
-                StepProgress(
-                    id=step_id,
-                    order=order,
-                    title=step_title,
-                    done=completed_at is not None,
-                    completed_at=completed_at,
-                )
-                for *_, step_id, order, step_title, completed_at in project_rows
-                if step_id is not None
-            ]
-            done = sum(s.done for s in steps)
+            steps = _steps_of(project_rows)
+            done = sum(s["done"] for s in steps)
             projects.append(
-                ProjectProgress(
-                    id=project_id,
-                    number=number,
-                    title=title,
-                    steps_done=done,
-                    steps_total=len(steps),
-                    pct_complete=percent(done, len(steps)),
-                    last_step_at=_latest([s.completed_at for s in steps]),
-                    steps=steps,
-                )
+                {
+                    "id": project_id,
+                    "number": number,
+                    "title": title,
+                    "steps_done": done,
+                    "steps_total": len(steps),
+                    "pct_complete": percent(done, len(steps)),
+                    "last_step_at": _latest([s["completed_at"] for s in steps]),
+                    "steps": steps,
+                }
             )
-        done = sum(p.steps_done for p in projects)
-        total = sum(p.steps_total for p in projects)
+        done = sum(p["steps_done"] for p in projects)
+        total = sum(p["steps_total"] for p in projects)
         report.append(
-            TrackProgress(
-                code=code,
-                name=name,
-                steps_done=done,
-                steps_total=total,
-                pct_complete=percent(done, total),
-                last_step_at=_latest([p.last_step_at for p in projects]),
-                projects=projects,
-            )
+            {
+                "code": code,
+                "name": name,
+                "steps_done": done,
+                "steps_total": total,
+                "pct_complete": percent(done, total),
+                "last_step_at": _latest([p["last_step_at"] for p in projects]),
+                "projects": projects,
+            }
         )
-    return ProgressOut(username=username, tracks=report)
+    return ProgressOut.model_validate({"username": username, "tracks": report})
 
 
 async def visible_student(session: AsyncSession, caller: Principal, username: str) -> Person:

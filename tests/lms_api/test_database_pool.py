@@ -1,6 +1,8 @@
 """The connection pool follows the settings, so a busy process does not open and close a
 PostgreSQL connection per request (bench/README.md shows what that costs)."""
 
+from sqlalchemy import create_engine, text
+
 from lms_api.config import Settings
 from lms_api.main import create_app
 
@@ -16,7 +18,6 @@ def test_a_pooled_connection_the_server_ended_is_replaced_before_use(postgres_ur
     server that ends the session (restart, pg_terminate_backend) makes it readable, the ping
     then runs, fails, and the pool opens a new connection; the request never sees it."""
     from fastapi.testclient import TestClient
-    from sqlalchemy import create_engine, text
 
     from lms_api.database import sync_url
 
