@@ -29,8 +29,9 @@ tally and the database check); what is new here is that the students are browser
 4. phases as in `bench.quiz_load` (stagger before, flows carrying on between phases, the
    final drain submitting open attempts with confirm=1): saturated (capacity, not judged),
    then paced, one per `--think-ms` (default 2000 and 1000: an action every 2 s, then every
-   1 s on average, so 200 students offer 100 then 200 actions/s, ~114 then ~229 requests/s); latency counts from when the action was
-   due, and a followed redirect's from when the POST's answer came;
+   1 s on average, so 200 students offer 100 then 200 actions/s, ~114 then ~229
+   requests/s); latency counts from when the action was due, and a followed redirect's from
+   when the POST's answer came;
 5. afterwards the database is checked with `bench.quiz_load.check_database`; prints count,
    errors, p50/p95/p99/max per request kind, CPU per part, and the verdict: 200 students,
    p99 under 150 ms for every request kind in every paced phase, no errors, consistent
