@@ -169,8 +169,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-# The SQL of each pre-built statement `select_rows` ran on psycopg (by statement and dialect).
-_COMPILED: dict[tuple[int, str], str] = {}
+# The SQL of each pre-built statement `select_rows` ran on psycopg (by statement and dialect;
+# the key holds the statement, so its entry can never be taken by another one).
+_COMPILED: dict[tuple[Executable, str], str] = {}
 
 
 async def select_rows(
@@ -193,7 +194,7 @@ async def select_rows(
     dialect = sync.dialect
     if dialect.driver != "psycopg" or sync.dispatch.before_cursor_execute:
         return (await connection.execute(statement, params)).all()
-    key = (id(statement), dialect.name)
+    key = (statement, dialect.name)
     sql = _COMPILED.get(key)
     if sql is None:
         sql = _COMPILED[key] = statement.compile(dialect=dialect).string

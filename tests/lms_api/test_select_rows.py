@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from lms_api import database
 from lms_api.auth import IS_ACTIVE
 from lms_api.curriculum.reads import PROJECT, TRACK
 from lms_api.database import make_engine, select_rows
@@ -48,6 +49,8 @@ def test_psycopg_directly_gives_sqlalchemys_rows_and_types(postgres_url):
                     answers.append(
                         [[tuple(r) for r in await select_rows(session, *c)] for c in CASES]
                     )
+                if not through_sqlalchemy:  # it did run on psycopg directly
+                    assert all((c[0], "postgresql") in database._COMPILED for c in CASES)
         finally:
             await engine.dispose()
         return answers
