@@ -1,6 +1,8 @@
 """The connection pool follows the settings, so a busy process does not open and close a
 PostgreSQL connection per request (bench/README.md shows what that costs)."""
 
+import time
+
 from sqlalchemy import create_engine, text
 
 from lms_api.config import Settings
@@ -29,10 +31,18 @@ def test_a_pooled_connection_the_server_ended_is_replaced_before_use(postgres_ur
             with admin.connect() as connection:
                 ended = connection.execute(
                     text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     )
                 ).all()
+                # pg_terminate_backend only signals: wait until the server has ended them (its
+                # FATAL reaches the socket before the backend leaves pg_stat_activity)
+                pids = [pid for pid, _ in ended]
+                deadline = time.monotonic() + 10
+                alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
+                while connection.execute(alive, {"pids": pids}).scalar():
+                    assert time.monotonic() < deadline, "the server did not end the sessions"
+                    time.sleep(0.02)
         finally:
             admin.dispose()
         assert ended, "the app's pooled connection was not found"
