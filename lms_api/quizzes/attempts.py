@@ -455,17 +455,22 @@ def _upsert(dialect: str) -> Any:
     ).returning(_answers.c.answered_at, _answers.c.changed_count)
 
 
-_LOG_SAVE = _events.insert().values(
-    attempt_id=bindparam("attempt_id"),
-    quiz_id=bindparam("quiz_id"),
-    person_id=bindparam("person_id"),
-    question_id=bindparam("question_id"),
-    kind="save",
-    option_ids=bindparam("chosen", type_=JSON),
-    correct=bindparam("correct"),
-    score=bindparam("score"),
-    created_at=bindparam("now", type_=_events.c.created_at.type),
-)
+def _answer_log(kind: str):
+    """An answer-log row of `kind` (`save` or `graded`), its values as bound parameters."""
+    return _events.insert().values(
+        attempt_id=bindparam("attempt_id"),
+        quiz_id=bindparam("quiz_id"),
+        person_id=bindparam("person_id"),
+        question_id=bindparam("question_id"),
+        kind=kind,
+        option_ids=bindparam("chosen", type_=JSON),
+        correct=bindparam("correct"),
+        score=bindparam("score"),
+        created_at=bindparam("now", type_=_events.c.created_at.type),
+    )
+
+
+_LOG_SAVE = _answer_log("save")
 
 
 async def save_answer(
@@ -538,17 +543,7 @@ _MARK_ANSWER = (
     .where(_answers.c.id == bindparam("answer_id"))
     .values(is_correct=bindparam("correct"), score=bindparam("score"))
 )
-_LOG_GRADED = _events.insert().values(
-    attempt_id=bindparam("attempt_id"),
-    quiz_id=bindparam("quiz_id"),
-    person_id=bindparam("person_id"),
-    question_id=bindparam("question_id"),
-    kind="graded",
-    option_ids=bindparam("chosen", type_=JSON),
-    correct=bindparam("correct"),
-    score=bindparam("score"),
-    created_at=bindparam("now", type_=_events.c.created_at.type),
-)
+_LOG_GRADED = _answer_log("graded")
 _SCORE = (
     update(_attempts)
     .where(_attempts.c.id == bindparam("attempt_id"))
